@@ -1,0 +1,46 @@
+import { Counter, type CounterDef, type CounterRecord } from './counter.js';
+import { COUNTER_CATALOG } from './catalog.js';
+
+/**
+ * Components register their counters here under catalog names; a run returns
+ * `totals()` as one flat record. Registering an undocumented name is an error, so the
+ * catalog (and the energy table that must cover it) stays complete.
+ */
+export class CounterRegistry {
+  private readonly counters: Counter[] = [];
+  private readonly keys = new Set<string>();
+
+  constructor(private readonly catalog: ReadonlyMap<string, CounterDef> = COUNTER_CATALOG) {}
+
+  register(name: string, instance = ''): Counter {
+    const def = this.catalog.get(name);
+    if (!def) {
+      throw new Error(`counter '${name}' is not in the counter catalog (sim/counters/catalog.ts); document it there first`);
+    }
+    const key = `${name}\u0000${instance}`;
+    if (this.keys.has(key)) throw new Error(`counter '${name}' already registered for instance '${instance}'`);
+    this.keys.add(key);
+    const c = new Counter(def, instance);
+    this.counters.push(c);
+    return c;
+  }
+
+  /** name -> sum over instances, for every registered name (sorted for stable output). */
+  totals(): CounterRecord {
+    const out: CounterRecord = {};
+    for (const c of this.counters) out[c.def.name] = (out[c.def.name] ?? 0) + c.value;
+    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  /** instance -> value for one counter name. */
+  byInstance(name: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const c of this.counters) if (c.def.name === name) out[c.instance] = c.value;
+    return out;
+  }
+
+  /** Every registered counter (for reports that need per-instance detail). */
+  all(): readonly Counter[] {
+    return this.counters;
+  }
+}
