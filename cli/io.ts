@@ -1,0 +1,64 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * Everything the CLI touches outside the process: output streams and files. Commands
+ * receive an `Io`, so tests run them in memory (the TypeScript compiler's host pattern).
+ */
+export interface Io {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  readFile(file: string): Buffer;
+  writeFile(file: string, data: string | Uint8Array): void;
+  exists(file: string): boolean;
+  /** True when stdout is a terminal (progress bars, colours). */
+  readonly isTTY: boolean;
+}
+
+export const nodeIo: Io = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  readFile: (f) => fs.readFileSync(f),
+  writeFile: (f, d) => {
+    fs.mkdirSync(path.dirname(path.resolve(f)), { recursive: true });
+    fs.writeFileSync(f, d);
+  },
+  exists: (f) => {
+    try {
+      return fs.statSync(f).isFile();
+    } catch {
+      return false;
+    }
+  },
+  isTTY: !!process.stdout.isTTY,
+};
+
+/** An in-memory Io for tests: captures output, serves files from the real disk unless given. */
+export function memoryIo(files: Record<string, string | Uint8Array> = {}): Io & { out: string; err: string; written: Map<string, string | Uint8Array> } {
+  const written = new Map<string, string | Uint8Array>();
+  const io = {
+    out: '',
+    err: '',
+    written,
+    isTTY: false,
+    stdout(t: string) {
+      io.out += t;
+    },
+    stderr(t: string) {
+      io.err += t;
+    },
+    readFile(f: string): Buffer {
+      if (f in files) return Buffer.from(files[f]);
+      const w = written.get(f);
+      if (w !== undefined) return Buffer.from(w);
+      return fs.readFileSync(f);
+    },
+    writeFile(f: string, d: string | Uint8Array) {
+      written.set(f, d);
+    },
+    exists(f: string) {
+      return f in files || written.has(f) || nodeIo.exists(f);
+    },
+  };
+  return io;
+}
