@@ -1,11 +1,13 @@
 import type { CounterDef } from './counter.js';
 import { KERNEL_COUNTERS } from '../kernel/counters.js';
+import { NOC_COUNTERS } from '../noc/counters.js';
+import { TILE_COUNTERS } from '../tile/counters.js';
 
 /**
  * The counter catalog: every counter any component may register, one list per component
  * (each defined beside the component). Add a component's list here when it lands.
  */
-const ALL: readonly CounterDef[] = [...KERNEL_COUNTERS];
+const ALL: readonly CounterDef[] = [...KERNEL_COUNTERS, ...NOC_COUNTERS, ...TILE_COUNTERS];
 
 function index(defs: readonly CounterDef[]): ReadonlyMap<string, CounterDef> {
   const m = new Map<string, CounterDef>();
