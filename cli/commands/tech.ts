@@ -1,0 +1,71 @@
+import type { Argv, CommandModule } from 'yargs';
+import type { Io } from '../io.js';
+import { table } from '../format.js';
+import { loadTech, withTechOption } from '../techOption.js';
+import { InputError } from '../../sim/validate/inputError.js';
+import { PROCESS_NODES_NM, type ProcessNodeNm } from '../../sim/tech/nodes.js';
+import { assumedCount, COMMON_PARAM_NAMES, NODE_PARAM_NAMES, type TechTable } from '../../sim/tech/table.js';
+
+export interface TechArgs {
+  node?: number;
+  json: boolean;
+  tech?: string;
+}
+
+function fmt(v: number): string {
+  return Math.abs(v) >= 1000 || v === Math.round(v) ? String(v) : Number(v.toPrecision(4)).toString();
+}
+
+/** The table as text: every value with its unit and source; assumed values marked. */
+export function renderTech(tech: TechTable, nodes: readonly ProcessNodeNm[]): string {
+  const { assumed, total } = assumedCount(tech);
+  let out = `Technology table "${tech.name}"${tech.description ? `: ${tech.description}` : ''}\n`;
+  out += `${total} values, ${assumed} assumed (marked *); the rest cite a reference [id] or derive from cited values (= ...)\n\n`;
+  out += 'common (node-independent)\n';
+  out += table(
+    COMMON_PARAM_NAMES.map((k) => {
+      const v = tech.common[k];
+      return [k, fmt(v.value), v.unit, `${v.assumed ? '* ' : ''}${v.source}`];
+    }),
+    ['parameter', 'value', 'unit', 'source'],
+  );
+  for (const n of nodes) {
+    out += `\n${n} nm\n`;
+    out += table(
+      NODE_PARAM_NAMES.map((k) => {
+        const v = tech.nodes[`${n}`][k];
+        return [k, fmt(v.value), v.unit, `${v.assumed ? '* ' : ''}${v.source}`];
+      }),
+      ['parameter', 'value', 'unit', 'source'],
+    );
+  }
+  out += '\nreferences\n';
+  for (const [id, cite] of Object.entries(tech.references)) out += `  [${id}] ${cite}\n`;
+  return out;
+}
+
+export function techCommand(io: Io): CommandModule<object, TechArgs> {
+  return {
+    command: 'tech',
+    describe: 'Print the technology table (area, energy, leakage per process node) with the source of every value',
+    builder: (y: Argv) =>
+      withTechOption(
+        y
+          .option('node', { type: 'number', describe: `one process node (${PROCESS_NODES_NM.join(', ')} nm); default all` })
+          .option('json', { type: 'boolean', default: false, describe: 'print the table as JSON (the --tech file format)' }),
+      ) as unknown as Argv<TechArgs>,
+    handler: (args) => {
+      const tech = loadTech(io, args.tech);
+      if (args.node !== undefined && !(PROCESS_NODES_NM as readonly number[]).includes(args.node)) {
+        throw new InputError('--node', '', args.node, `not a modelled process node (${PROCESS_NODES_NM.join(', ')} nm)`, 'pick one of those nodes');
+      }
+      const nodes = args.node === undefined ? PROCESS_NODES_NM : [args.node as ProcessNodeNm];
+      if (args.json) {
+        const out = args.node === undefined ? tech : { ...tech, nodes: { [`${args.node}`]: tech.nodes[`${args.node as ProcessNodeNm}`] } };
+        io.stdout(`${JSON.stringify(out, null, 2)}\n`);
+        return;
+      }
+      io.stdout(renderTech(tech, nodes));
+    },
+  };
+}
