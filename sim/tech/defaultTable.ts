@@ -94,7 +94,7 @@ function sramPerByte(n: ProcessNodeNm, size: '8KiB' | '32KiB' | '1MiB'): Sourced
 
 const VDD_NOMINAL: Record<ProcessNodeNm, Sourced> = {
   3: s(0.55, 'V', '[paper] section 7: Vdd 0.55 V at 3 nm'),
-  5: s(0.65, 'V', '[paper] gives 0.65 V at 6 nm; applied to 5 nm', true),
+  5: s(0.65, 'V', 'assumed: the [paper] gives 0.65 V at 6 nm; applied to 5 nm', true),
   7: s(0.7, 'V', 'assumed: typical N7 core supply (0.65-0.75 V)', true),
   10: s(0.75, 'V', 'assumed: typical 10 nm FinFET core supply', true),
   14: s(0.8, 'V', 'assumed: typical 14/16 nm FinFET core supply', true),
