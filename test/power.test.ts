@@ -183,7 +183,7 @@ describe('energy accounting', () => {
     // The centre tiles (DMEM 512 KiB) pay more per DMEM byte than the 256 KiB edge tiles.
     const centre = 2 * 6 + 2;
     const edge = 0;
-    const perByte = (i: number) => energyOf({}, design, DEFAULT_TECH, 1_000_000, { tileCounters: tileRecs.map((r, j) => (j === i ? { 'tile.dmemBytesRead': 1e6 } : {})) }).byComponentPj.dmem;
+    const perByte = (i: number) => energyOf({}, design, DEFAULT_TECH, 1_000_000, { tileCounters: tileRecs.map((_r, j): CounterRecord => (j === i ? { 'tile.dmemBytesRead': 1e6 } : {})) }).byComponentPj.dmem;
     expect(perByte(centre)).toBeGreaterThan(perByte(edge));
     expect(() => energyOf(chip, design, DEFAULT_TECH, 1e6, { tileCounters: tileRecs.slice(1) })).toThrow(/one record per tile/);
   });
