@@ -200,4 +200,17 @@ describe('tessera tech', () => {
     expect(r4.code).toBe(2);
     expect(r4.err).toMatch(/not a modelled process node/);
   });
+
+  test('--design prints the area of a design under the table; a smaller node shrinks it', async () => {
+    const r7 = await run(['tech', '--design', 'tiny-2x2', '--json']);
+    expect(r7.code).toBe(0);
+    const a7 = JSON.parse(r7.out);
+    const byParts = Object.values(a7.byComponentMm2 as Record<string, number>).reduce((s, v) => s + v, 0);
+    expect(byParts / a7.tileArrayMm2).toBeCloseTo(1, 12);
+    const d = { ...presetDesign('tiny-2x2')!, processNodeNm: 3 };
+    const r3 = await run(['tech', '--design', 'd3.json', '--json'], { 'd3.json': JSON.stringify(d) });
+    expect(JSON.parse(r3.out).totalMm2).toBeLessThan(a7.totalMm2);
+    const text = await run(['tech', '--design', 'tiny-2x2']);
+    expect(text.out).toMatch(/^wmem\s/m);
+  });
 });

@@ -3,6 +3,10 @@ import type { Io } from '../io.js';
 import { table } from '../format.js';
 import { loadTech, withTechOption } from '../techOption.js';
 import { InputError } from '../../sim/validate/inputError.js';
+import { loadDesign } from '../load.js';
+import type { Design } from '../../sim/design/design.js';
+import { areaOf } from '../../sim/power/area.js';
+import { operatingPoint } from '../../sim/tech/scaling.js';
 import { PROCESS_NODES_NM, type ProcessNodeNm } from '../../sim/tech/nodes.js';
 import { assumedCount, COMMON_PARAM_NAMES, NODE_PARAM_NAMES, type TechTable } from '../../sim/tech/table.js';
 
@@ -10,10 +14,39 @@ export interface TechArgs {
   node?: number;
   json: boolean;
   tech?: string;
+  design?: string;
+}
+
+/** Area of a design under the table: by component, chip totals and the operating point. */
+export function designArea(design: Design, tech: TechTable) {
+  const op = operatingPoint(tech, design.processNodeNm, design.clockMHz);
+  const a = areaOf(design, tech);
+  return {
+    design: design.name,
+    processNodeNm: design.processNodeNm,
+    clockMHz: design.clockMHz,
+    vddV: op.vddV,
+    totalMm2: a.totalMm2,
+    tileArrayMm2: a.tileArrayMm2,
+    overheadMm2: a.overheadMm2,
+    meanTileMm2: a.tileArrayMm2 / a.tiles.length,
+    linkLengthMm: a.linkLengthMm,
+    byComponentMm2: a.byComponentMm2,
+  };
+}
+
+function renderDesignArea(r: ReturnType<typeof designArea>): string {
+  let out = `${r.design}: ${r.processNodeNm} nm, ${r.clockMHz} MHz, Vdd ${r.vddV.toFixed(3)} V (DVFS)\n`;
+  out += `chip ${fmt(r.totalMm2)} mm2 = tiles ${fmt(r.tileArrayMm2)} + overhead ${fmt(r.overheadMm2)}; mean tile ${fmt(r.meanTileMm2)} mm2, link length ${fmt(r.linkLengthMm)} mm\n\n`;
+  out += table(
+    (Object.entries(r.byComponentMm2) as [string, number][]).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, fmt(v), `${((100 * v) / r.tileArrayMm2).toFixed(1)}%`]),
+    ['component (all tiles)', 'mm2', 'share of tiles'],
+  );
+  return out;
 }
 
 function fmt(v: number): string {
-  return Math.abs(v) >= 1000 || v === Math.round(v) ? String(v) : Number(v.toPrecision(4)).toString();
+  return Math.abs(v) >= 1000 || v === Math.round(v) ? String(Math.round(v)) : Number(v.toPrecision(4)).toString();
 }
 
 /** The table as text: every value with its unit and source; assumed values marked. */
@@ -52,10 +85,16 @@ export function techCommand(io: Io): CommandModule<object, TechArgs> {
       withTechOption(
         y
           .option('node', { type: 'number', describe: `one process node (${PROCESS_NODES_NM.join(', ')} nm); default all` })
-          .option('json', { type: 'boolean', default: false, describe: 'print the table as JSON (the --tech file format)' }),
+          .option('json', { type: 'boolean', default: false, describe: 'print the table as JSON (the --tech file format)' })
+          .option('design', { type: 'string', describe: "instead of the table, print this design's area by component under the table (a file or preset)" }),
       ) as unknown as Argv<TechArgs>,
     handler: (args) => {
       const tech = loadTech(io, args.tech);
+      if (args.design !== undefined) {
+        const r = designArea(loadDesign(io, args.design), tech);
+        io.stdout(args.json ? `${JSON.stringify(r, null, 2)}\n` : renderDesignArea(r));
+        return;
+      }
       if (args.node !== undefined && !(PROCESS_NODES_NM as readonly number[]).includes(args.node)) {
         throw new InputError('--node', '', args.node, `not a modelled process node (${PROCESS_NODES_NM.join(', ')} nm)`, 'pick one of those nodes');
       }
