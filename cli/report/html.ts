@@ -56,7 +56,8 @@ export function tileHeatmap(title: string, report: PowerReport, value: (t: TileR
     .join('');
   const legend = Array.from({ length: 10 }, (_, k) => `<rect x="${k * 12}" y="0" width="12" height="8" fill="${heatColour(k / 9)}"/>`).join('');
   const range = known.length ? `${num(lo)} - ${num(hi)} ${unit}` : 'no per-tile data';
-  return `<figure class="heat"><figcaption>${esc(title)}</figcaption><svg width="${Math.max(w, 160)}" height="${h + 28}" viewBox="0 0 ${Math.max(w, 160)} ${h + 28}" role="img" aria-label="${esc(title)} heatmap">${rects}<g transform="translate(0,${h + 6})">${legend}<text x="126" y="8" font-size="10">${esc(range)}</text></g></svg></figure>`;
+  const width = Math.max(w, 180);
+  return `<figure class="heat"><figcaption>${esc(title)}</figcaption><svg width="${width}" height="${h + 38}" viewBox="0 0 ${width} ${h + 38}" role="img" aria-label="${esc(title)} heatmap">${rects}<g transform="translate(0,${h + 6})">${legend}<text x="0" y="22" font-size="10">${esc(range)}</text></g></svg></figure>`;
 }
 
 /** A horizontal stacked bar with a legend: parts in one unit. */
@@ -86,13 +87,13 @@ export function stackedBar(title: string, parts: readonly (readonly [string, num
 /** NoC link-load heatmap: tiles as squares, each directed link as a coloured bar between them. */
 export function linkHeatmap(report: PowerReport): string {
   const { rows, cols } = report.design;
-  const pitch = Math.max(10, Math.min(48, Math.floor(320 / Math.max(rows, cols))));
-  const tile = pitch * 0.55;
+  const pitch = Math.max(10, Math.min(48, Math.floor(480 / Math.max(rows, cols))));
+  const tile = pitch * (pitch < 20 ? 0.4 : 0.55);
   const w = cols * pitch;
   const h = rows * pitch;
   const max = Math.max(0, ...report.links.map((l) => l.flits));
   const tiles = report.tiles.map((t) => `<rect x="${(t.col * pitch + (pitch - tile) / 2).toFixed(1)}" y="${(t.row * pitch + (pitch - tile) / 2).toFixed(1)}" width="${tile.toFixed(1)}" height="${tile.toFixed(1)}" fill="#eeeeee" stroke="#999999" stroke-width="0.5"/>`).join('');
-  const thick = Math.max(1.5, (pitch - tile) * 0.35);
+  const thick = Math.max(1.5, (pitch - tile) * 0.4);
   const links = report.links
     .map((l) => {
       const [r0, c0] = l.from;

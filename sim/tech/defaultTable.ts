@@ -125,7 +125,7 @@ function nodeEntry(n: ProcessNodeNm): Record<NodeParam, Sourced> {
   const vdd = VDD_NOMINAL[n].value;
   const sram8 = sramPerByte(n, '8KiB');
   const sram1M = sramPerByte(n, '1MiB');
-  const rfPerBit = (0.5 * sram8.value) / 8;
+  const rfPerBit = ((0.5 * H.sram8KiB64b) / 64) * S;
   return {
     maxClockMHz: s(MAX_CLOCK_MHZ[n], 'MHz', `[paper] section 2 "Clock": high-performance clock at ${n} nm`),
     vddNominalV: VDD_NOMINAL[n],
@@ -142,7 +142,7 @@ function nodeEntry(n: ProcessNodeNm): Record<NodeParam, Sourced> {
     vectorAluInt8Pj: s(r(H.int8Add * S), 'pJ', `= 0.03 pJ INT8 add [horowitz2014] x ${Sr}`),
     sfuOpPj: s(r(4 * (H.fp16Mul + H.fp16Add) * S), 'pJ', `= 4 FP16 FMAs (a polynomial approximation; assumed) x 1.5 pJ [horowitz2014] x ${Sr}`, true),
     scalarOpPj: s(r(H.int32Add * S), 'pJ', `= 0.1 pJ 32-bit add [horowitz2014] x ${Sr}`),
-    registerFilePjPerBit: s(r(rfPerBit), 'pJ/bit', `= 0.5 x sramReadPjPerByte8KiB / 8 = 0.5 x ${sram8.value} / 8: a register file costs about half an 8 KiB SRAM per bit (assumed)`, true),
+    registerFilePjPerBit: s(r(rfPerBit), 'pJ/bit', `= 0.5 x (10 pJ / 64 bits) 8 KiB SRAM read [horowitz2014] x ${Sr}: a latch-based register file costs about half an 8 KiB SRAM per bit at 45 nm (assumed) and, built from standard cells, scales like logic`, true),
     fetchDecodePj: s(r(10 * H.int32Add * S), 'pJ', `= 10 x 0.1 pJ 32-bit-add equivalents [horowitz2014] x ${Sr} (decode logic size assumed)`, true),
     clockTreePjPerMm2Cycle: s(r((5 * S) / las), 'pJ/(mm2 cycle)', `= 5 pJ per mm2 of 45 nm logic per cycle (assumed) x ${Sr} / logicAreaScale ${las}`, true),
     sramReadPjPerByte8KiB: sram8,
