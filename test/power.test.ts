@@ -151,6 +151,21 @@ describe('hand-checked tile at 7 nm and 28 nm', () => {
     });
   }
 
+  test('28 nm at 100 MHz by hand: Vdd from the DVFS line, dynamic x (V/Vnom)^2, leakage x (V/Vnom)^2 over the longer time', () => {
+    const n = N(28);
+    const v = n.vddMinV + ((n.vddNominalV - n.vddMinV) * 100) / n.maxClockMHz;
+    const f = (v / n.vddNominalV) ** 2; // leakageVddExponent = 2 in the built-in table
+    expect(C.leakageVddExponent).toBe(2);
+    const rec = syntheticRecord();
+    const cycles = 1_000_000;
+    const nominal = handEnergy(28, rec, cycles);
+    const e = energyOf(rec, oneTile(28, { clockMHz: 100 }), DEFAULT_TECH, cycles);
+    expect(e.vddV).toBeCloseTo(v, 12);
+    expect(e.dynamicPj / ((nominal.total - nominal.leakage) * f)).toBeCloseTo(1, 10);
+    // Leakage: continuous part lasts 250/100 times longer; the ROM's busy-cycle part per cycle is 250/100 larger too.
+    expect(e.leakagePj / (nominal.leakage * f * (250 / 100))).toBeCloseTo(1, 10);
+  });
+
   test('INT8 activations use the INT8 MAC and ALU energies', () => {
     const rec = syntheticRecord();
     const d = oneTile(7, { precision: { weights: 'int8', activations: 'int8', kvCache: 'int8' } });
