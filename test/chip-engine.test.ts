@@ -3,7 +3,7 @@ import { mapModel } from '../sim/chip/mapping.js';
 import { serveTrace } from '../sim/chip/serve.js';
 import { Simulator } from '../sim/kernel/simulator.js';
 import type { NetworkPort, NetworkMessage, DeliveryHandler } from '../sim/noc/port.js';
-import type { TileCostModel, TileWork } from '../sim/chip/work.js';
+import type { TileCost, TileCostModel, TileWork } from '../sim/chip/work.js';
 import { DesignSchema, type DesignInput } from '../sim/design/design.js';
 import { parseInput } from '../sim/validate/zod.js';
 import { generateTrace } from '../sim/trace/generators.js';
@@ -29,7 +29,7 @@ function idealNetwork(sim: Simulator, cols: number, flitBytes: number): NetworkP
 }
 
 const countingCosts: TileCostModel = {
-  cost(_tile: number, w: TileWork) {
+  cost(_tile: number, w: TileWork): TileCost {
     switch (w.kind) {
       case 'linear':
         return { cycles: Math.ceil((w.rows * w.cols) / 64) + w.tokens, counters: { 'tile.romBytesRead': w.rows * w.cols * 2, 'tile.macs': w.rows * w.cols * w.tokens }, events: 0 };

@@ -49,7 +49,25 @@ export interface Region {
   readonly stage: number;
   readonly units: readonly PlacementUnit[];
   readonly tiles: readonly number[];
+  /** The tile nearest the region's centroid: it keeps the activation row and the norm vectors. */
+  readonly root: number;
   readonly weightBytes: number;
+}
+
+/** The tile of `tiles` nearest their centroid (Manhattan distance; lowest index on ties). */
+export function centroidTile(tiles: readonly number[], cols: number): number {
+  const cr = tiles.reduce((s, t) => s + Math.floor(t / cols), 0) / tiles.length;
+  const cc = tiles.reduce((s, t) => s + (t % cols), 0) / tiles.length;
+  let best = tiles[0];
+  let bestD = Infinity;
+  for (const t of tiles) {
+    const d = Math.abs(Math.floor(t / cols) - cr) + Math.abs((t % cols) - cc);
+    if (d < bestD - 1e-9 || (Math.abs(d - bestD) <= 1e-9 && t < best)) {
+      bestD = d;
+      best = t;
+    }
+  }
+  return best;
 }
 
 export interface TilePlacement {
@@ -155,6 +173,22 @@ export function apportion(total: number, weights: readonly number[]): number[] {
   return parts;
 }
 
+/**
+ * Rows of one matrix per tile: each tile gets the whole rows of its capacity share, and
+ * the leftover rows go to the tiles filled least so far (relative to capacity), so small
+ * matrices (fewer rows than tiles) do not always land on the same tiles.
+ */
+export function balancedParts(rows: number, caps: readonly number[], load: readonly number[], rowBytes: number): number[] {
+  const sum = caps.reduce((s, c) => s + c, 0);
+  const parts = caps.map((c) => Math.floor((rows * c) / sum));
+  let left = rows - parts.reduce((s, x) => s + x, 0);
+  if (left > 0) {
+    const fill = caps.map((c, i) => [(load[i] + parts[i] * rowBytes) / c, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    for (let k = 0; left > 0; k = (k + 1) % fill.length, left--) parts[fill[k][1]]++;
+  }
+  return parts;
+}
+
 /** Group units into `stages` contiguous groups of about equal weight bytes. */
 function groupUnits(units: readonly PlacementUnit[], stages: number): PlacementUnit[][] {
   const s = Math.min(stages, units.length);
@@ -177,16 +211,20 @@ function groupUnits(units: readonly PlacementUnit[], stages: number): PlacementU
   return groups;
 }
 
+/** Rows a tile computes and ships at a time (output row blocks, double-buffered). */
+export const ROW_BLOCK = 64;
+
 /**
  * Activation buffer a tile keeps in DMEM (the paper's D_in + D_out + D_scratch, Eq. 15):
- * one full input row (the widest activation it receives) plus two output/scratch slices
- * of the widest operator split over the region, for every row processed together.
+ * its 1/n share of the region's activation rows (the widest activation of the step,
+ * stored distributed over the region's n tiles), plus two output blocks of up to
+ * ROW_BLOCK rows of its widest operator slice (double-buffered while they stream out).
  */
 function activationReserve(card: ModelCard, actBytes: number, rowsTogether: number, regionTiles: number): number {
   const t = card.text;
   const widest = Math.max(t.hiddenSize, t.numHeads * t.headDim, card.vision?.hiddenSize ?? 0);
-  const slice = Math.ceil(Math.max(t.intermediateSize, t.vocabSize) / regionTiles);
-  return Math.ceil(rowsTogether * actBytes * (widest + 2 * slice));
+  const slice = Math.ceil(Math.max(t.intermediateSize, t.vocabSize, card.vision?.intermediateSize ?? 0) / regionTiles);
+  return Math.ceil((rowsTogether * widest * actBytes) / regionTiles + 2 * Math.min(rowsTogether, ROW_BLOCK) * slice * actBytes);
 }
 
 export function mapModel(card: ModelCard, design: Design, options: MapOptions = {}): ChipMapping {
@@ -207,7 +245,8 @@ export function mapModel(card: ModelCard, design: Design, options: MapOptions = 
   const regions: Region[] = [];
   let cursor = 0;
   groups.forEach((g, s) => {
-    regions.push({ stage: s, units: g, tiles: order.slice(cursor, cursor + sizes[s]), weightBytes: groupBytes[s] });
+    const tiles = order.slice(cursor, cursor + sizes[s]);
+    regions.push({ stage: s, units: g, tiles, root: centroidTile(tiles, cols), weightBytes: groupBytes[s] });
     cursor += sizes[s];
   });
 
@@ -221,23 +260,35 @@ export function mapModel(card: ModelCard, design: Design, options: MapOptions = 
     const tiles = region.tiles;
     for (const t of tiles) regionOf[t] = region.stage;
     const caps = tiles.map((t) => params[t].wmemKiB * 1024);
+    const load = tiles.map(() => 0);
+    const rootIdx = tiles.indexOf(region.root);
+    // vectors (norms, biases) first, whole, on the root where the element-wise work runs
     for (const unit of region.units) {
       for (const w of unit.tensors) {
-        if (w.rows === 1) {
-          // a vector: whole, on the region's first tile
-          const b = tensorBytes(w, 1, p);
-          slices[tiles[0]].push({ tensor: w.name, layer: unit.layer, rowStart: 0, rowEnd: 1, cols: w.cols, bytes: b.bytes, scaleBytes: b.scaleBytes });
-          continue;
-        }
-        const parts = apportion(w.rows, caps);
+        if (w.rows !== 1) continue;
+        const b = tensorBytes(w, 1, p);
+        slices[region.root].push({ tensor: w.name, layer: unit.layer, rowStart: 0, rowEnd: 1, cols: w.cols, bytes: b.bytes, scaleBytes: b.scaleBytes });
+        load[rootIdx] += b.bytes + b.scaleBytes;
+      }
+    }
+    // matrices split by rows in proportion to the capacity each tile has left
+    const room = caps.map((c, i) => Math.max(1, c - load[i]));
+    for (const unit of region.units) {
+      for (const w of unit.tensors) {
+        if (w.rows === 1) continue;
+        const one = tensorBytes(w, 1, p);
+        const parts = balancedParts(w.rows, room, load, one.bytes + one.scaleBytes);
         let r0 = 0;
         parts.forEach((rowsHere, i) => {
           if (rowsHere === 0) return;
           const b = tensorBytes(w, rowsHere, p);
           slices[tiles[i]].push({ tensor: w.name, layer: unit.layer, rowStart: r0, rowEnd: r0 + rowsHere, cols: w.cols, bytes: b.bytes, scaleBytes: b.scaleBytes });
+          load[i] += b.bytes + b.scaleBytes;
           r0 += rowsHere;
         });
       }
+    }
+    for (const unit of region.units) {
       if (unit.kind === 'decoder') {
         // Flatten the layer's KV into [0, H) head units; tile i of n holds [iH/n, (i+1)H/n),
         // so every tile holds 1/n of the layer's KV (heads split by context when n > H).

@@ -20,7 +20,7 @@ export interface KvPart {
 export class Placement {
   /** Region index of each unit name (`embedding`, `layer3`, `head`, `vision.layer0`, ...). */
   readonly unitRegion = new Map<string, number>();
-  /** Root tile of each region: the tile nearest the region's centroid. */
+  /** Root tile of each region (the mapper's choice: nearest the region's centroid). */
   readonly regionRoot: number[];
   private readonly holders = new Map<string, Holder[]>();
   /** kvParts[layer][head] = the tiles holding parts of that head's context. */
@@ -33,20 +33,7 @@ export class Placement {
     layers: number,
   ) {
     mapping.regions.forEach((r) => r.units.forEach((u) => this.unitRegion.set(u.name, r.stage)));
-    this.regionRoot = mapping.regions.map((r) => {
-      const cr = r.tiles.reduce((s, t) => s + Math.floor(t / cols), 0) / r.tiles.length;
-      const cc = r.tiles.reduce((s, t) => s + (t % cols), 0) / r.tiles.length;
-      let best = r.tiles[0];
-      let bestD = Infinity;
-      for (const t of r.tiles) {
-        const d = Math.abs(Math.floor(t / cols) - cr) + Math.abs((t % cols) - cc);
-        if (d < bestD - 1e-9) {
-          bestD = d;
-          best = t;
-        }
-      }
-      return best;
-    });
+    this.regionRoot = mapping.regions.map((r) => r.root);
     for (const tp of mapping.tiles) {
       for (const s of tp.weightSlices) {
         const key = `${s.tensor}@${s.layer}`;

@@ -156,15 +156,20 @@ export function serveTrace(card: ModelCard, design: Design, trace: Trace, mappin
     }
   };
 
+  // the encoder runs one encoder tile (image crop) at a time; the last one hands over
   const startVision = (seq: Seq, images: Trace['requests'][number]['images']) => {
-    const tiles = images.reduce((s, im) => s + imageTiles(card, im.widthPx, im.heightPx).tiles, 0);
-    const built = buildVisionStep(sc, stepIds++, tiles);
-    built.done.onDone = (t) => {
-      seq.state = 'prefill';
-      seq.imageAt = t.tile;
-      if (!slotBusy[seq.slot]) formStep(seq.slot);
+    let left = images.reduce((s, im) => s + imageTiles(card, im.widthPx, im.heightPx).tiles, 0);
+    const next = () => {
+      const built = buildVisionStep(sc, stepIds++, 1);
+      built.done.onDone = (t) => {
+        if (--left > 0) return next();
+        seq.state = 'prefill';
+        seq.imageAt = t.tile;
+        if (!slotBusy[seq.slot]) formStep(seq.slot);
+      };
+      engine.start(built.tasks);
     };
-    engine.start(built.tasks);
+    next();
   };
 
   const formStep = (slot: number) => {
