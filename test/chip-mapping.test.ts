@@ -118,3 +118,20 @@ describe('mapping', () => {
     expect(serpentineOrder(2, 3)).toEqual([0, 1, 2, 5, 4, 3]);
   });
 });
+
+describe('paper presets', () => {
+  test.each(['3', '5', '7', '10', '14', '22', '28'])('paper-llama-%snm is feasible for decode:1@512 with its serving settings', async (nm) => {
+    const { presetDesign } = await import('../sim/design/presets.js');
+    const d = presetDesign(`paper-llama-${nm}nm`)!;
+    const map = mapModel(model('llama-3.1-8b'), d, { requiredKvTokens: 513, maxBatch: d.serving.maxBatch, chunkTokens: d.serving.prefillChunkTokens });
+    expect(map.shortfalls).toEqual([]);
+  });
+
+  test.each(['3', '5', '7', '10', '14', '22', '28'])('paper-smolvlm-%snm holds a 512x512 image request', async (nm) => {
+    const { presetDesign } = await import('../sim/design/presets.js');
+    const d = presetDesign(`paper-smolvlm-${nm}nm`)!;
+    expect(d.clockMHz).toBe(10);
+    const map = mapModel(model('smolvlm-256m'), d, { requiredKvTokens: 32 + 17 * 64 + 32, maxBatch: 1, chunkTokens: d.serving.prefillChunkTokens });
+    expect(map.shortfalls).toEqual([]);
+  });
+});
