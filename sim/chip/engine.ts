@@ -62,8 +62,16 @@ export interface TimelineEntry {
   readonly endCycles: number;
 }
 
+export interface MessageEntry {
+  readonly src: number;
+  readonly dst: number;
+  readonly bytes: number;
+  readonly sentCycles: number;
+  readonly deliveredCycles: number;
+}
+
 export interface EngineOptions {
-  /** Record every task's start and end for a timeline (costs memory on long runs). */
+  /** Record every task's start and end and every message for a timeline (costs memory on long runs). */
   readonly recordTimeline?: boolean;
 }
 
@@ -76,6 +84,7 @@ export class ChipEngine {
   /** Per tile, per counter name: activity accumulated from task costs. */
   readonly tileCounters: Map<string, Float64Array> = new Map();
   readonly timeline: TimelineEntry[] = [];
+  readonly messages: MessageEntry[] = [];
   tasksRun = 0;
   messagesSent = 0;
   localDeliveries = 0;
@@ -169,7 +178,12 @@ export class ChipEngine {
     if (remote.length === 0) return;
     this.bytesSent += s.bytes * remote.length;
     this.messagesSent += remote.length;
-    const deliver = (msg: NetworkMessage) => this.satisfy(byDst.get(msg.dst)!);
+    const sent = this.sim.now;
+    const record = this.options.recordTimeline;
+    const deliver = (msg: NetworkMessage, at: number) => {
+      if (record) this.messages.push({ src, dst: msg.dst, bytes: s.bytes, sentCycles: sent, deliveredCycles: at });
+      this.satisfy(byDst.get(msg.dst)!);
+    };
     if (remote.length === 1) this.network.send(src, remote[0], s.bytes, deliver);
     else this.network.multicast(src, remote, s.bytes, deliver);
   }
