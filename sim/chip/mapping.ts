@@ -113,7 +113,7 @@ export interface ChipMapping {
 }
 
 export interface MapOptions {
-  /** Sequences decoded together at most (sizes the activation reserve). */
+  /** Sequences decoded together at most (sizes the activation reserve and the LM-head output buffer). */
   readonly maxBatch?: number;
   /** Prefill chunk (tokens processed together, sizes the activation reserve). */
   readonly chunkTokens?: number;
@@ -220,11 +220,14 @@ export const ROW_BLOCK = 64;
  * stored distributed over the region's n tiles), plus two output blocks of up to
  * ROW_BLOCK rows of its widest operator slice (double-buffered while they stream out).
  */
-function activationReserve(card: ModelCard, actBytes: number, rowsTogether: number, regionTiles: number): number {
+function activationReserve(card: ModelCard, actBytes: number, rowsTogether: number, emittingRows: number, regionTiles: number): number {
   const t = card.text;
   const widest = Math.max(t.hiddenSize, t.numHeads * t.headDim, card.vision?.hiddenSize ?? 0);
-  const slice = Math.ceil(Math.max(t.intermediateSize, t.vocabSize, card.vision?.intermediateSize ?? 0) / regionTiles);
-  return Math.ceil((rowsTogether * widest * actBytes) / regionTiles + 2 * Math.min(rowsTogether, ROW_BLOCK) * slice * actBytes);
+  const slice = Math.ceil(Math.max(t.intermediateSize, card.vision?.intermediateSize ?? 0) / regionTiles);
+  // the LM head's vocabulary slice is produced only for the rows that emit a token
+  const vocabSlice = Math.ceil(t.vocabSize / regionTiles);
+  const outBlock = Math.max(Math.min(rowsTogether, ROW_BLOCK) * slice, Math.min(emittingRows, ROW_BLOCK) * vocabSlice);
+  return Math.ceil((rowsTogether * widest * actBytes) / regionTiles + 2 * outBlock * actBytes);
 }
 
 export function mapModel(card: ModelCard, design: Design, options: MapOptions = {}): ChipMapping {
@@ -316,7 +319,7 @@ export function mapModel(card: ModelCard, design: Design, options: MapOptions = 
     if (romBytes > romCap) shortfalls.push({ what: 'weights', tile: t, needBytes: romBytes, haveBytes: romCap });
     const kvPerToken = kvShares[t].reduce((s, k) => s + k.parts.reduce((a, q) => a + (q.toFraction - q.fromFraction), 0) * (kvTokenBytes / kvHeads), 0);
     const dmemCap = tp.dmemKiB * 1024;
-    const reserve = activationReserve(card, actBytes, rowsTogether, regions[regionOf[t]].tiles.length);
+    const reserve = activationReserve(card, actBytes, rowsTogether, options.maxBatch ?? 1, regions[regionOf[t]].tiles.length);
     if (reserve > dmemCap) shortfalls.push({ what: 'activations', tile: t, needBytes: reserve, haveBytes: dmemCap });
     if (kvPerToken > 0) kvCapacityTokens = Math.min(kvCapacityTokens, Math.max(0, Math.floor((dmemCap - reserve) / kvPerToken)));
     return {
