@@ -61,6 +61,13 @@ export const MappingSchema = z.strictObject({
   heterogeneousTiles: z.boolean().default(false).describe("size each tile's FETCH, VLEN, WMEM and DMEM from its share of the work"),
 });
 
+export const ServingSchema = z.strictObject({
+  batching: z.enum(['single', 'continuous']).default('continuous').describe('single: one request at a time; continuous: iteration-level batching'),
+  maxBatch: int(1, 4096, 'sequences in flight at most (continuous batching)').default(8),
+  prefillChunkTokens: int(1, 65536, 'token budget per step: decode rows first, then one prefill chunk').default(256),
+  microBatches: int(1, 256, 'micro-batches in flight at once through the pipeline regions').default(1),
+});
+
 export const DesignSchema = z
   .strictObject({
     kind: z.literal('design'),
@@ -76,6 +83,7 @@ export const DesignSchema = z
     tileOverrides: z.array(TileOverrideSchema).default([]),
     precision: PrecisionSchema.default({ weights: 'fp16', activations: 'fp16', kvCache: 'fp16' }),
     mapping: MappingSchema.default({ pipelineStages: 1, kvWindowTokens: 0, heterogeneousTiles: false }),
+    serving: ServingSchema.default({ batching: 'continuous', maxBatch: 8, prefillChunkTokens: 256, microBatches: 1 }),
   })
   .superRefine((d, ctx) => {
     const max = MAX_CLOCK_MHZ[d.processNodeNm];
@@ -98,5 +106,6 @@ export const DesignSchema = z
 export type TileParams = z.output<typeof TileParamsSchema>;
 export type NocParams = z.output<typeof NocParamsSchema>;
 export type Design = z.output<typeof DesignSchema>;
+export type Serving = z.output<typeof ServingSchema>;
 /** What a user may write (defaults not yet applied). */
 export type DesignInput = z.input<typeof DesignSchema>;

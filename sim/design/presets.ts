@@ -1,11 +1,12 @@
 import { parseInput } from '../validate/zod.js';
 import { DesignSchema, type Design, type DesignInput } from './design.js';
+import { paperPresets } from './paperPresets.js';
 
 /**
  * Named built-in designs. Presets are written in full (no reliance on defaults for the
  * core fields) so they document the format by example.
  */
-const PRESETS: Readonly<Record<string, DesignInput>> = {
+const BASIC_PRESETS: Readonly<Record<string, DesignInput>> = {
   'tiny-2x2': {
     kind: 'design',
     schemaVersion: 1,
@@ -56,6 +57,8 @@ const PRESETS: Readonly<Record<string, DesignInput>> = {
     precision: { weights: 'int8', activations: 'int8', kvCache: 'int8' },
   },
 };
+
+const PRESETS: Readonly<Record<string, DesignInput>> = { ...BASIC_PRESETS, ...paperPresets() };
 
 export const PRESET_NAMES: readonly string[] = Object.keys(PRESETS);
 

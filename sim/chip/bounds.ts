@@ -1,0 +1,131 @@
+import type { ModelCard } from '../model/card.js';
+import type { Design, TileParams } from '../design/design.js';
+import { resolveTiles } from '../design/tiles.js';
+import { PRECISION_BITS } from '../units/precision.js';
+import { decodeWeightBytesPerStep, kvBytesPerTokenPerLayer, kvScaleBytesPerTokenPerLayer, linearParamsPerLayer } from '../model/derive.js';
+import type { Task } from './engine.js';
+import type { TileWork } from './work.js';
+
+/**
+ * Throughput bounds for decode (docs/chip.md, "Bounds"), in tokens per second. The
+ * chip-wide ones follow the paper's Eqs. 21-24 with Tessera's resources:
+ *
+ * - compute: every tile's vector lanes (VLEN / activation bits MACs per cycle) busy,
+ *   against the MACs of one token (linear layers, LM head, attention over c + 1 positions);
+ * - memory: every ROM port streaming (bytes per cycle from the tile model, VLEN/8 by
+ *   default) against the weight bytes of one step, which serves B tokens, and every DMEM
+ *   port against the KV bytes of the step; the slower of the two;
+ * - NoC: every directed mesh link carrying a flit per cycle against the link flit-hops the
+ *   run actually needed per token (a bound on this mapping's traffic);
+ * - mapping: the critical path of the mapped step graph, each task at its tile's tightest
+ *   resource limit and each message at its zero-load latency.
+ */
+
+/** MACs per cycle of a tile: FP16 (or INT8) lanes of the vector unit. */
+export function lanesOf(tile: TileParams, design: Design): number {
+  return Math.floor(tile.vlenBits / PRECISION_BITS[design.precision.activations]);
+}
+
+/** ROM port width in bytes per cycle (the tile model's field if set, else VLEN / 8). */
+export function romBytesPerCycle(tile: TileParams): number {
+  const t = tile as TileParams & { romPortBytesPerCycle?: number | null };
+  return t.romPortBytesPerCycle ?? tile.vlenBits / 8;
+}
+
+/** DMEM bandwidth in bytes per cycle over all ports (the tile model's fields if set, else VLEN / 8). */
+export function dmemBytesPerCycle(tile: TileParams): number {
+  const t = tile as TileParams & { dmemPortBytesPerCycle?: number | null; dmemPorts?: number };
+  return (t.dmemPortBytesPerCycle ?? tile.vlenBits / 8) * (t.dmemPorts ?? 1);
+}
+
+/** MACs of one decode token at context c (c + 1 positions attended, capped by the window). */
+export function decodeMacsPerToken(card: ModelCard, contextTokens: number, kvWindowTokens = 0): number {
+  const t = card.text;
+  const positions = kvWindowTokens > 0 ? Math.min(contextTokens + 1, kvWindowTokens) : contextTokens + 1;
+  return t.numLayers * linearParamsPerLayer(t) + t.vocabSize * t.hiddenSize + 2 * t.numLayers * t.numHeads * t.headDim * positions;
+}
+
+export function computeTokensPerSecond(card: ModelCard, design: Design, contextTokens: number): number {
+  const lanes = resolveTiles(design).reduce((s, t) => s + lanesOf(t, design), 0);
+  return (lanes * design.clockMHz * 1e6) / decodeMacsPerToken(card, contextTokens, design.mapping.kvWindowTokens);
+}
+
+/** Decode steps of B sequences at context c: weights once per step, KV per sequence. */
+export function memoryTokensPerSecond(card: ModelCard, design: Design, contextTokens: number, batch: number): number {
+  const tiles = resolveTiles(design);
+  const f = design.clockMHz * 1e6;
+  const romBw = tiles.reduce((s, t) => s + romBytesPerCycle(t), 0) * f;
+  const dmemBw = tiles.reduce((s, t) => s + dmemBytesPerCycle(t), 0) * f;
+  const w = decodeWeightBytesPerStep(card, design.precision.weights).totalBytes;
+  const window = design.mapping.kvWindowTokens;
+  const positions = window > 0 ? Math.min(contextTokens + 1, window) : contextTokens + 1;
+  const kvPerStep = batch * positions * card.text.numLayers * (kvBytesPerTokenPerLayer(card, design.precision.kvCache) + kvScaleBytesPerTokenPerLayer(card, design.precision.kvCache));
+  const stepSeconds = Math.max(w / romBw, kvPerStep / dmemBw);
+  return batch / stepSeconds;
+}
+
+/** Directed links of an R x C mesh: 2 (R (C - 1) + C (R - 1)). */
+export function meshLinks(rows: number, cols: number): number {
+  return 2 * (rows * (cols - 1) + cols * (rows - 1));
+}
+
+/** Link capacity against the flit-hops a run needed per generated token. */
+export function nocTokensPerSecond(design: Design, linkFlitHops: number, tokens: number): number {
+  if (linkFlitHops === 0 || tokens === 0) return Number.POSITIVE_INFINITY;
+  return (meshLinks(design.mesh.rows, design.mesh.cols) * design.clockMHz * 1e6) / (linkFlitHops / tokens);
+}
+
+/** Lower bound of a task's cycles: its tightest resource (lanes, ROM port, DMEM ports). */
+export function minWorkCycles(tile: TileParams, design: Design, w: TileWork, bytesPerWeight: number, kvEntryBytes: number): number {
+  const lanes = lanesOf(tile, design);
+  const rom = romBytesPerCycle(tile);
+  const dmem = dmemBytesPerCycle(tile);
+  switch (w.kind) {
+    case 'linear':
+      return Math.max(Math.ceil((w.rows * w.cols * w.tokens) / lanes), Math.ceil((w.rows * w.cols * bytesPerWeight) / rom));
+    case 'attention':
+      return Math.max(Math.ceil((2 * w.queryHeads * w.headDim * w.positions) / lanes), Math.ceil((w.kvPositions * 2 * w.headDim * kvEntryBytes) / dmem));
+    case 'embeddingRead':
+      return Math.ceil((w.rows * w.width * bytesPerWeight) / rom);
+    case 'kvWrite':
+      return Math.ceil((w.tokens * w.width * kvEntryBytes) / dmem);
+    case 'attentionCombine':
+      return Math.ceil((w.parts * w.queryHeads * w.headDim * w.tokens) / lanes);
+    case 'vector':
+    case 'argmax':
+      return Math.ceil((w.width * w.tokens) / lanes);
+  }
+}
+
+/**
+ * Longest path through a step's task graph: each task at `taskCycles`, each message at
+ * `messageCycles`. Tasks must be in an order where every task follows its predecessors
+ * through `after` and `sends` (the builders' creation order is not guaranteed to be
+ * topological, so this sorts first).
+ */
+export function criticalPathCycles(tasks: readonly Task[], taskCycles: (t: Task) => number, messageCycles: (src: number, dst: number, bytes: number) => number): number {
+  const indeg = new Map<Task, number>();
+  for (const t of tasks) indeg.set(t, 0);
+  for (const t of tasks) {
+    for (const n of t.after) indeg.set(n, (indeg.get(n) ?? 0) + 1);
+    for (const s of t.sends) for (const n of s.targets) indeg.set(n, (indeg.get(n) ?? 0) + 1);
+  }
+  const ready = tasks.filter((t) => indeg.get(t) === 0);
+  const start = new Map<Task, number>();
+  for (const t of ready) start.set(t, 0);
+  let longest = 0;
+  while (ready.length) {
+    const t = ready.pop()!;
+    const end = (start.get(t) ?? 0) + taskCycles(t);
+    longest = Math.max(longest, end);
+    const relax = (n: Task, at: number) => {
+      start.set(n, Math.max(start.get(n) ?? 0, at));
+      const d = indeg.get(n)! - 1;
+      indeg.set(n, d);
+      if (d === 0) ready.push(n);
+    };
+    for (const n of t.after) relax(n, end);
+    for (const s of t.sends) s.targets.forEach((n, i) => relax(n, end + (s.dsts[i] === t.tile ? 0 : messageCycles(t.tile, s.dsts[i], s.bytes))));
+  }
+  return longest;
+}

@@ -1,0 +1,197 @@
+import type { Simulator } from '../kernel/simulator.js';
+import { Priority } from '../kernel/priority.js';
+import type { NetworkPort, NetworkMessage } from '../noc/port.js';
+import type { TileCostModel, TileWork } from './work.js';
+
+/**
+ * The full-chip execution engine: tiles run tasks, tasks wait for NoC messages.
+ *
+ * A task belongs to one tile, optionally computes `work` (timed by the tile cost model),
+ * and when done sends messages (unicast or multicast) whose deliveries satisfy other
+ * tasks' dependencies. Each tile runs one task at a time, in the order tasks become
+ * ready (FIFO; ties by readiness order), so tasks of different micro-batches interleave
+ * on a tile the way a work queue would. Events happen only at task boundaries and
+ * message deliveries (the fast tile fidelity); activity is accumulated per tile.
+ */
+
+export interface Send {
+  /** Destination tiles (one task each, aligned with `targets`). */
+  readonly dsts: number[];
+  readonly targets: Task[];
+  readonly bytes: number;
+}
+
+export class Task {
+  /** Unmet dependencies: local predecessors plus messages still to arrive. */
+  pending = 0;
+  readonly after: Task[] = [];
+  readonly sends: Send[] = [];
+  startCycles = -1;
+  endCycles = -1;
+  /** Called when the task completes (after its sends are issued). */
+  onDone: ((t: Task) => void) | null = null;
+  constructor(
+    readonly tile: number,
+    readonly work: TileWork | null,
+    /** Short label for timelines: `L3.q_proj`, `embed`, ... */
+    readonly label: string,
+    /** Which step instance (micro-batch step) it belongs to, for timelines. */
+    readonly step: number,
+  ) {}
+
+  /** `next` runs only after this task completes (same or another tile, no message). */
+  then(next: Task): Task {
+    this.after.push(next);
+    next.pending++;
+    return next;
+  }
+
+  /** When this task completes, send `bytes` to each of `targets` (each on its own tile). */
+  sendTo(targets: Task[], bytes: number): void {
+    if (targets.length === 0) return;
+    for (const t of targets) t.pending++;
+    this.sends.push({ dsts: targets.map((t) => t.tile), targets, bytes });
+  }
+}
+
+export interface TimelineEntry {
+  readonly tile: number;
+  readonly label: string;
+  readonly step: number;
+  readonly startCycles: number;
+  readonly endCycles: number;
+}
+
+export interface MessageEntry {
+  readonly src: number;
+  readonly dst: number;
+  readonly bytes: number;
+  readonly sentCycles: number;
+  readonly deliveredCycles: number;
+}
+
+export interface EngineOptions {
+  /** Record every task's start and end and every message for a timeline (costs memory on long runs). */
+  readonly recordTimeline?: boolean;
+}
+
+export class ChipEngine {
+  private readonly queues: Task[][];
+  private readonly queueHead: Int32Array;
+  private readonly busy: Uint8Array;
+  /** Per tile: busy cycles (compute). */
+  readonly busyCycles: Float64Array;
+  /** Per tile, per counter name: activity accumulated from task costs. */
+  readonly tileCounters: Map<string, Float64Array> = new Map();
+  readonly timeline: TimelineEntry[] = [];
+  readonly messages: MessageEntry[] = [];
+  tasksRun = 0;
+  messagesSent = 0;
+  localDeliveries = 0;
+  bytesSent = 0;
+
+  constructor(
+    private readonly sim: Simulator,
+    private readonly network: NetworkPort,
+    private readonly costs: TileCostModel,
+    readonly tileCount: number,
+    private readonly options: EngineOptions = {},
+  ) {
+    this.queues = Array.from({ length: tileCount }, () => []);
+    this.queueHead = new Int32Array(tileCount);
+    this.busy = new Uint8Array(tileCount);
+    this.busyCycles = new Float64Array(tileCount);
+  }
+
+  /** Release tasks with no dependencies (call after building a step's graph). */
+  start(tasks: readonly Task[]): void {
+    for (const t of tasks) if (t.pending === 0) this.ready(t);
+  }
+
+  private ready(t: Task): void {
+    this.queues[t.tile].push(t);
+    if (!this.busy[t.tile]) this.runNext(t.tile);
+  }
+
+  private satisfy(t: Task): void {
+    if (--t.pending === 0) this.ready(t);
+    else if (t.pending < 0) throw new Error(`internal: task ${t.label} on tile ${t.tile} over-satisfied`);
+  }
+
+  private runNext(tile: number): void {
+    const q = this.queues[tile];
+    const h = this.queueHead[tile];
+    if (h >= q.length) {
+      // drop the consumed prefix now and then so long runs do not grow the queue
+      if (h > 0) {
+        q.length = 0;
+        this.queueHead[tile] = 0;
+      }
+      return;
+    }
+    const task = q[h];
+    this.queueHead[tile] = h + 1;
+    this.busy[tile] = 1;
+    task.startCycles = this.sim.now;
+    let cycles = 0;
+    if (task.work) {
+      const c = this.costs.cost(tile, task.work);
+      cycles = c.cycles;
+      for (const name in c.counters) {
+        let arr = this.tileCounters.get(name);
+        if (!arr) {
+          arr = new Float64Array(this.tileCount);
+          this.tileCounters.set(name, arr);
+        }
+        arr[tile] += c.counters[name];
+      }
+      this.busyCycles[tile] += cycles;
+    }
+    this.sim.schedule(cycles, this.finish, task, Priority.Default);
+  }
+
+  private readonly finish = (task: Task): void => {
+    task.endCycles = this.sim.now;
+    this.tasksRun++;
+    this.busy[task.tile] = 0;
+    if (this.options.recordTimeline && task.work) {
+      this.timeline.push({ tile: task.tile, label: task.label, step: task.step, startCycles: task.startCycles, endCycles: task.endCycles });
+    }
+    for (const s of task.sends) this.issue(task.tile, s);
+    for (const n of task.after) this.satisfy(n);
+    task.onDone?.(task);
+    this.runNext(task.tile);
+  };
+
+  private issue(src: number, s: Send): void {
+    const remote: number[] = [];
+    const byDst = new Map<number, Task>();
+    s.dsts.forEach((d, i) => {
+      if (d === src) {
+        this.localDeliveries++;
+        this.satisfy(s.targets[i]);
+      } else {
+        remote.push(d);
+        byDst.set(d, s.targets[i]);
+      }
+    });
+    if (remote.length === 0) return;
+    this.bytesSent += s.bytes * remote.length;
+    this.messagesSent += remote.length;
+    const sent = this.sim.now;
+    const record = this.options.recordTimeline;
+    const deliver = (msg: NetworkMessage, at: number) => {
+      if (record) this.messages.push({ src, dst: msg.dst, bytes: s.bytes, sentCycles: sent, deliveredCycles: at });
+      this.satisfy(byDst.get(msg.dst)!);
+    };
+    if (remote.length === 1) this.network.send(src, remote[0], s.bytes, deliver);
+    else this.network.multicast(src, remote, s.bytes, deliver);
+  }
+
+  /** Counter totals over all tiles. */
+  totals(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [name, arr] of this.tileCounters) out[name] = arr.reduce((a, b) => a + b, 0);
+    return out;
+  }
+}

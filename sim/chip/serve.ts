@@ -1,0 +1,247 @@
+import type { ModelCard } from '../model/card.js';
+import type { Design } from '../design/design.js';
+import type { Trace } from '../trace/trace.js';
+import { Simulator } from '../kernel/simulator.js';
+import { Priority } from '../kernel/priority.js';
+import { Rng } from '../random/rng.js';
+import { imageTiles, imageTokens } from '../model/derive.js';
+import type { NetworkPort } from '../noc/port.js';
+import type { ChipMapping } from './mapping.js';
+import { Placement } from './placement.js';
+import { ChipEngine } from './engine.js';
+import { buildTextStep, buildVisionStep, type StepSequence } from './step.js';
+import type { TileCostModel } from './work.js';
+
+/**
+ * Serving a trace on the chip (docs/chip.md, "Execution"). Requests arrive as the trace
+ * says; each micro-batch slot forms a step whenever it is free: every decoding sequence
+ * of the slot contributes one row, and the remaining per-step token budget
+ * (`prefillChunkTokens`) goes to the oldest sequence still prefilling (chunked prefill,
+ * decode first). Admission takes arrived requests in order while the slot has room
+ * (maxBatch split over the slots) and the KV cache has room for the request's whole
+ * context (prompt + output, capped by the window). Images go through the vision encoder
+ * first; their tokens enter with the first prefill chunk. `single` serves one request at a
+ * time; `continuous` is iteration-level continuous batching. Several slots
+ * (micro-batches) keep the pipeline regions busy at once: weights are read once per
+ * micro-batch step.
+ */
+
+export interface ServingOptions {
+  readonly batching: 'single' | 'continuous';
+  readonly maxBatch: number;
+  readonly prefillChunkTokens: number;
+  readonly microBatches: number;
+  readonly kvWindowTokens: number;
+  readonly seed: number;
+  /** Record every compute task for a timeline. */
+  readonly recordTimeline?: boolean;
+  /** Abort when simulated time passes this many cycles (runaway guard). */
+  readonly maxCycles?: number;
+}
+
+export interface RequestRecord {
+  readonly id: number;
+  readonly arrivalCycles: number;
+  admittedCycles: number;
+  firstTokenCycles: number;
+  /** Cycle each generated token became known. */
+  readonly tokenCycles: number[];
+  readonly promptTokens: number;
+  readonly outputTokens: number;
+  readonly imageTokens: number;
+  doneCycles: number;
+}
+
+export interface ServeResult {
+  readonly requests: RequestRecord[];
+  readonly simulatedCycles: number;
+  readonly steps: number;
+  readonly generatedTokens: number;
+  readonly kvPositionsRead: number;
+  readonly kvPositionsWritten: number;
+  readonly engine: ChipEngine;
+  readonly events: number;
+}
+
+interface Seq {
+  readonly rec: RequestRecord;
+  readonly kvTokens: number;
+  cached: number;
+  textLeft: number;
+  imageLeft: number;
+  generated: number;
+  state: 'vision' | 'prefill' | 'decode' | 'done';
+  slot: number;
+  /** Connector root that holds this request's image rows once the encoder is done. */
+  imageAt: number;
+  tokenIds: number[];
+}
+
+export function serveTrace(card: ModelCard, design: Design, trace: Trace, mapping: ChipMapping, deps: { sim: Simulator; network: NetworkPort; costs: TileCostModel }, opt: ServingOptions): ServeResult {
+  const { sim } = deps;
+  const place = new Placement(mapping, design.mesh.cols, card.text.numKvHeads, card.text.numLayers);
+  const engine = new ChipEngine(sim, deps.network, deps.costs, design.mesh.rows * design.mesh.cols, { recordTimeline: opt.recordTimeline });
+  const sc = { card, design, place };
+  const cyclesPerMs = design.clockMHz * 1000;
+  const rng = new Rng(opt.seed, 'serve/tokens');
+  const slots = opt.batching === 'single' ? 1 : Math.max(1, opt.microBatches);
+  const maxBatch = opt.batching === 'single' ? 1 : opt.maxBatch;
+  const perSlot = Math.max(1, Math.ceil(maxBatch / slots));
+  const window = opt.kvWindowTokens;
+
+  const records: RequestRecord[] = trace.requests.map((r, i) => ({
+    id: i,
+    arrivalCycles: Math.round(r.arrivalMs * cyclesPerMs),
+    admittedCycles: -1,
+    firstTokenCycles: -1,
+    tokenCycles: [],
+    promptTokens: r.promptTokens,
+    outputTokens: r.outputTokens,
+    imageTokens: r.images.reduce((s, im) => s + imageTokens(card, im.widthPx, im.heightPx), 0),
+    doneCycles: -1,
+  }));
+  const waiting: number[] = [];
+  let nextArrival = 0;
+  let kvInUse = 0;
+  const active: Seq[][] = Array.from({ length: slots }, () => []);
+  const slotBusy = new Uint8Array(slots);
+  let steps = 0;
+  let generated = 0;
+  let kvRead = 0;
+  let kvWritten = 0;
+  let stepIds = 0;
+  let finished = 0;
+
+  const kvNeed = (r: RequestRecord) => {
+    const all = r.promptTokens + r.imageTokens + r.outputTokens;
+    return window > 0 ? Math.min(all, window) : all;
+  };
+
+  const arrive = () => {
+    while (nextArrival < records.length && records[nextArrival].arrivalCycles <= sim.now) waiting.push(nextArrival++);
+    if (nextArrival < records.length) sim.scheduleAt(records[nextArrival].arrivalCycles, onArrival, undefined, Priority.High);
+  };
+  const onArrival = () => {
+    arrive();
+    for (let s = 0; s < slots; s++) if (!slotBusy[s]) formStep(s);
+  };
+
+  const admit = (slot: number) => {
+    while (waiting.length && active[slot].length < perSlot) {
+      const rec = records[waiting[0]];
+      const need = kvNeed(rec);
+      if (need > mapping.kvCapacityTokens) {
+        throw new Error(`request ${rec.id} needs ${need} cached tokens but the chip holds ${mapping.kvCapacityTokens}`);
+      }
+      if (kvInUse + need > mapping.kvCapacityTokens) break;
+      waiting.shift();
+      kvInUse += need;
+      rec.admittedCycles = sim.now;
+      const r = trace.requests[rec.id];
+      const ids = Array.from({ length: Math.min(64, r.promptTokens + r.outputTokens + 1) }, () => rng.int(0, card.text.vocabSize - 1));
+      const seq: Seq = {
+        rec,
+        kvTokens: need,
+        cached: r.contextCached ? r.promptTokens : 0,
+        textLeft: r.contextCached ? 0 : r.promptTokens,
+        imageLeft: r.contextCached ? 0 : rec.imageTokens,
+        generated: 0,
+        state: r.contextCached ? 'decode' : rec.imageTokens > 0 ? 'vision' : 'prefill',
+        slot,
+        imageAt: -1,
+        tokenIds: ids,
+      };
+      active[slot].push(seq);
+      if (seq.state === 'vision') startVision(seq, r.images);
+    }
+  };
+
+  // the encoder runs one encoder tile (image crop) at a time; the last one hands over
+  const startVision = (seq: Seq, images: Trace['requests'][number]['images']) => {
+    let left = images.reduce((s, im) => s + imageTiles(card, im.widthPx, im.heightPx).tiles, 0);
+    const next = () => {
+      const built = buildVisionStep(sc, stepIds++, 1);
+      built.done.onDone = (t) => {
+        if (--left > 0) return next();
+        seq.state = 'prefill';
+        seq.imageAt = t.tile;
+        if (!slotBusy[seq.slot]) formStep(seq.slot);
+      };
+      engine.start(built.tasks);
+    };
+    next();
+  };
+
+  const formStep = (slot: number) => {
+    if (slotBusy[slot]) return;
+    admit(slot);
+    const seqs = active[slot];
+    const rows: StepSequence[] = [];
+    const members: { seq: Seq; n: number; text: number; image: number; emits: boolean }[] = [];
+    for (const s of seqs) {
+      if (s.state !== 'decode') continue;
+      rows.push({ contextTokens: s.cached, newTokens: 1, textTokens: 1, emitsToken: true, tokenIds: [s.tokenIds[s.generated % s.tokenIds.length]] });
+      members.push({ seq: s, n: 1, text: 1, image: 0, emits: true });
+    }
+    let budget = opt.prefillChunkTokens - rows.length;
+    let imageInput: { tile: number; rows: number } | undefined;
+    for (const s of seqs) {
+      if (budget <= 0) break;
+      if (s.state !== 'prefill') continue;
+      const image = Math.min(s.imageLeft, budget);
+      const text = Math.min(s.textLeft, budget - image);
+      const n = image + text;
+      if (n === 0) continue;
+      const emits = s.imageLeft - image === 0 && s.textLeft - text === 0;
+      rows.push({ contextTokens: s.cached, newTokens: n, textTokens: text, emitsToken: emits, tokenIds: s.tokenIds });
+      members.push({ seq: s, n, text, image, emits });
+      if (image > 0) imageInput = { tile: s.imageAt, rows: (imageInput?.rows ?? 0) + image };
+      budget -= n;
+      break; // one prefilling sequence per step
+    }
+    if (rows.length === 0) return; // nothing to do until an arrival or a vision pass completes
+    slotBusy[slot] = 1;
+    const built = buildTextStep(sc, stepIds++, rows, window, imageInput);
+    kvRead += built.kvPositionsRead;
+    built.done.onDone = () => {
+      steps++;
+      const now = sim.now;
+      for (const m of members) {
+        const s = m.seq;
+        s.cached += m.n;
+        kvWritten += m.n * card.text.numLayers * card.text.numKvHeads;
+        if (s.state === 'prefill') {
+          s.textLeft -= m.text;
+          s.imageLeft -= m.image;
+          if (!m.emits) continue;
+          s.state = 'decode';
+        }
+        s.generated++;
+        generated++;
+        s.rec.tokenCycles.push(now);
+        if (s.rec.firstTokenCycles < 0) s.rec.firstTokenCycles = now;
+        if (s.generated >= s.rec.outputTokens) {
+          s.state = 'done';
+          s.rec.doneCycles = now;
+          kvInUse -= s.kvTokens;
+          finished++;
+        }
+      }
+      active[slot] = active[slot].filter((s) => s.state !== 'done');
+      slotBusy[slot] = 0;
+      arrive();
+      // a finished request frees room: every idle slot may admit now
+      for (let k = 0; k < slots; k++) if (!slotBusy[k]) formStep(k);
+      if (opt.maxCycles !== undefined && now > opt.maxCycles) sim.stop();
+    };
+    engine.start(built.tasks);
+  };
+
+  sim.scheduleAt(records.length ? records[0].arrivalCycles : 0, onArrival, undefined, Priority.High);
+  const before = sim.eventsDispatched;
+  sim.run();
+  if (finished < records.length && !(opt.maxCycles !== undefined && sim.now > opt.maxCycles)) {
+    throw new Error(`internal: simulation stalled with ${records.length - finished} requests unfinished at cycle ${sim.now}`);
+  }
+  return { requests: records, simulatedCycles: sim.now, steps, generatedTokens: generated, kvPositionsRead: kvRead, kvPositionsWritten: kvWritten, engine, events: sim.eventsDispatched - before };
+}

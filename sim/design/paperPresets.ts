@@ -1,0 +1,106 @@
+import { builtinModel } from '../model/catalog.js';
+import { weightBytes } from '../model/derive.js';
+import type { DesignInput } from './design.js';
+
+/**
+ * The paper's published design points (arXiv 2604.07526; ../shared/reference/
+ * paper-digest.md section 8) as presets `paper-llama-<node>nm` and
+ * `paper-smolvlm-<node>nm`. Meshes and clocks are the paper's (Tables 10/11 and 19).
+ * Per-tile sizes come from its Table 16 (3 nm medians: FETCH 2, VLEN 1024, STANUM 3,
+ * IMEM 6 KB, DFLIT 2048, WMEM 9564 KB, DMEM 64 KB) where given; the paper publishes no
+ * per-tile sizes for other nodes or for SmolVLM, so those are derived as stated in each
+ * preset's description. Every Llama preset is feasible for decode:1@512 (tested).
+ */
+
+const LLAMA_POINTS: readonly [nm: 3 | 5 | 7 | 10 | 14 | 22 | 28, rows: number, cols: number, clockMHz: number, dmemKiB: number][] = [
+  [3, 41, 42, 1000, 128],
+  [5, 39, 39, 820, 128],
+  [7, 33, 34, 570, 128],
+  [10, 26, 27, 520, 256],
+  [14, 21, 22, 400, 256],
+  [22, 16, 16, 250, 512],
+  [28, 11, 12, 250, 1024],
+];
+
+const SMOLVLM_POINTS: readonly [nm: 3 | 5 | 7 | 10 | 14 | 22 | 28, rows: number, cols: number][] = [
+  [3, 2, 4],
+  [5, 3, 4],
+  [7, 3, 4],
+  [10, 3, 3],
+  [14, 2, 4],
+  [22, 3, 4],
+  [28, 3, 4],
+];
+
+/** Table 16's 3 nm per-tile medians. */
+const TABLE16 = { fetchWidth: 2, reservationStations: 3, vlenBits: 1024, imemKiB: 6, wmemKiB: 9564, dmemKiB: 64, flitBits: 2048 };
+
+/** Uniform WMEM that holds `bytes` of weights over `tiles` tiles with 3% slack for region rounding. */
+function wmemFor(bytes: number, tiles: number): number {
+  return Math.ceil((1.03 * bytes) / tiles / 1024);
+}
+
+function tile(wmemKiB: number, dmemKiB: number) {
+  return {
+    fetchWidth: TABLE16.fetchWidth,
+    reservationStations: TABLE16.reservationStations,
+    vlenBits: TABLE16.vlenBits,
+    dmemKiB,
+    wmemKiB,
+    imemKiB: TABLE16.imemKiB,
+    scalarWritePorts: 1,
+    vectorWritePorts: 1,
+    scalarDispatchPorts: 1,
+    vectorDispatchPorts: 1,
+  };
+}
+
+export function paperPresets(): Record<string, DesignInput> {
+  const out: Record<string, DesignInput> = {};
+  const llamaBytes = weightBytes(builtinModel('llama-3.1-8b')!, 'fp16').totalBytes;
+  for (const [nm, rows, cols, clockMHz, dmemKiB] of LLAMA_POINTS) {
+    const tiles = rows * cols;
+    const wmem = nm === 3 ? TABLE16.wmemKiB : wmemFor(llamaBytes, tiles);
+    const changes = [
+      nm === 3 ? 'WMEM 9564 KiB is Table 16\'s median' : `WMEM ${wmem} KiB = 16.06 GB of FP16 weights / ${tiles} tiles + 3% (the paper gives no per-tile sizes at ${nm} nm)`,
+      dmemKiB === TABLE16.dmemKiB ? 'DMEM is Table 16\'s median' : `DMEM ${dmemKiB} KiB instead of Table 16's 64 KiB median so the KV cache of decode:1@512 fits with batch 3 and 64-token prefill chunks (the paper spills KV into ROM; Tessera does not)`,
+      'layers pipelined over 8 mesh regions (4 layers each) with 3 micro-batches: the paper\'s batch 3',
+    ];
+    out[`paper-llama-${nm}nm`] = {
+      kind: 'design',
+      schemaVersion: 1,
+      name: `paper-llama-${nm}nm`,
+      description: `Llama 3.1 8B FP16 at ${nm} nm: ${rows}x${cols} mesh at ${clockMHz} MHz (paper Tables 10-11). ${changes.join('; ')}.`,
+      source: 'arXiv 2604.07526 Tables 10, 11 and 16',
+      processNodeNm: nm,
+      clockMHz,
+      mesh: { rows, cols },
+      noc: { flitBits: TABLE16.flitBits, virtualChannels: 2, bufferDepthFlits: 4, routing: 'xy' },
+      tile: tile(wmem, dmemKiB),
+      precision: { weights: 'fp16', activations: 'fp16', kvCache: 'fp16' },
+      mapping: { pipelineStages: 8, kvWindowTokens: 0, heterogeneousTiles: false },
+      serving: { batching: 'continuous', maxBatch: 3, prefillChunkTokens: 64, microBatches: 3 },
+    };
+  }
+  const smolBytes = weightBytes(builtinModel('smolvlm-256m')!, 'fp16').totalBytes;
+  for (const [nm, rows, cols] of SMOLVLM_POINTS) {
+    const tiles = rows * cols;
+    const wmem = wmemFor(smolBytes, tiles);
+    out[`paper-smolvlm-${nm}nm`] = {
+      kind: 'design',
+      schemaVersion: 1,
+      name: `paper-smolvlm-${nm}nm`,
+      description: `SmolVLM-256M (the paper's 0.48 GB SmolVLM, FP16 weights) at ${nm} nm: ${rows}x${cols} mesh at 10 MHz, low-power mode (paper Table 19). Per-tile sizes are not published: Table 16's 3 nm medians for FETCH/VLEN/STANUM/IMEM/DFLIT, WMEM ${wmem} KiB = 513 MB / ${tiles} tiles + 3%, DMEM 1024 KiB with an INT4 KV cache so a 512x512 image (17 encoder crops, 1,088 tokens) plus a 32-token prompt and 32 outputs fits.`,
+      source: 'arXiv 2604.07526 Table 19 (mesh, clock); Table 16 (tile medians)',
+      processNodeNm: nm,
+      clockMHz: 10,
+      mesh: { rows, cols },
+      noc: { flitBits: TABLE16.flitBits, virtualChannels: 2, bufferDepthFlits: 4, routing: 'xy' },
+      tile: tile(wmem, 1024),
+      precision: { weights: 'fp16', activations: 'fp16', kvCache: 'int4' },
+      mapping: { pipelineStages: 1, kvWindowTokens: 0, heterogeneousTiles: false },
+      serving: { batching: 'continuous', maxBatch: 1, prefillChunkTokens: 64, microBatches: 1 },
+    };
+  }
+  return out;
+}
