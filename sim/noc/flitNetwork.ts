@@ -102,7 +102,6 @@ export class FlitNetwork implements Network {
   private readonly niCur: Int32Array;
   private readonly niCurVc: Int32Array;
   private readonly niNextFlit: Int32Array;
-  private readonly niVcPtr: Int32Array;
   private readonly niQueuePtr: Int32Array;
   private readonly niAssign: Int32Array;
   // packets
@@ -203,7 +202,6 @@ export class FlitNetwork implements Network {
     this.niCur = new Int32Array(R * nQ).fill(-1);
     this.niCurVc = new Int32Array(R * nQ);
     this.niNextFlit = new Int32Array(R * nQ);
-    this.niVcPtr = new Int32Array(R);
     this.niQueuePtr = new Int32Array(R);
     this.niAssign = new Int32Array(R);
     this.nextAt = new Float64Array(2 * R).fill(Number.POSITIVE_INFINITY);
@@ -416,19 +414,19 @@ export class FlitNetwork implements Network {
     }
 
     // VC allocation (separable, round-robin): per output port, waiting heads in
-    // round-robin order from the port's pointer take the free output VCs in index order.
+    // round-robin order from the port's pointer each take the free output VC with the
+    // most credits (the emptiest downstream buffer; lowest index on ties).
     if (this.waiting[r] > 0) {
       for (let op = 0; op < PORTS; op++) {
         const ptr = r * PORTS + op;
         const start = this.vaPtr[ptr];
         const ovBase = (r * OP + op) * V;
-        let freeV = 0;
         for (let k = 0; k < PV; k++) {
           const li = (start + k) % PV;
           const i = base + li;
           if (this.ivState[i] !== WAIT_VC || this.ivOutPort[i] !== op) continue;
-          while (freeV < V && this.ovFreeAt[ovBase + freeV] > now) freeV++;
-          if (freeV === V) break;
+          const freeV = this.emptiestFreeVc(ovBase, op !== LOCAL, now);
+          if (freeV < 0) break;
           const o = ovBase + freeV;
           this.ovFreeAt[o] = Number.POSITIVE_INFINITY;
           this.ivOutVc[i] = freeV;
@@ -437,7 +435,6 @@ export class FlitNetwork implements Network {
           this.waiting[r]--;
           this.cVA[r].value++;
           this.vaPtr[ptr] = (li + 1) % PV;
-          freeV++;
         }
       }
     }
@@ -480,6 +477,22 @@ export class FlitNetwork implements Network {
     }
 
     return this.nextRouterWork(r, now);
+  }
+
+  /** The free output VC (from ovBase) with the most credits, or -1 if none is free. */
+  private emptiestFreeVc(ovBase: number, withCredits: boolean, now: number): number {
+    let best = -1;
+    let bestCredits = -1;
+    for (let v = 0; v < this.V; v++) {
+      const o = ovBase + v;
+      if (this.ovFreeAt[o] > now) continue;
+      const c = withCredits ? this.creditsAt(o, now) : 0;
+      if (c > bestCredits) {
+        best = v;
+        bestCredits = c;
+      }
+    }
+    return best;
   }
 
   /** A granted flit leaves input VC i through output port op (switch + link traversal). */
@@ -584,15 +597,7 @@ export class FlitNetwork implements Network {
         let vc = -1;
         if (this.perVcQueues) {
           if (this.ovFreeAt[ovBase + qi] <= now) vc = qi;
-        } else {
-          for (let j = 0; j < V; j++) {
-            const v = (this.niVcPtr[t] + j) % V;
-            if (this.ovFreeAt[ovBase + v] <= now) {
-              vc = v;
-              break;
-            }
-          }
-        }
+        } else vc = this.emptiestFreeVc(ovBase, true, now);
         if (vc < 0) {
           // head-of-line: the front packet waits for a VC; so does everything behind it
           if (this.perVcQueues) next = Math.min(next, this.ovFreeAt[ovBase + qi]);
@@ -608,7 +613,6 @@ export class FlitNetwork implements Network {
         this.niCurVc[q] = vc;
         this.niNextFlit[q] = 0;
         this.ovFreeAt[ovBase + vc] = Number.POSITIVE_INFINITY;
-        if (!this.perVcQueues) this.niVcPtr[t] = (vc + 1) % V;
       }
       const o = ovBase + this.niCurVc[q];
       if (this.creditsAt(o, now) <= 0) {

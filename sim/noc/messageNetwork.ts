@@ -3,14 +3,15 @@ import type { Simulator } from '../kernel/simulator.js';
 import type { Design } from '../design/design.js';
 import type { Counter } from '../counters/counter.js';
 import type { DeliveryHandler } from './port.js';
-import { LOCAL, PORTS, hopCount, interfaceName, makeMesh, routerName, routingFunction, type Mesh, type RoutingFunction } from './mesh.js';
+import { LOCAL, PORTS, hopCount, oppositePort, interfaceName, makeMesh, routerName, routingFunction, type Mesh, type RoutingFunction } from './mesh.js';
 import { EJECTION_CYCLES, INJECTION_CYCLES, packetFlits, routerDelayCycles } from './packet.js';
 import type { Network, NetworkOptions, NocPacket } from './network.js';
 
 /**
  * Message-level mesh NoC (the fast model for whole-chip runs). A packet of L flits moves
  * as a unit: its head reaches router k at a_k, leaves on the routed output port at
- * d_k = max(a_k + routerDelay, port free), and reserves that port's link for L cycles
+ * d_k = max(a_k + routerDelay, output port free, input port free), and reserves the output
+ * link and the crossbar input for L cycles
  * (its serialisation time); the next router sees the head at d_k + linkTraversal. The
  * injection channel and the ejection port are reserved the same way; the tail is ejected
  * L - 1 cycles after the head. Contention therefore still delays messages (first come,
@@ -34,6 +35,8 @@ export class MessageNetwork implements Network {
   private readonly LT: number;
   /** cycle from which each router output port (r x 5 + port) is free */
   private readonly portFree: Float64Array;
+  /** cycle from which each router input port (r x 5 + port) can send through the crossbar again */
+  private readonly inputFree: Float64Array;
   /** cycle from which each tile's injection channel is free */
   private readonly injectFree: Float64Array;
   private readonly links: Float64Array;
@@ -67,6 +70,7 @@ export class MessageNetwork implements Network {
     this.LT = design.noc.linkTraversalCycles;
     this.portFree = new Float64Array(R * PORTS);
     this.injectFree = new Float64Array(R);
+    this.inputFree = new Float64Array(R * PORTS);
     this.links = new Float64Array(R * PORTS);
     const reg = options.counters;
     const cols = this.mesh.cols;
@@ -133,7 +137,7 @@ export class MessageNetwork implements Network {
     this.cFlitIn[src].value += flits;
     this.inFlightFlits += flits;
     this.inFlightPackets += pkts.length;
-    this.sim.scheduleAt(depart + INJECTION_CYCLES, this.hopHandler, { router: src, pkts, flits }, Priority.Default);
+    this.sim.scheduleAt(depart + INJECTION_CYCLES, this.hopHandler, { router: src, inPort: LOCAL, pkts, flits }, Priority.Default);
     return pkts;
   }
 
@@ -161,19 +165,22 @@ export class MessageNetwork implements Network {
     }
     for (const [op, pkts] of groups) {
       const k = r * PORTS + op;
-      const depart = Math.max(now + this.routerDelay, this.portFree[k]);
+      // the crossbar passes one flit per cycle per input and per output port
+      const kin = r * PORTS + h.inPort;
+      const depart = Math.max(now + this.routerDelay, this.portFree[k], this.inputFree[kin]);
       this.portFree[k] = depart + L;
+      this.inputFree[kin] = depart + L;
       this.links[k] += L;
       this.cVA[r].value++;
       this.cSA[r].value += L;
       this.cXB[r].value += L;
       if (op === LOCAL) {
         // tail ejected L - 1 cycles after the head; one branch ends here
-        this.sim.scheduleAt(depart + EJECTION_CYCLES + L - 1, this.deliverHandler, { router: r, pkts, flits: L }, Priority.Default);
+        this.sim.scheduleAt(depart + EJECTION_CYCLES + L - 1, this.deliverHandler, { router: r, inPort: h.inPort, pkts, flits: L }, Priority.Default);
       } else {
         this.cLink[r].value += L;
         const n = this.mesh.neighbour[k];
-        this.sim.scheduleAt(depart + this.LT, this.hopHandler, { router: n, pkts, flits: L }, Priority.Default);
+        this.sim.scheduleAt(depart + this.LT, this.hopHandler, { router: n, inPort: oppositePort(op), pkts, flits: L }, Priority.Default);
       }
     }
   }
@@ -189,6 +196,7 @@ export class MessageNetwork implements Network {
 
 interface Hop {
   router: number;
+  inPort: number;
   pkts: MessagePacket[];
   flits: number;
 }
