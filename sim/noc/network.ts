@@ -36,6 +36,7 @@ export interface NocPacket extends NetworkMessage {
 export interface Network extends NetworkPort {
   readonly model: NocModel;
   readonly design: Design;
+  send(src: number, dst: number, bytes: number, onDelivered: DeliveryHandler, tag?: number): NocPacket;
   /** Send a packet of exactly `flits` flits (the synthetic-traffic lab's unit). */
   sendPacket(src: number, dst: number, flits: number, onDelivered: DeliveryHandler, tag?: number): NocPacket;
   /** Flits injected into the network and not yet ejected (copies included). */
