@@ -5,6 +5,7 @@ import { InputError } from '../sim/validate/inputError.js';
 import { validateCommand } from './commands/validate.js';
 import { listCommand } from './commands/list.js';
 import { startCommand } from './commands/start.js';
+import { kernelCommand } from './commands/kernel.js';
 
 /** A command-line usage problem (unknown option, missing argument, bad option value). */
 export class UsageError extends Error {
@@ -27,6 +28,7 @@ export async function main(argv: readonly string[], io: Io = nodeIo): Promise<nu
     .command(startCommand(io, setExit))
     .command(validateCommand(io, setExit))
     .command(listCommand(io))
+    .command(kernelCommand(io))
     .demandCommand(1, 'name a command (tessera --help lists them)')
     .strict()
     .version(pkg.version)

@@ -111,6 +111,6 @@ export function latencyOf(t: TileTiming, i: Instr): number {
 /** One-line error for a kernel that does not fit the tile. */
 export function checkFits(t: TileTiming, kernel: string, dmemBytesNeeded: number): void {
   if (dmemBytesNeeded > t.dmemBytes) {
-    throw new InputError('kernel', kernel, `${dmemBytesNeeded} bytes of DMEM`, `the tile has ${t.tile.dmemKiB} KiB (${t.dmemBytes} bytes) of DMEM`, 'use a smaller slice (fewer rows, columns, tokens or context) or a larger tile.dmemKiB');
+    throw new InputError(`kernel ${kernel}`, 'DMEM bytes needed', dmemBytesNeeded, `more than the tile's ${t.tile.dmemKiB} KiB (${t.dmemBytes} bytes) of DMEM`, 'use a smaller slice (fewer rows, columns, tokens or context) or a larger tile.dmemKiB');
   }
 }
