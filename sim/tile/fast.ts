@@ -15,15 +15,17 @@ import { Stall, TileStats } from './stats.js';
  * grows with the static program, not with the work.
  */
 
-const RING = 1 << 12;
+const RING = 1 << 10;
 
-/** Average of the last p deltas if they repeat the p before them (p = 1..4), else -1. */
+/**
+ * Average of the last p deltas if they repeat the 2p before them (a pattern seen three
+ * times, p = 1..16) and at least MIN_DELTAS deltas were seen; else -1.
+ */
 function repeatingAverage(d: readonly number[]): number {
-  for (let p = 1; p <= 8; p++) {
-    if (d.length < 2 * p + (p === 1 ? 1 : 0)) continue;
+  if (d.length < MIN_DELTAS) return -1;
+  for (let p = 1; 3 * p <= d.length && p <= 16; p++) {
     let same = true;
-    for (let j = 1; j <= p && same; j++) same = d[d.length - j] === d[d.length - j - p];
-    if (p === 1 && same) same = d[d.length - 3] === d[d.length - 1];
+    for (let j = 1; j <= p && same; j++) same = d[d.length - j] === d[d.length - j - p] && d[d.length - j] === d[d.length - j - 2 * p];
     if (same) {
       let sum = 0;
       for (let j = 1; j <= p; j++) sum += d[d.length - j];
@@ -33,7 +35,11 @@ function repeatingAverage(d: readonly number[]): number {
   return -1;
 }
 /** most iterations of a loop body list-scheduled before extrapolating */
-const MAX_PASSES = 24;
+const MAX_PASSES = 48;
+/** iterations scheduled before a repeating period is trusted (the window fills first) */
+const MIN_DELTAS = 10;
+/** most iterations of an outer loop evaluated before extrapolating */
+const MAX_OUTER_PASSES = 8;
 const MASK = RING - 1;
 
 interface BodyInfo {
@@ -49,7 +55,13 @@ class State {
   lastIssue = 0;
   maxDone = 0;
   barrierAt = 0; // younger instructions issue at or after the last barrier
+  /** end of the last ROM / DMEM transfer (shifted with the state) */
   romFree = 0;
+  /** after an extrapolation the port tables are stale: transfers start at or after these */
+  romFloor = 0;
+  dmemFloor: Float64Array;
+  readonly romT = new Float64Array(RING).fill(-1);
+  dmemT: Float64Array;
   readonly ready = new Float64Array(64);
   readonly producer = new Int8Array(64);
   dmemFree: Float64Array;
@@ -66,10 +78,17 @@ class State {
   readonly dspC = new Int32Array(2 * RING);
   /** issue times of dispatched instructions (for the reservation-station window) */
   inFlight: number[] = [];
-  /** dispatch times of the last fetch-queue-full of instructions */
-  readonly dq: number[] = [];
-  constructor(ports: number) {
+  ifHead = 0;
+  /** dispatch times of the last fetch-queue-full of instructions (a ring) */
+  readonly dq: Float64Array;
+  dqN = 0;
+  /** cycles already counted busy */
+  readonly busyT = new Float64Array(RING).fill(-1);
+  constructor(ports: number, fqCap: number) {
+    this.dq = new Float64Array(fqCap);
     this.dmemFree = new Float64Array(ports);
+    this.dmemFloor = new Float64Array(ports);
+    this.dmemT = new Float64Array(ports * RING).fill(-1);
   }
   clearTables(): void {
     this.vecT.fill(-1);
@@ -78,17 +97,30 @@ class State {
     this.wbT.fill(-1);
     this.dspT.fill(-1);
   }
-  snapshot(): number[] {
-    return [this.front, this.fetchAt, this.lastIssue, this.maxDone, this.barrierAt, this.romFree, ...this.ready, ...this.dmemFree];
+  snapshot(into?: Float64Array): Float64Array {
+    const out = into ?? new Float64Array(70 + this.dmemFree.length);
+    out[0] = this.front;
+    out[1] = this.fetchAt;
+    out[2] = this.lastIssue;
+    out[3] = this.maxDone;
+    out[4] = this.barrierAt;
+    out[5] = this.romFree;
+    out.set(this.ready, 6);
+    out.set(this.dmemFree, 70);
+    return out;
   }
-  restoreShifted(before: number[], after: number[], shift: number): void {
+  restoreShifted(before: Float64Array, after: Float64Array, shift: number): void {
     const vals = after.map((a, i) => (a !== before[i] ? a + shift : a));
     [this.front, this.fetchAt, this.lastIssue, this.maxDone, this.barrierAt, this.romFree] = vals;
     for (let r = 0; r < 64; r++) this.ready[r] = vals[6 + r];
     for (let q = 0; q < this.dmemFree.length; q++) this.dmemFree[q] = vals[70 + q];
-    this.inFlight = this.inFlight.map((v) => v + shift);
+    this.inFlight = this.inFlight.slice(this.ifHead).map((v) => v + shift);
+    this.ifHead = 0;
     for (let i = 0; i < this.dq.length; i++) this.dq[i] += shift;
-    this.clearTables();
+    // reservation tables keep their (absolute-cycle) tags: entries before the shift can
+    // no longer match; the ports' last transfers become floors
+    this.romFloor = this.romFree;
+    this.dmemFloor.set(this.dmemFree);
   }
 }
 
@@ -130,8 +162,8 @@ export class FastTile {
     private readonly recvArrival: (cycle: number, peer: number, tag: number) => number = (c) => c + 1,
   ) {
     this.hasNoc = (nodes) => nodes.some((n) => (n.kind === 'code' ? n.instrs.some((i) => i.op === Op.SEND || i.op === Op.RECV) : this.hasNoc(n.body)));
-    this.st = new State(T.dmemPorts);
     this.fqCap = Math.max(2, 2 * T.fetchWidth);
+    this.st = new State(T.dmemPorts, this.fqCap);
     this.imemLines = Math.max(1, Math.floor(T.imemBytes / IMEM_LINE_BYTES));
     this.imemLimited = staticInstructions(program.body) * INSTR_BYTES > T.imemBytes;
     this.imemTags = Int32Array.from({ length: this.imemLines }, (_, i) => i);
@@ -197,7 +229,10 @@ export class FastTile {
     }
   }
 
-  /** An outer loop: evaluate three iterations, extrapolate the rest at the third one's period. */
+  /**
+   * An outer loop: evaluate iterations until the period repeats (as for innermost loops,
+   * at most MAX_OUTER_PASSES), then extrapolate the rest at that period.
+   */
   private *outerLoop(body: readonly Node[], iterations: number, mult: number): Generator<NocRequest, void, number> {
     this.events++;
     // a body that talks to the network is not periodic in general: run every iteration
@@ -205,18 +240,45 @@ export class FastTile {
       for (let k = 0; k < iterations; k++) yield* this.nodes(body, mult);
       return;
     }
-    yield* this.nodes(body, mult);
-    yield* this.nodes(body, mult);
-    const s2 = this.st.snapshot();
-    const busy2 = this.busy;
-    const w2 = Float64Array.from(this.stallWeight);
-    // counters for the 3rd..nth iterations are added here; their timing is extrapolated
-    yield* this.nodes(body, mult * (iterations - 2));
-    const s3 = this.st.snapshot();
-    const period = Math.max(s3[0] - s2[0], s3[3] - s2[3]);
-    this.st.restoreShifted(s2, s3, (iterations - 3) * period);
-    this.busy += (iterations - 3) * (this.busy - busy2);
-    for (let i = 0; i < 8; i++) this.stallWeight[i] += (iterations - 3) * (this.stallWeight[i] - w2[i]);
+    const snaps: Float64Array[] = [];
+    const busy: number[] = [];
+    const weights: Float64Array[] = [];
+    const deltas: number[] = [];
+    let avg = -1;
+    let k = 0;
+    while (k < iterations && k < MAX_OUTER_PASSES) {
+      // counters: the last evaluated iteration stands for all the remaining ones
+      yield* this.nodes(body, mult);
+      snaps.push(this.st.snapshot());
+      busy.push(this.busy);
+      weights.push(Float64Array.from(this.stallWeight));
+      k++;
+      if (k >= 2) deltas.push(Math.max(snaps[k - 1][0] - snaps[k - 2][0], snaps[k - 1][3] - snaps[k - 2][3]));
+      // outer loops are regular: three equal periods in a row settle them
+      const m = deltas.length;
+      if (m >= 3 && deltas[m - 1] === deltas[m - 2] && deltas[m - 2] === deltas[m - 3]) {
+        avg = deltas[m - 1];
+        break;
+      }
+    }
+    const rest = iterations - k;
+    if (rest <= 0) return;
+    this.countNodes(body, mult * rest);
+    if (avg < 0) {
+      const tail = deltas.slice(-Math.max(1, Math.floor(deltas.length / 2)));
+      avg = tail.reduce((a, b2) => a + b2, 0) / tail.length;
+    }
+    this.st.restoreShifted(snaps[k - 2], snaps[k - 1], Math.round(rest * avg));
+    this.busy += rest * (busy[k - 1] - busy[k - 2]);
+    for (let i = 0; i < 8; i++) this.stallWeight[i] += rest * (weights[k - 1][i] - weights[k - 2][i]);
+  }
+
+  /** Counters of `nodes` run `mult` times (no timing). */
+  private countNodes(nodes: readonly Node[], mult: number): void {
+    for (const n of nodes) {
+      if (n.kind === 'code') this.count(n.instrs, mult);
+      else this.countNodes(n.body, mult * n.iterations);
+    }
   }
 
   /** A straight-line block run `n` times in a row (a counted innermost loop when n > 1). */
@@ -227,7 +289,7 @@ export class FastTile {
     const total = n * mult;
     this.count(instrs, total);
     // ---- list-schedule one iteration -------------------------------------------------
-    const issueCycles = new Set<number>();
+    let busyCount = 0;
     let fetchInGroup = 0;
     let fetchCycle = Math.max(S.fetchAt, 0);
     const F = T.fetchWidth;
@@ -255,12 +317,13 @@ export class FastTile {
     let rsFullHit = false;
     let passLastIssue = 0;
     const noc = instrs.some((i) => i.op === Op.SEND || i.op === Op.RECV);
+    const info = this.staticInfo(instrs);
     const pass = function* (this: FastTile): Generator<NocRequest, void, number> {
       for (let idx = 0; idx < instrs.length; idx++) {
         const ins = instrs[idx];
         const op = ins.op;
         // fetch: FETCH per cycle, no further than the fetch queue allows ahead of dispatch
-        if (S.dq.length >= this.fqCap) fetchCycle = Math.max(fetchCycle, S.dq[S.dq.length - this.fqCap]);
+        if (S.dqN >= this.fqCap) fetchCycle = Math.max(fetchCycle, S.dq[S.dqN % this.fqCap]);
         if (fetchInGroup >= F) {
           fetchCycle++;
           fetchInGroup = 0;
@@ -269,7 +332,7 @@ export class FastTile {
         fetchInGroup++;
         // dispatch: in order, after fetch, a port free this cycle, a reservation station free
         let d = Math.max(dispatchCycle, fetchedAt + 1);
-        const vec = usesVectorPort(ins) ? 1 : 0;
+        const vec = info.vec[idx];
         const ports = vec ? T.tile.vectorDispatchPorts : T.tile.scalarDispatchPorts;
         const RS = T.reservationStations;
         for (;;) {
@@ -279,15 +342,12 @@ export class FastTile {
             S.dspC[slot] = 0;
           }
           // reservation stations: entries whose issue is after d are still occupied
-          let occupied = 0;
-          let earliestFree = Infinity;
-          for (const iss of S.inFlight) if (iss > d) {
-            occupied++;
-            if (iss < earliestFree) earliestFree = iss;
-          }
-          if (occupied >= RS) {
+          // (inFlight holds issue times in ascending order; dispatch times only grow)
+          const fl = S.inFlight;
+          while (S.ifHead < fl.length && fl[S.ifHead] <= d) S.ifHead++;
+          if (fl.length - S.ifHead >= RS) {
             rsFullHit = true;
-            d = Math.max(d + 1, earliestFree);
+            d = Math.max(d + 1, fl[fl.length - RS]);
             continue;
           }
           if (S.dspC[slot] >= ports) {
@@ -298,16 +358,16 @@ export class FastTile {
           break;
         }
         dispatchCycle = d;
-        S.dq.push(d);
-        if (S.dq.length > 64) S.dq.splice(0, S.dq.length - 64);
+        S.dq[S.dqN % this.fqCap] = d;
+        S.dqN++;
         // issue: operands ready, unit free, write-back slot free
         let t = d + 1;
         for (const r of ins.srcs) if (S.ready[r] > t) t = S.ready[r];
         if (T.inOrder && S.lastIssue > t) t = S.lastIssue;
         if (t < S.barrierAt) t = S.barrierAt;
         if (op === Op.BARRIER) t = Math.max(t, S.maxDone, S.lastIssue);
-        const lat = this.lat(ins);
-        const occ = occupancyOf(T, ins);
+        const lat = info.lat[idx];
+        const occ = info.occ[idx];
         let port = -1;
         for (;;) {
           let ok = true;
@@ -315,24 +375,16 @@ export class FastTile {
           else if (op === Op.SALU || op === Op.LOOP) ok = this.free(S.salT, S.salC, 0, t, T.scalarAlus);
           else if (op === Op.SEND || op === Op.RECV) ok = this.free(S.nocT, S.nocC, 0, t, 1);
           else if (op === Op.LDROM) {
-            if (S.romFree > t) {
-              t = S.romFree;
+            // the ROM port: occ consecutive free cycles (a younger load may use a gap)
+            if (t < S.romFloor) {
+              t = S.romFloor;
               continue;
             }
+            ok = this.portFree(S.romT, 0, t, occ);
           } else if (op === Op.LDDMEM || op === Op.STDMEM) {
             port = -1;
-            let soonest = Infinity;
-            for (let q = 0; q < T.dmemPorts; q++) {
-              if (S.dmemFree[q] <= t) {
-                port = q;
-                break;
-              }
-              soonest = Math.min(soonest, S.dmemFree[q]);
-            }
-            if (port < 0) {
-              t = soonest;
-              continue;
-            }
+            for (let q = 0; q < T.dmemPorts && port < 0; q++) if (t >= S.dmemFloor[q] && this.portFree(S.dmemT, q * RING, t, occ)) port = q;
+            ok = port >= 0;
           }
           if (ok && ins.dst >= 0 && op !== Op.RECV) {
             const file = isVectorReg(ins.dst) ? 1 : 0;
@@ -348,8 +400,13 @@ export class FastTile {
         if (isVectorAlu(op)) this.take(S.vecT, S.vecC, 0, t);
         else if (op === Op.SALU || op === Op.LOOP) this.take(S.salT, S.salC, 0, t);
         else if (op === Op.SEND || op === Op.RECV) this.take(S.nocT, S.nocC, 0, t);
-        else if (op === Op.LDROM) S.romFree = t + occ;
-        else if (port >= 0) S.dmemFree[port] = t + occ;
+        else if (op === Op.LDROM) {
+          S.romFree = Math.max(S.romFree, t + occ);
+          for (let c = t; c < t + occ; c++) S.romT[c & MASK] = c;
+        } else if (port >= 0) {
+          S.dmemFree[port] = Math.max(S.dmemFree[port], t + occ);
+          for (let c = t; c < t + occ; c++) S.dmemT[port * RING + (c & MASK)] = c;
+        }
         let done = t + lat;
         if (op === Op.RECV) {
           done = Math.max(t + 1, yield { kind: 'recv', cycle: t, peer: ins.peer, tag: ins.tag, bytes: ins.bytes });
@@ -369,11 +426,27 @@ export class FastTile {
         if (op === Op.BARRIER) S.barrierAt = t;
         if (done > S.maxDone) S.maxDone = done;
         S.lastIssue = Math.max(S.lastIssue, t);
-        issueCycles.add(t);
+        if (S.busyT[t & MASK] !== t) {
+          S.busyT[t & MASK] = t;
+          busyCount++;
+        }
         passLastIssue = t;
         if (this.trace) this.trace.push(op, t);
-        S.inFlight.push(t);
-        if (S.inFlight.length > 4 * RS) S.inFlight = S.inFlight.filter((x) => x > d);
+        {
+          const fl = S.inFlight;
+          let lo = S.ifHead;
+          let hi = fl.length;
+          while (lo < hi) {
+            const mid = (lo + hi) >> 1;
+            if (fl[mid] <= t) lo = mid + 1;
+            else hi = mid;
+          }
+          fl.splice(lo, 0, t);
+          if (S.ifHead > 256) {
+            S.inFlight = fl.slice(S.ifHead);
+            S.ifHead = 0;
+          }
+        }
         if (op === Op.LOOP && n > 1) {
           // the taken branch ends the fetch group
           fetchCycle++;
@@ -382,13 +455,15 @@ export class FastTile {
       }
       S.front = dispatchCycle;
       S.fetchAt = fetchCycle + (fetchInGroup >= F ? 1 : 0);
-      S.inFlight = S.inFlight.filter((x) => x > dispatchCycle);
     };
     // ---- fill: the first iterations; steady state: the closed-form limits ------------
     // schedule iterations until the period settles into a repeating pattern (up to 4
     // iterations long, seen twice), at most MAX_PASSES; waits on values from an earlier
     // block and the window filling only disturb the first iterations
-    const snaps: number[][] = [];
+    // the last two snapshots (ping-pong buffers): snaps[k - 2], snaps[k - 1]
+    const bufA = new Float64Array(70 + T.dmemPorts);
+    const bufB = new Float64Array(70 + T.dmemPorts);
+    const snaps: Float64Array[] = [];
     const sizes: number[] = [];
     const deltas: number[] = [];
     const marks: number[] = [];
@@ -396,8 +471,9 @@ export class FastTile {
     let k = 0;
     while (k < n && (k < MAX_PASSES || noc)) {
       yield* pass.call(this);
-      snaps.push(S.snapshot());
-      sizes.push(issueCycles.size);
+      snaps.push(S.snapshot(k % 2 === 0 ? bufA : bufB));
+      if (snaps.length > 2) snaps.shift();
+      sizes.push(busyCount);
       k++;
       marks.push(passLastIssue);
       if (k >= 2) deltas.push(marks[k - 1] - marks[k - 2]);
@@ -428,13 +504,30 @@ export class FastTile {
         ii = measured;
         cause = rsFullHit ? Stall.reservation : Stall.raw;
       }
-      S.restoreShifted(snaps[k - 2], snaps[k - 1], Math.round((n - k) * ii));
+      S.restoreShifted(snaps[0], snaps[1], Math.round((n - k) * ii));
       const busyIter = Math.min(ii, sizes[k - 1] - sizes[k - 2]);
       this.busy += sizes[k - 1] + (n - k) * busyIter;
       this.stallWeight[cause] += (n - k) * Math.max(0, ii - busyIter);
     } else {
-      this.busy += issueCycles.size;
+      this.busy += busyCount;
     }
+  }
+
+  private readonly staticCache = new Map<readonly Instr[], { vec: Uint8Array; lat: Int32Array; occ: Int32Array }>();
+
+  /** Per-instruction constants of a block (dispatch class, latency, port occupancy). */
+  private staticInfo(instrs: readonly Instr[]) {
+    let s = this.staticCache.get(instrs);
+    if (!s) {
+      s = { vec: Uint8Array.from(instrs, (i) => (usesVectorPort(i) ? 1 : 0)), lat: Int32Array.from(instrs, (i) => this.lat(i)), occ: Int32Array.from(instrs, (i) => occupancyOf(this.T, i)) };
+      this.staticCache.set(instrs, s);
+    }
+    return s;
+  }
+
+  private portFree(tags: Float64Array, base: number, t: number, occ: number): boolean {
+    for (let c = t; c < t + occ; c++) if (tags[base + (c & MASK)] === c) return false;
+    return true;
   }
 
   private free(tags: Float64Array, counts: Int32Array, base: number, t: number, cap: number): boolean {
