@@ -29,7 +29,7 @@ export const KERNELS: readonly KernelSpec[] = [
   { kind: 'layernorm', dim: 768 },
   { kind: 'silu-gate', dim: 2048 },
   { kind: 'gelu', dim: 1536 },
-  { kind: 'rope', heads: 8, headDim: 64 },
+  { kind: 'rope', heads: 32, headDim: 64 },
   { kind: 'residual', dim: 2048 },
   { kind: 'argmax', vocab: 4096 },
   { kind: 'patch-embed', patches: 4, patchDim: 192, hidden: 128 },
