@@ -1,7 +1,7 @@
 import { INT4_GROUP_SIZE, PRECISION_BITS, SCALE_BYTES, storageBytes, type Precision } from '../units/precision.js';
 import { InputError } from '../validate/inputError.js';
 import { instr, Op, ProgramBuilder, v, x, type Program } from './isa.js';
-import { checkFits, type TileTiming } from './params.js';
+import { checkFits, checkRomFits, type TileTiming } from './params.js';
 
 /**
  * Kernels: each emits the instruction stream of one tile's share of a layer (docs/tile.md
@@ -102,6 +102,7 @@ export function buildKernel(t: TileTiming, spec: KernelSpec): BuiltKernel {
       const tokens = spec.kind === 'gemv' ? 1 : spec.kind === 'gemm' ? checkSize('gemm', 'tokens', spec.tokens, 1, 65536) : checkSize('patch-embed', 'patches', spec.patches, 1, 65536);
       const dmem = (tokens * cols + tokens * rows) * actB;
       checkFits(t, spec.kind, dmem);
+      checkRomFits(t, spec.kind, storageBytes(rows * cols, t.precision.weights));
       emitMatmul(b, t, rows, cols, tokens);
       return { program: b.build(spec.kind), dmemBytes: dmem };
     }

@@ -114,3 +114,11 @@ export function checkFits(t: TileTiming, kernel: string, dmemBytesNeeded: number
     throw new InputError(`kernel ${kernel}`, 'DMEM bytes needed', dmemBytesNeeded, `more than the tile's ${t.tile.dmemKiB} KiB (${t.dmemBytes} bytes) of DMEM`, 'use a smaller slice (fewer rows, columns, tokens or context) or a larger tile.dmemKiB');
   }
 }
+
+/** One-line error for weights that do not fit in the tile's weight ROM. */
+export function checkRomFits(t: TileTiming, kernel: string, romBytesNeeded: number): void {
+  const have = t.tile.wmemKiB * 1024;
+  if (romBytesNeeded > have) {
+    throw new InputError(`kernel ${kernel}`, 'weight ROM bytes needed', romBytesNeeded, `more than the tile's ${t.tile.wmemKiB} KiB (${have} bytes) of WMEM`, 'give the tile a smaller slice of the weights or a larger tile.wmemKiB');
+  }
+}
