@@ -254,9 +254,9 @@ export class FastTile {
       weights.push(Float64Array.from(this.stallWeight));
       k++;
       if (k >= 2) deltas.push(Math.max(snaps[k - 1][0] - snaps[k - 2][0], snaps[k - 1][3] - snaps[k - 2][3]));
-      // outer loops are regular: three equal periods in a row settle them
+      // outer loops are regular: two equal periods in a row settle them
       const m = deltas.length;
-      if (m >= 3 && deltas[m - 1] === deltas[m - 2] && deltas[m - 2] === deltas[m - 3]) {
+      if (m >= 2 && deltas[m - 1] === deltas[m - 2]) {
         avg = deltas[m - 1];
         break;
       }
@@ -318,143 +318,166 @@ export class FastTile {
     let passLastIssue = 0;
     const noc = instrs.some((i) => i.op === Op.SEND || i.op === Op.RECV);
     const info = this.staticInfo(instrs);
-    const pass = function* (this: FastTile): Generator<NocRequest, void, number> {
-      for (let idx = 0; idx < instrs.length; idx++) {
-        const ins = instrs[idx];
-        const op = ins.op;
-        // fetch: FETCH per cycle, no further than the fetch queue allows ahead of dispatch
-        if (S.dqN >= this.fqCap) fetchCycle = Math.max(fetchCycle, S.dq[S.dqN % this.fqCap]);
-        if (fetchInGroup >= F) {
-          fetchCycle++;
-          fetchInGroup = 0;
+    /** schedule instruction idx up to its issue cycle (resources taken); returns the cycle */
+    const issueOne = (idx: number): number => {
+      const ins = instrs[idx];
+      const op = ins.op;
+      // fetch: FETCH per cycle, no further than the fetch queue allows ahead of dispatch
+      if (S.dqN >= this.fqCap) fetchCycle = Math.max(fetchCycle, S.dq[S.dqN % this.fqCap]);
+      if (fetchInGroup >= F) {
+        fetchCycle++;
+        fetchInGroup = 0;
+      }
+      const fetchedAt = fetchCycle;
+      fetchInGroup++;
+      // dispatch: in order, after fetch, a port free this cycle, a reservation station free
+      let d = Math.max(dispatchCycle, fetchedAt + 1);
+      const vec = info.vec[idx];
+      const ports = vec ? T.tile.vectorDispatchPorts : T.tile.scalarDispatchPorts;
+      const RS = T.reservationStations;
+      for (;;) {
+        const slot = vec * RING + (d & MASK);
+        if (S.dspT[slot] !== d) {
+          S.dspT[slot] = d;
+          S.dspC[slot] = 0;
         }
-        const fetchedAt = fetchCycle;
-        fetchInGroup++;
-        // dispatch: in order, after fetch, a port free this cycle, a reservation station free
-        let d = Math.max(dispatchCycle, fetchedAt + 1);
-        const vec = info.vec[idx];
-        const ports = vec ? T.tile.vectorDispatchPorts : T.tile.scalarDispatchPorts;
-        const RS = T.reservationStations;
-        for (;;) {
-          const slot = vec * RING + (d & MASK);
-          if (S.dspT[slot] !== d) {
-            S.dspT[slot] = d;
-            S.dspC[slot] = 0;
-          }
-          // reservation stations: entries whose issue is after d are still occupied
-          // (inFlight holds issue times in ascending order; dispatch times only grow)
-          const fl = S.inFlight;
-          while (S.ifHead < fl.length && fl[S.ifHead] <= d) S.ifHead++;
-          if (fl.length - S.ifHead >= RS) {
-            rsFullHit = true;
-            d = Math.max(d + 1, fl[fl.length - RS]);
-            continue;
-          }
-          if (S.dspC[slot] >= ports) {
-            d++;
-            continue;
-          }
-          S.dspC[slot]++;
-          break;
+        // reservation stations: entries whose issue is after d are still occupied
+        // (inFlight holds issue times in ascending order; dispatch times only grow)
+        const fl = S.inFlight;
+        while (S.ifHead < fl.length && fl[S.ifHead] <= d) S.ifHead++;
+        if (fl.length - S.ifHead >= RS) {
+          rsFullHit = true;
+          d = Math.max(d + 1, fl[fl.length - RS]);
+          continue;
         }
-        dispatchCycle = d;
-        S.dq[S.dqN % this.fqCap] = d;
-        S.dqN++;
-        // issue: operands ready, unit free, write-back slot free
-        let t = d + 1;
-        for (const r of ins.srcs) if (S.ready[r] > t) t = S.ready[r];
-        if (T.inOrder && S.lastIssue > t) t = S.lastIssue;
-        if (t < S.barrierAt) t = S.barrierAt;
-        if (op === Op.BARRIER) t = Math.max(t, S.maxDone, S.lastIssue);
-        const lat = info.lat[idx];
-        const occ = info.occ[idx];
-        let port = -1;
-        for (;;) {
-          let ok = true;
-          if (isVectorAlu(op)) ok = this.free(S.vecT, S.vecC, 0, t, T.vectorUnits);
-          else if (op === Op.SALU || op === Op.LOOP) ok = this.free(S.salT, S.salC, 0, t, T.scalarAlus);
-          else if (op === Op.SEND || op === Op.RECV) ok = this.free(S.nocT, S.nocC, 0, t, 1);
-          else if (op === Op.LDROM) {
-            // the ROM port: occ consecutive free cycles (a younger load may use a gap)
-            if (t < S.romFloor) {
-              t = S.romFloor;
-              continue;
-            }
-            ok = this.portFree(S.romT, 0, t, occ);
-          } else if (op === Op.LDDMEM || op === Op.STDMEM) {
-            port = -1;
-            for (let q = 0; q < T.dmemPorts && port < 0; q++) if (t >= S.dmemFloor[q] && this.portFree(S.dmemT, q * RING, t, occ)) port = q;
-            ok = port >= 0;
-          }
-          if (ok && ins.dst >= 0 && op !== Op.RECV) {
-            const file = isVectorReg(ins.dst) ? 1 : 0;
-            ok = this.free(S.wbT, S.wbC, file * RING, t + lat, file ? T.tile.vectorWritePorts : T.tile.scalarWritePorts);
-          }
-          if (!ok) {
-            t++;
-            continue;
-          }
-          break;
+        if (S.dspC[slot] >= ports) {
+          d++;
+          continue;
         }
-        // take the resources
-        if (isVectorAlu(op)) this.take(S.vecT, S.vecC, 0, t);
-        else if (op === Op.SALU || op === Op.LOOP) this.take(S.salT, S.salC, 0, t);
-        else if (op === Op.SEND || op === Op.RECV) this.take(S.nocT, S.nocC, 0, t);
+        S.dspC[slot]++;
+        break;
+      }
+      dispatchCycle = d;
+      S.dq[S.dqN % this.fqCap] = d;
+      S.dqN++;
+      // issue: operands ready, unit free, write-back slot free
+      let t = d + 1;
+      for (const r of ins.srcs) if (S.ready[r] > t) t = S.ready[r];
+      if (T.inOrder && S.lastIssue > t) t = S.lastIssue;
+      if (t < S.barrierAt) t = S.barrierAt;
+      if (op === Op.BARRIER) t = Math.max(t, S.maxDone, S.lastIssue);
+      const lat = info.lat[idx];
+      const occ = info.occ[idx];
+      let port = -1;
+      for (;;) {
+        let ok = true;
+        if (isVectorAlu(op)) ok = this.free(S.vecT, S.vecC, 0, t, T.vectorUnits);
+        else if (op === Op.SALU || op === Op.LOOP) ok = this.free(S.salT, S.salC, 0, t, T.scalarAlus);
+        else if (op === Op.SEND || op === Op.RECV) ok = this.free(S.nocT, S.nocC, 0, t, 1);
         else if (op === Op.LDROM) {
-          S.romFree = Math.max(S.romFree, t + occ);
-          for (let c = t; c < t + occ; c++) S.romT[c & MASK] = c;
-        } else if (port >= 0) {
-          S.dmemFree[port] = Math.max(S.dmemFree[port], t + occ);
-          for (let c = t; c < t + occ; c++) S.dmemT[port * RING + (c & MASK)] = c;
+          // the ROM port: occ consecutive free cycles (a younger load may use a gap)
+          if (t < S.romFloor) {
+            t = S.romFloor;
+            continue;
+          }
+          ok = this.portFree(S.romT, 0, t, occ);
+        } else if (op === Op.LDDMEM || op === Op.STDMEM) {
+          port = -1;
+          for (let q = 0; q < T.dmemPorts && port < 0; q++) if (t >= S.dmemFloor[q] && this.portFree(S.dmemT, q * RING, t, occ)) port = q;
+          ok = port >= 0;
         }
-        let done = t + lat;
-        if (op === Op.RECV) {
+        if (ok && ins.dst >= 0 && op !== Op.RECV) {
+          const file = isVectorReg(ins.dst) ? 1 : 0;
+          ok = this.free(S.wbT, S.wbC, file * RING, t + lat, file ? T.tile.vectorWritePorts : T.tile.scalarWritePorts);
+        }
+        if (!ok) {
+          t++;
+          continue;
+        }
+        break;
+      }
+      // take the resources
+      if (isVectorAlu(op)) this.take(S.vecT, S.vecC, 0, t);
+      else if (op === Op.SALU || op === Op.LOOP) this.take(S.salT, S.salC, 0, t);
+      else if (op === Op.SEND || op === Op.RECV) this.take(S.nocT, S.nocC, 0, t);
+      else if (op === Op.LDROM) {
+        S.romFree = Math.max(S.romFree, t + occ);
+        for (let c = t; c < t + occ; c++) S.romT[c & MASK] = c;
+      } else if (port >= 0) {
+        S.dmemFree[port] = Math.max(S.dmemFree[port], t + occ);
+        for (let c = t; c < t + occ; c++) S.dmemT[port * RING + (c & MASK)] = c;
+      }
+      return t;
+    };
+    /** record instruction idx's result, issued in t and done in `done` */
+    const finishOne = (idx: number, t: number, done: number): void => {
+      const ins = instrs[idx];
+      const op = ins.op;
+      if (ins.dst >= 0) {
+        if (op !== Op.RECV) {
+          const file = isVectorReg(ins.dst) ? 1 : 0;
+          this.take(S.wbT, S.wbC, file * RING, done);
+        }
+        S.ready[ins.dst] = done;
+        S.producer[ins.dst] = op;
+      }
+      if (op === Op.BARRIER) S.barrierAt = t;
+      if (done > S.maxDone) S.maxDone = done;
+      S.lastIssue = Math.max(S.lastIssue, t);
+      if (S.busyT[t & MASK] !== t) {
+        S.busyT[t & MASK] = t;
+        busyCount++;
+      }
+      passLastIssue = t;
+      if (this.trace) this.trace.push(op, t);
+      {
+        const fl = S.inFlight;
+        let lo = S.ifHead;
+        let hi = fl.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (fl[mid] <= t) lo = mid + 1;
+          else hi = mid;
+        }
+        fl.splice(lo, 0, t);
+        if (S.ifHead > 256) {
+          S.inFlight = fl.slice(S.ifHead);
+          S.ifHead = 0;
+        }
+      }
+      if (op === Op.LOOP && n > 1) {
+        // the taken branch ends the fetch group
+        fetchCycle++;
+        fetchInGroup = 0;
+      }
+        };
+  const endPass = () => {
+    S.front = dispatchCycle;
+    S.fetchAt = fetchCycle + (fetchInGroup >= F ? 1 : 0);
+    };
+    const passSync = () => {
+      for (let idx = 0; idx < instrs.length; idx++) {
+        const t = issueOne(idx);
+        finishOne(idx, t, t + info.lat[idx]);
+      }
+      endPass();
+    };
+    // with NoC instructions: a coroutine that yields at each communication point
+    const passNoc = function* (this: FastTile): Generator<NocRequest, void, number> {
+      for (let idx = 0; idx < instrs.length; idx++) {
+        const t = issueOne(idx);
+        const ins = instrs[idx];
+        let done = t + info.lat[idx];
+        if (ins.op === Op.RECV) {
           done = Math.max(t + 1, yield { kind: 'recv', cycle: t, peer: ins.peer, tag: ins.tag, bytes: ins.bytes });
           this.events += 2;
-        } else if (op === Op.SEND) {
+        } else if (ins.op === Op.SEND) {
           yield { kind: 'send', cycle: t, peer: ins.peer, tag: ins.tag, bytes: ins.bytes };
           this.events++;
         }
-        if (ins.dst >= 0) {
-          if (op !== Op.RECV) {
-            const file = isVectorReg(ins.dst) ? 1 : 0;
-            this.take(S.wbT, S.wbC, file * RING, done);
-          }
-          S.ready[ins.dst] = done;
-          S.producer[ins.dst] = op;
-        }
-        if (op === Op.BARRIER) S.barrierAt = t;
-        if (done > S.maxDone) S.maxDone = done;
-        S.lastIssue = Math.max(S.lastIssue, t);
-        if (S.busyT[t & MASK] !== t) {
-          S.busyT[t & MASK] = t;
-          busyCount++;
-        }
-        passLastIssue = t;
-        if (this.trace) this.trace.push(op, t);
-        {
-          const fl = S.inFlight;
-          let lo = S.ifHead;
-          let hi = fl.length;
-          while (lo < hi) {
-            const mid = (lo + hi) >> 1;
-            if (fl[mid] <= t) lo = mid + 1;
-            else hi = mid;
-          }
-          fl.splice(lo, 0, t);
-          if (S.ifHead > 256) {
-            S.inFlight = fl.slice(S.ifHead);
-            S.ifHead = 0;
-          }
-        }
-        if (op === Op.LOOP && n > 1) {
-          // the taken branch ends the fetch group
-          fetchCycle++;
-          fetchInGroup = 0;
-        }
+        finishOne(idx, t, done);
       }
-      S.front = dispatchCycle;
-      S.fetchAt = fetchCycle + (fetchInGroup >= F ? 1 : 0);
+      endPass();
     };
     // ---- fill: the first iterations; steady state: the closed-form limits ------------
     // schedule iterations until the period settles into a repeating pattern (up to 4
@@ -470,7 +493,8 @@ export class FastTile {
     let settledAvg = -1;
     let k = 0;
     while (k < n && (k < MAX_PASSES || noc)) {
-      yield* pass.call(this);
+      if (noc) yield* passNoc.call(this);
+      else passSync();
       snaps.push(S.snapshot(k % 2 === 0 ? bufA : bufB));
       if (snaps.length > 2) snaps.shift();
       sizes.push(busyCount);
