@@ -42,6 +42,14 @@ const MIN_DELTAS = 10;
 const MAX_OUTER_PASSES = 8;
 const MASK = RING - 1;
 
+/** Per-instruction constants of a block. */
+interface StaticInfo {
+  readonly vec: Uint8Array;
+  readonly lat: Int32Array;
+  readonly occ: Int32Array;
+  readonly noc: boolean;
+}
+
 interface BodyInfo {
   /** closed-form per-iteration limits */
   readonly bounds: Readonly<Record<'fetch' | 'dispatch' | 'vector' | 'scalar' | 'rom' | 'dmem' | 'writePort' | 'recurrence', number>>;
@@ -85,18 +93,29 @@ class State {
   /** cycles already counted busy */
   readonly busyT = new Float64Array(RING).fill(-1);
   constructor(ports: number, fqCap: number) {
+    this.ports = ports;
+    this.fqCap = fqCap;
     this.dq = new Float64Array(fqCap);
     this.dmemFree = new Float64Array(ports);
     this.dmemFloor = new Float64Array(ports);
     this.dmemT = new Float64Array(ports * RING).fill(-1);
   }
-  clearTables(): void {
-    this.vecT.fill(-1);
-    this.salT.fill(-1);
-    this.nocT.fill(-1);
-    this.wbT.fill(-1);
-    this.dspT.fill(-1);
+  /** Back to the state of a fresh tile (for reuse from the pool). */
+  reset(): void {
+    this.front = this.fetchAt = this.lastIssue = this.maxDone = this.barrierAt = 0;
+    this.romFree = this.romFloor = 0;
+    this.dmemFloor.fill(0);
+    this.dmemFree.fill(0);
+    this.ready.fill(0);
+    this.producer.fill(0);
+    for (const t of [this.romT, this.dmemT, this.vecT, this.salT, this.nocT, this.wbT, this.dspT, this.busyT]) t.fill(-1);
+    this.inFlight = [];
+    this.ifHead = 0;
+    this.dq.fill(0);
+    this.dqN = 0;
   }
+  readonly ports: number;
+  readonly fqCap: number;
   snapshot(into?: Float64Array): Float64Array {
     const out = into ?? new Float64Array(70 + this.dmemFree.length);
     out[0] = this.front;
@@ -133,6 +152,25 @@ export interface NocRequest {
   readonly bytes: number;
 }
 
+/**
+ * Reuse of block-level states between runs (allocating the reservation tables dominated
+ * the cost of small kernels). A state is fully reset before reuse, so results do not
+ * depend on what ran before.
+ */
+const STATE_POOL: State[] = [];
+
+function acquireState(ports: number, fqCap: number): State {
+  const i = STATE_POOL.findIndex((s) => s.ports === ports && s.fqCap === fqCap);
+  if (i < 0) return new State(ports, fqCap);
+  const s = STATE_POOL.splice(i, 1)[0];
+  s.reset();
+  return s;
+}
+
+function releaseState(s: State): void {
+  if (STATE_POOL.length < 16) STATE_POOL.push(s);
+}
+
 export interface FastResult {
   readonly stats: TileStats;
   /** block boundaries and communication points the model passed (its events) */
@@ -152,6 +190,16 @@ export class FastTile {
   private readonly offsets = new Map<readonly Instr[], number>();
   private readonly imemTags: Int32Array;
   private readonly latCache = new Map<Instr, number>();
+  // state of the block being list-scheduled (one block at a time)
+  private pBusy = 0;
+  private pFetchInGroup = 0;
+  private pFetchCycle = 0;
+  private pDispatch = 0;
+  private pRsFull = false;
+  private pLastIssue = 0;
+  private pN = 1;
+  private pInstrs: readonly Instr[] = [];
+  private pInfo: StaticInfo = { vec: new Uint8Array(0), lat: new Int32Array(0), occ: new Int32Array(0), noc: false };
   /** optional trace of (op, issue cycle) for debugging and tests */
   trace: number[] | null = null;
 
@@ -163,7 +211,7 @@ export class FastTile {
   ) {
     this.hasNoc = (nodes) => nodes.some((n) => (n.kind === 'code' ? n.instrs.some((i) => i.op === Op.SEND || i.op === Op.RECV) : this.hasNoc(n.body)));
     this.fqCap = Math.max(2, 2 * T.fetchWidth);
-    this.st = new State(T.dmemPorts, this.fqCap);
+    this.st = acquireState(T.dmemPorts, this.fqCap);
     this.imemLines = Math.max(1, Math.floor(T.imemBytes / IMEM_LINE_BYTES));
     this.imemLimited = staticInstructions(program.body) * INSTR_BYTES > T.imemBytes;
     this.imemTags = Int32Array.from({ length: this.imemLines }, (_, i) => i);
@@ -211,6 +259,7 @@ export class FastTile {
       assigned += s.stall[i];
     }
     s.stall[Stall.raw] += stallTotal - assigned;
+    releaseState(this.st); // a FastTile runs once
     return { stats: s, events: this.events };
   }
 
@@ -289,10 +338,9 @@ export class FastTile {
     const total = n * mult;
     this.count(instrs, total);
     // ---- list-schedule one iteration -------------------------------------------------
-    let busyCount = 0;
-    let fetchInGroup = 0;
-    let fetchCycle = Math.max(S.fetchAt, 0);
-    const F = T.fetchWidth;
+    this.pBusy = 0;
+    this.pFetchInGroup = 0;
+    this.pFetchCycle = Math.max(S.fetchAt, 0);
     let misses = 0;
     let missesLater = 0;
     if (this.imemLimited) {
@@ -312,173 +360,14 @@ export class FastTile {
         }
       }
     }
-    if (misses) fetchCycle += misses * T.tile.imemRefillCycles;
-    let dispatchCycle = S.front;
-    let rsFullHit = false;
-    let passLastIssue = 0;
-    const noc = instrs.some((i) => i.op === Op.SEND || i.op === Op.RECV);
-    const info = this.staticInfo(instrs);
-    /** schedule instruction idx up to its issue cycle (resources taken); returns the cycle */
-    const issueOne = (idx: number): number => {
-      const ins = instrs[idx];
-      const op = ins.op;
-      // fetch: FETCH per cycle, no further than the fetch queue allows ahead of dispatch
-      if (S.dqN >= this.fqCap) fetchCycle = Math.max(fetchCycle, S.dq[S.dqN % this.fqCap]);
-      if (fetchInGroup >= F) {
-        fetchCycle++;
-        fetchInGroup = 0;
-      }
-      const fetchedAt = fetchCycle;
-      fetchInGroup++;
-      // dispatch: in order, after fetch, a port free this cycle, a reservation station free
-      let d = Math.max(dispatchCycle, fetchedAt + 1);
-      const vec = info.vec[idx];
-      const ports = vec ? T.tile.vectorDispatchPorts : T.tile.scalarDispatchPorts;
-      const RS = T.reservationStations;
-      for (;;) {
-        const slot = vec * RING + (d & MASK);
-        if (S.dspT[slot] !== d) {
-          S.dspT[slot] = d;
-          S.dspC[slot] = 0;
-        }
-        // reservation stations: entries whose issue is after d are still occupied
-        // (inFlight holds issue times in ascending order; dispatch times only grow)
-        const fl = S.inFlight;
-        while (S.ifHead < fl.length && fl[S.ifHead] <= d) S.ifHead++;
-        if (fl.length - S.ifHead >= RS) {
-          rsFullHit = true;
-          d = Math.max(d + 1, fl[fl.length - RS]);
-          continue;
-        }
-        if (S.dspC[slot] >= ports) {
-          d++;
-          continue;
-        }
-        S.dspC[slot]++;
-        break;
-      }
-      dispatchCycle = d;
-      S.dq[S.dqN % this.fqCap] = d;
-      S.dqN++;
-      // issue: operands ready, unit free, write-back slot free
-      let t = d + 1;
-      for (const r of ins.srcs) if (S.ready[r] > t) t = S.ready[r];
-      if (T.inOrder && S.lastIssue > t) t = S.lastIssue;
-      if (t < S.barrierAt) t = S.barrierAt;
-      if (op === Op.BARRIER) t = Math.max(t, S.maxDone, S.lastIssue);
-      const lat = info.lat[idx];
-      const occ = info.occ[idx];
-      let port = -1;
-      for (;;) {
-        let ok = true;
-        if (isVectorAlu(op)) ok = this.free(S.vecT, S.vecC, 0, t, T.vectorUnits);
-        else if (op === Op.SALU || op === Op.LOOP) ok = this.free(S.salT, S.salC, 0, t, T.scalarAlus);
-        else if (op === Op.SEND || op === Op.RECV) ok = this.free(S.nocT, S.nocC, 0, t, 1);
-        else if (op === Op.LDROM) {
-          // the ROM port: occ consecutive free cycles (a younger load may use a gap)
-          if (t < S.romFloor) {
-            t = S.romFloor;
-            continue;
-          }
-          ok = this.portFree(S.romT, 0, t, occ);
-        } else if (op === Op.LDDMEM || op === Op.STDMEM) {
-          port = -1;
-          for (let q = 0; q < T.dmemPorts && port < 0; q++) if (t >= S.dmemFloor[q] && this.portFree(S.dmemT, q * RING, t, occ)) port = q;
-          ok = port >= 0;
-        }
-        if (ok && ins.dst >= 0 && op !== Op.RECV) {
-          const file = isVectorReg(ins.dst) ? 1 : 0;
-          ok = this.free(S.wbT, S.wbC, file * RING, t + lat, file ? T.tile.vectorWritePorts : T.tile.scalarWritePorts);
-        }
-        if (!ok) {
-          t++;
-          continue;
-        }
-        break;
-      }
-      // take the resources
-      if (isVectorAlu(op)) this.take(S.vecT, S.vecC, 0, t);
-      else if (op === Op.SALU || op === Op.LOOP) this.take(S.salT, S.salC, 0, t);
-      else if (op === Op.SEND || op === Op.RECV) this.take(S.nocT, S.nocC, 0, t);
-      else if (op === Op.LDROM) {
-        S.romFree = Math.max(S.romFree, t + occ);
-        for (let c = t; c < t + occ; c++) S.romT[c & MASK] = c;
-      } else if (port >= 0) {
-        S.dmemFree[port] = Math.max(S.dmemFree[port], t + occ);
-        for (let c = t; c < t + occ; c++) S.dmemT[port * RING + (c & MASK)] = c;
-      }
-      return t;
-    };
-    /** record instruction idx's result, issued in t and done in `done` */
-    const finishOne = (idx: number, t: number, done: number): void => {
-      const ins = instrs[idx];
-      const op = ins.op;
-      if (ins.dst >= 0) {
-        if (op !== Op.RECV) {
-          const file = isVectorReg(ins.dst) ? 1 : 0;
-          this.take(S.wbT, S.wbC, file * RING, done);
-        }
-        S.ready[ins.dst] = done;
-        S.producer[ins.dst] = op;
-      }
-      if (op === Op.BARRIER) S.barrierAt = t;
-      if (done > S.maxDone) S.maxDone = done;
-      S.lastIssue = Math.max(S.lastIssue, t);
-      if (S.busyT[t & MASK] !== t) {
-        S.busyT[t & MASK] = t;
-        busyCount++;
-      }
-      passLastIssue = t;
-      if (this.trace) this.trace.push(op, t);
-      {
-        const fl = S.inFlight;
-        let lo = S.ifHead;
-        let hi = fl.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1;
-          if (fl[mid] <= t) lo = mid + 1;
-          else hi = mid;
-        }
-        fl.splice(lo, 0, t);
-        if (S.ifHead > 256) {
-          S.inFlight = fl.slice(S.ifHead);
-          S.ifHead = 0;
-        }
-      }
-      if (op === Op.LOOP && n > 1) {
-        // the taken branch ends the fetch group
-        fetchCycle++;
-        fetchInGroup = 0;
-      }
-        };
-  const endPass = () => {
-    S.front = dispatchCycle;
-    S.fetchAt = fetchCycle + (fetchInGroup >= F ? 1 : 0);
-    };
-    const passSync = () => {
-      for (let idx = 0; idx < instrs.length; idx++) {
-        const t = issueOne(idx);
-        finishOne(idx, t, t + info.lat[idx]);
-      }
-      endPass();
-    };
-    // with NoC instructions: a coroutine that yields at each communication point
-    const passNoc = function* (this: FastTile): Generator<NocRequest, void, number> {
-      for (let idx = 0; idx < instrs.length; idx++) {
-        const t = issueOne(idx);
-        const ins = instrs[idx];
-        let done = t + info.lat[idx];
-        if (ins.op === Op.RECV) {
-          done = Math.max(t + 1, yield { kind: 'recv', cycle: t, peer: ins.peer, tag: ins.tag, bytes: ins.bytes });
-          this.events += 2;
-        } else if (ins.op === Op.SEND) {
-          yield { kind: 'send', cycle: t, peer: ins.peer, tag: ins.tag, bytes: ins.bytes };
-          this.events++;
-        }
-        finishOne(idx, t, done);
-      }
-      endPass();
-    };
+    if (misses) this.pFetchCycle += misses * T.tile.imemRefillCycles;
+    this.pDispatch = S.front;
+    this.pRsFull = false;
+    this.pLastIssue = 0;
+    this.pInstrs = instrs;
+    this.pInfo = this.staticInfo(instrs);
+    this.pN = n;
+    const noc = this.pInfo.noc;
     // ---- fill: the first iterations; steady state: the closed-form limits ------------
     // schedule iterations until the period settles into a repeating pattern (up to 4
     // iterations long, seen twice), at most MAX_PASSES; waits on values from an earlier
@@ -493,13 +382,13 @@ export class FastTile {
     let settledAvg = -1;
     let k = 0;
     while (k < n && (k < MAX_PASSES || noc)) {
-      if (noc) yield* passNoc.call(this);
-      else passSync();
+      if (noc) yield* this.passNoc();
+      else this.passSync();
       snaps.push(S.snapshot(k % 2 === 0 ? bufA : bufB));
       if (snaps.length > 2) snaps.shift();
-      sizes.push(busyCount);
+      sizes.push(this.pBusy);
       k++;
-      marks.push(passLastIssue);
+      marks.push(this.pLastIssue);
       if (k >= 2) deltas.push(marks[k - 1] - marks[k - 2]);
       settledAvg = repeatingAverage(deltas);
       if (settledAvg >= 0 && !noc) break;
@@ -526,27 +415,198 @@ export class FastTile {
       const measured = settledAvg >= 0 ? settledAvg : tail.reduce((a, b) => a + b, 0) / tail.length;
       if (measured > ii) {
         ii = measured;
-        cause = rsFullHit ? Stall.reservation : Stall.raw;
+        cause = this.pRsFull ? Stall.reservation : Stall.raw;
       }
       S.restoreShifted(snaps[0], snaps[1], Math.round((n - k) * ii));
       const busyIter = Math.min(ii, sizes[k - 1] - sizes[k - 2]);
       this.busy += sizes[k - 1] + (n - k) * busyIter;
       this.stallWeight[cause] += (n - k) * Math.max(0, ii - busyIter);
     } else {
-      this.busy += busyCount;
+      this.busy += this.pBusy;
     }
   }
 
-  private readonly staticCache = new Map<readonly Instr[], { vec: Uint8Array; lat: Int32Array; occ: Int32Array }>();
+  private readonly staticCache = new Map<readonly Instr[], StaticInfo>();
 
   /** Per-instruction constants of a block (dispatch class, latency, port occupancy). */
   private staticInfo(instrs: readonly Instr[]) {
     let s = this.staticCache.get(instrs);
     if (!s) {
-      s = { vec: Uint8Array.from(instrs, (i) => (usesVectorPort(i) ? 1 : 0)), lat: Int32Array.from(instrs, (i) => this.lat(i)), occ: Int32Array.from(instrs, (i) => occupancyOf(this.T, i)) };
+      s = { vec: Uint8Array.from(instrs, (i) => (usesVectorPort(i) ? 1 : 0)), lat: Int32Array.from(instrs, (i) => this.lat(i)), occ: Int32Array.from(instrs, (i) => occupancyOf(this.T, i)), noc: instrs.some((i) => i.op === Op.SEND || i.op === Op.RECV) };
       this.staticCache.set(instrs, s);
     }
     return s;
+  }
+
+    /** schedule instruction idx up to its issue cycle (resources taken); returns the cycle */
+  private issueOne(idx: number): number {
+    const S = this.st;
+    const T = this.T;
+    const F = T.fetchWidth;
+    const ins = this.pInstrs[idx];
+    const op = ins.op;
+    // fetch: FETCH per cycle, no further than the fetch queue allows ahead of dispatch
+    if (S.dqN >= this.fqCap) this.pFetchCycle = Math.max(this.pFetchCycle, S.dq[S.dqN % this.fqCap]);
+    if (this.pFetchInGroup >= F) {
+      this.pFetchCycle++;
+      this.pFetchInGroup = 0;
+    }
+    const fetchedAt = this.pFetchCycle;
+    this.pFetchInGroup++;
+    // dispatch: in order, after fetch, a port free this cycle, a reservation station free
+    let d = Math.max(this.pDispatch, fetchedAt + 1);
+    const vec = this.pInfo.vec[idx];
+    const ports = vec ? T.tile.vectorDispatchPorts : T.tile.scalarDispatchPorts;
+    const RS = T.reservationStations;
+    for (;;) {
+      const slot = vec * RING + (d & MASK);
+      if (S.dspT[slot] !== d) {
+        S.dspT[slot] = d;
+        S.dspC[slot] = 0;
+      }
+      // reservation stations: entries whose issue is after d are still occupied
+      // (inFlight holds issue times in ascending order; dispatch times only grow)
+      const fl = S.inFlight;
+      while (S.ifHead < fl.length && fl[S.ifHead] <= d) S.ifHead++;
+      if (fl.length - S.ifHead >= RS) {
+        this.pRsFull = true;
+        d = Math.max(d + 1, fl[fl.length - RS]);
+        continue;
+      }
+      if (S.dspC[slot] >= ports) {
+        d++;
+        continue;
+      }
+      S.dspC[slot]++;
+      break;
+    }
+    this.pDispatch = d;
+    S.dq[S.dqN % this.fqCap] = d;
+    S.dqN++;
+    // issue: operands ready, unit free, write-back slot free
+    let t = d + 1;
+    for (const r of ins.srcs) if (S.ready[r] > t) t = S.ready[r];
+    if (T.inOrder && S.lastIssue > t) t = S.lastIssue;
+    if (t < S.barrierAt) t = S.barrierAt;
+    if (op === Op.BARRIER) t = Math.max(t, S.maxDone, S.lastIssue);
+    const lat = this.pInfo.lat[idx];
+    const occ = this.pInfo.occ[idx];
+    let port = -1;
+    for (;;) {
+      let ok = true;
+      if (isVectorAlu(op)) ok = this.free(S.vecT, S.vecC, 0, t, T.vectorUnits);
+      else if (op === Op.SALU || op === Op.LOOP) ok = this.free(S.salT, S.salC, 0, t, T.scalarAlus);
+      else if (op === Op.SEND || op === Op.RECV) ok = this.free(S.nocT, S.nocC, 0, t, 1);
+      else if (op === Op.LDROM) {
+        // the ROM port: occ consecutive free cycles (a younger load may use a gap)
+        if (t < S.romFloor) {
+          t = S.romFloor;
+          continue;
+        }
+        ok = this.portFree(S.romT, 0, t, occ);
+      } else if (op === Op.LDDMEM || op === Op.STDMEM) {
+        port = -1;
+        for (let q = 0; q < T.dmemPorts && port < 0; q++) if (t >= S.dmemFloor[q] && this.portFree(S.dmemT, q * RING, t, occ)) port = q;
+        ok = port >= 0;
+      }
+      if (ok && ins.dst >= 0 && op !== Op.RECV) {
+        const file = isVectorReg(ins.dst) ? 1 : 0;
+        ok = this.free(S.wbT, S.wbC, file * RING, t + lat, file ? T.tile.vectorWritePorts : T.tile.scalarWritePorts);
+      }
+      if (!ok) {
+        t++;
+        continue;
+      }
+      break;
+    }
+    // take the resources
+    if (isVectorAlu(op)) this.take(S.vecT, S.vecC, 0, t);
+    else if (op === Op.SALU || op === Op.LOOP) this.take(S.salT, S.salC, 0, t);
+    else if (op === Op.SEND || op === Op.RECV) this.take(S.nocT, S.nocC, 0, t);
+    else if (op === Op.LDROM) {
+      S.romFree = Math.max(S.romFree, t + occ);
+      for (let c = t; c < t + occ; c++) S.romT[c & MASK] = c;
+    } else if (port >= 0) {
+      S.dmemFree[port] = Math.max(S.dmemFree[port], t + occ);
+      for (let c = t; c < t + occ; c++) S.dmemT[port * RING + (c & MASK)] = c;
+    }
+    return t;
+  }
+    /** record instruction idx's result, issued in t and done in `done` */
+  private finishOne(idx: number, t: number, done: number): void {
+    const S = this.st;
+    const ins = this.pInstrs[idx];
+    const op = ins.op;
+    if (ins.dst >= 0) {
+      if (op !== Op.RECV) {
+        const file = isVectorReg(ins.dst) ? 1 : 0;
+        this.take(S.wbT, S.wbC, file * RING, done);
+      }
+      S.ready[ins.dst] = done;
+      S.producer[ins.dst] = op;
+    }
+    if (op === Op.BARRIER) S.barrierAt = t;
+    if (done > S.maxDone) S.maxDone = done;
+    S.lastIssue = Math.max(S.lastIssue, t);
+    if (S.busyT[t & MASK] !== t) {
+      S.busyT[t & MASK] = t;
+      this.pBusy++;
+    }
+    this.pLastIssue = t;
+    if (this.trace) this.trace.push(op, t);
+    {
+      const fl = S.inFlight;
+      let lo = S.ifHead;
+      let hi = fl.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (fl[mid] <= t) lo = mid + 1;
+        else hi = mid;
+      }
+      fl.splice(lo, 0, t);
+      if (S.ifHead > 256) {
+        S.inFlight = fl.slice(S.ifHead);
+        S.ifHead = 0;
+      }
+    }
+    if (op === Op.LOOP && this.pN > 1) {
+      // the taken branch ends the fetch group
+      this.pFetchCycle++;
+      this.pFetchInGroup = 0;
+    }
+  }
+
+  private endPass(): void {
+    const S = this.st;
+    const F = this.T.fetchWidth;
+    S.front = this.pDispatch;
+    S.fetchAt = this.pFetchCycle + (this.pFetchInGroup >= F ? 1 : 0);
+  }
+
+  private passSync(): void {
+    for (let idx = 0; idx < this.pInstrs.length; idx++) {
+      const t = this.issueOne(idx);
+      this.finishOne(idx, t, t + this.pInfo.lat[idx]);
+    }
+    this.endPass();
+  }
+
+  /** With NoC instructions: a coroutine that yields at each communication point. */
+  private *passNoc(): Generator<NocRequest, void, number> {
+    for (let idx = 0; idx < this.pInstrs.length; idx++) {
+      const t = this.issueOne(idx);
+      const ins = this.pInstrs[idx];
+      let done = t + this.pInfo.lat[idx];
+      if (ins.op === Op.RECV) {
+        done = Math.max(t + 1, yield { kind: 'recv', cycle: t, peer: ins.peer, tag: ins.tag, bytes: ins.bytes });
+        this.events += 2;
+      } else if (ins.op === Op.SEND) {
+        yield { kind: 'send', cycle: t, peer: ins.peer, tag: ins.tag, bytes: ins.bytes };
+        this.events++;
+      }
+      this.finishOne(idx, t, done);
+    }
+    this.endPass();
   }
 
   private portFree(tags: Float64Array, base: number, t: number, occ: number): boolean {

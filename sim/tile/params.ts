@@ -41,7 +41,21 @@ export interface TileTiming {
 /** Vector instructions accepted by the (single, pipelined) vector unit per cycle. */
 export const VECTOR_UNITS = 1;
 
+const TIMING_CACHE = new WeakMap<TileParams, Map<string, TileTiming>>();
+
+/** Resolve (and validate) a tile's timing; cached per tile-parameter object and precision. */
 export function resolveTiming(tileIn: TileParams, precision: TilePrecision): TileTiming {
+  const key = `${precision.weights}/${precision.activations}/${precision.kvCache}`;
+  let byPrecision = TIMING_CACHE.get(tileIn);
+  const hit = byPrecision?.get(key);
+  if (hit) return hit;
+  const t = computeTiming(tileIn, precision);
+  if (!byPrecision) TIMING_CACHE.set(tileIn, (byPrecision = new Map()));
+  byPrecision.set(key, t);
+  return t;
+}
+
+function computeTiming(tileIn: TileParams, precision: TilePrecision): TileTiming {
   // Re-validate: callers may hand over hand-built objects (one-line error, never a wrong result).
   const tile = parseInput(TileParamsSchema, tileIn, 'tile parameters');
   const actBits = PRECISION_BITS[precision.activations];
@@ -64,7 +78,7 @@ export function resolveTiming(tileIn: TileParams, precision: TilePrecision): Til
   opLatency[Op.RECV] = 1;
   return {
     tile,
-    precision,
+    precision: { weights: precision.weights, activations: precision.activations, kvCache: precision.kvCache },
     lanes,
     vlenBytes,
     romBytesPerCycle: tile.romBytesPerCycle || vlenBytes,

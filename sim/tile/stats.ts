@@ -125,7 +125,22 @@ export function registerTileCounters(reg: CounterRegistry, instance: string): Ti
 
 /** The flat counter record (catalog names) of one run on one tile. */
 export function counterRecord(stats: TileStats, instance = 'tile[0,0]'): CounterRecord {
-  const reg = new CounterRegistry();
-  stats.addTo(registerTileCounters(reg, instance));
-  return reg.totals();
+  let names = RECORD_NAMES;
+  if (!names) {
+    // one registry pass fixes the (sorted) names; later records are filled directly
+    const reg = new CounterRegistry();
+    stats.addTo(registerTileCounters(reg, instance));
+    names = RECORD_NAMES = Object.keys(reg.totals());
+  }
+  const c = {} as Record<string, { value: number }>;
+  for (const n of names) c[n] = { value: 0 };
+  const view: Record<string, unknown> = {};
+  for (const n of names) view[n.slice(5)] = c[n];
+  view.stalls = STALL_CAUSES.map((cause) => c[STALL_COUNTER[cause]]);
+  stats.addTo(view as unknown as TileCounters);
+  const out: CounterRecord = {};
+  for (const n of names) out[n] = c[n].value;
+  return out;
 }
+
+let RECORD_NAMES: string[] | null = null;
