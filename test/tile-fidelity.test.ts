@@ -31,4 +31,17 @@ describe('fast model vs detailed model', () => {
     expect(f.events * 100).toBeLessThanOrEqual(d.events);
     expect(Math.abs(f.cycles - d.cycles) / d.cycles).toBeLessThan(0.05);
   });
+
+  test('deterministic: the same run gives the same result whatever ran before', () => {
+    const c = CONFIGS[1];
+    const k = KERNELS[2];
+    for (const fidelity of ['fast', 'detailed'] as const) {
+      const a = runKernel(c.tile, c.precision, k, { fidelity });
+      for (const other of KERNELS) runKernel(CONFIGS[3].tile, CONFIGS[3].precision, other, { fidelity });
+      const b = runKernel(c.tile, c.precision, k, { fidelity });
+      expect(b.cycles).toBe(a.cycles);
+      expect(b.counters).toEqual(a.counters);
+      expect(b.stallCycles).toEqual(a.stallCycles);
+    }
+  });
 });

@@ -143,6 +143,25 @@ describe('detailed pipeline: hand-computed micro-programs', () => {
     expect(mk(3).cycles).toBe(9);
   });
 
+  test('a program larger than IMEM pays a refill per missing line', () => {
+    const mk = () => {
+      const b = new ProgramBuilder();
+      for (let i = 0; i < 300; i++) b.emit(instr(Op.SALU, x(8 + (i % 16)), []));
+      return b.build('big');
+    };
+    // 300 independent scalar ops, FETCH 4, four ALUs: fetched 0..74, the last issues 76,
+    // done 77. 300 x 4 bytes = 1,200 bytes = 19 lines of 64 bytes; a 1 KiB IMEM holds 16,
+    // so lines 16, 17 and 18 are refilled (20 cycles each) when fetch reaches them.
+    const refill = 20;
+    const fits = run({ imemKiB: 2 }, mk());
+    expect(fits.cycles).toBe(300 / 4 + 2);
+    const spills = run({ imemKiB: 1, imemRefillCycles: refill }, mk());
+    expect(spills.cycles).toBe(300 / 4 + 2 + (Math.ceil(1200 / 64) - 1024 / 64) * refill);
+    expect(spills.stalls.fetch).toBe(2 + 3 * refill);
+    const f = new FastTile(tile({ imemKiB: 1, imemRefillCycles: refill }), mk()).run();
+    expect(f.stats.cycles).toBe(spills.cycles);
+  });
+
   test('every micro-program: busy + stalls = cycles, and the fast model agrees exactly', () => {
     const b = new ProgramBuilder();
     b.emit(instr(Op.VEXP, v(1), [v(2)], { elems: 16 }));

@@ -61,6 +61,8 @@ class State {
   front = 0; // earliest dispatch cycle of the next instruction
   fetchAt = 0; // earliest fetch cycle of the next instruction
   lastIssue = 0;
+  /** first issue cycle: the cycles before it are the pipeline fill (fetch) */
+  firstIssue = Infinity;
   maxDone = 0;
   barrierAt = 0; // younger instructions issue at or after the last barrier
   /** end of the last ROM / DMEM transfer (shifted with the state) */
@@ -103,6 +105,7 @@ class State {
   /** Back to the state of a fresh tile (for reuse from the pool). */
   reset(): void {
     this.front = this.fetchAt = this.lastIssue = this.maxDone = this.barrierAt = 0;
+    this.firstIssue = Infinity;
     this.romFree = this.romFloor = 0;
     this.dmemFloor.fill(0);
     this.dmemFree.fill(0);
@@ -251,6 +254,7 @@ export class FastTile {
     // stalls: weighted by each block's binding limit; the rest (fill, drain, waits) is RAW
     const stallTotal = cycles - s.busyCycles;
     const w = this.stallWeight;
+    if (Number.isFinite(this.st.firstIssue)) w[Stall.fetch] += Math.min(this.st.firstIssue, cycles);
     const wSum = w.reduce((a, b) => a + b, 0);
     const scale = wSum > stallTotal ? stallTotal / wSum : 1;
     let assigned = 0;
@@ -548,6 +552,7 @@ export class FastTile {
     if (op === Op.BARRIER) S.barrierAt = t;
     if (done > S.maxDone) S.maxDone = done;
     S.lastIssue = Math.max(S.lastIssue, t);
+    if (t < S.firstIssue) S.firstIssue = t;
     if (S.busyT[t & MASK] !== t) {
       S.busyT[t & MASK] = t;
       this.pBusy++;
