@@ -1,4 +1,4 @@
-import { flatten, isVectorAlu, isVectorReg, Op, PHYS_REGS_PER_FILE, SCALAR_REGS, usesVectorPort, INSTR_BYTES, IMEM_LINE_BYTES, type Instr, type Program } from './isa.js';
+import { flatten, usesWritePort, isVectorAlu, isVectorReg, Op, PHYS_REGS_PER_FILE, SCALAR_REGS, usesVectorPort, INSTR_BYTES, IMEM_LINE_BYTES, type Instr, type Program } from './isa.js';
 import { latencyOf, occupancyOf, type TileTiming } from './params.js';
 import { Stall, TileStats } from './stats.js';
 
@@ -227,7 +227,7 @@ export class DetailedTile {
       const dst = this.rsDst[k];
       const lat = this.sLat[si];
       let wbSlot = -1;
-      if (reason < 0 && dst >= 0 && op !== Op.RECV) {
+      if (reason < 0 && dst >= 0 && usesWritePort(op)) {
         const file = dst >= FILE ? 1 : 0;
         const u = t + lat;
         wbSlot = file * WB_RING + (u & WB_MASK);
@@ -320,8 +320,8 @@ export class DetailedTile {
           if (--this.physReaders[p] === 0 && this.physSuperseded[p]) this.pendingFree.push(p);
         }
       }
-      if (wbSlot >= 0) {
-        this.wbCount[wbSlot]++;
+      if (wbSlot >= 0) this.wbCount[wbSlot]++;
+      if (dst >= 0 && op !== Op.RECV) {
         this.physReady[dst] = done;
         st.registerWrites++;
       }

@@ -1,4 +1,4 @@
-import { INSTR_BYTES, IMEM_LINE_BYTES, isVectorAlu, isVectorReg, Op, staticInstructions, usesVectorPort, type Instr, type Node, type Program } from './isa.js';
+import { usesWritePort, INSTR_BYTES, IMEM_LINE_BYTES, isVectorAlu, isVectorReg, Op, staticInstructions, usesVectorPort, type Instr, type Node, type Program } from './isa.js';
 import { latencyOf, occupancyOf, type TileTiming } from './params.js';
 import { Stall, TileStats } from './stats.js';
 
@@ -513,7 +513,7 @@ export class FastTile {
         for (let q = 0; q < T.dmemPorts && port < 0; q++) if (t >= S.dmemFloor[q] && this.portFree(S.dmemT, q * RING, t, occ)) port = q;
         ok = port >= 0;
       }
-      if (ok && ins.dst >= 0 && op !== Op.RECV) {
+      if (ok && ins.dst >= 0 && usesWritePort(op)) {
         const file = isVectorReg(ins.dst) ? 1 : 0;
         ok = this.free(S.wbT, S.wbC, file * RING, t + lat, file ? T.tile.vectorWritePorts : T.tile.scalarWritePorts);
       }
@@ -542,7 +542,7 @@ export class FastTile {
     const ins = this.pInstrs[idx];
     const op = ins.op;
     if (ins.dst >= 0) {
-      if (op !== Op.RECV) {
+      if (usesWritePort(op)) {
         const file = isVectorReg(ins.dst) ? 1 : 0;
         this.take(S.wbT, S.wbC, file * RING, done);
       }
@@ -655,7 +655,7 @@ export class FastTile {
       if (i.op === Op.SALU || i.op === Op.LOOP) scal++;
       if (i.op === Op.LDROM) rom += occupancyOf(T, i);
       if (i.op === Op.LDDMEM || i.op === Op.STDMEM) dmem += occupancyOf(T, i);
-      if (i.dst >= 0 && i.op !== Op.RECV) {
+      if (i.dst >= 0 && usesWritePort(i.op)) {
         if (isVectorReg(i.dst)) wbV++;
         else wbS++;
       }

@@ -96,6 +96,14 @@ export function usesVectorPort(i: Instr): boolean {
   return false;
 }
 
+/**
+ * Does the result go through the register-file write ports (XR_WP / VR_WP)? ALU results
+ * do; loads and receives return through the memory unit's own write path.
+ */
+export function usesWritePort(op: number): boolean {
+  return op === Op.SALU || isVectorAlu(op);
+}
+
 export function isVectorAlu(op: number): boolean {
   return op >= Op.VMAC && op <= Op.VRED;
 }

@@ -320,7 +320,7 @@ function emitMatmul(b: ProgramBuilder, t: TileTiming, rows: number, cols: number
   // accumulators per token so that each accumulator's recurrence is hidden
   const aPer = Math.max(1, Math.min(Math.floor(16 / Mt), Math.ceil(macLat / Mt)));
   // columns per unrolled group: a multiple of kw and of the accumulators
-  const U = Math.min(L, Math.max(kw, aPer, Mt >= 4 ? kw : 8));
+  const U = Math.min(L, Math.max(kw, aPer, Mt >= 4 ? 4 : 8));
   const wregs = new Regs(v(24), 6);
   const xregs = Array.from({ length: Mt }, (_, i) => v(16 + i));
   const acc = (tok: number, col: number) => v(tok * aPer + (col % aPer));
