@@ -8,6 +8,7 @@ import { startCommand } from './commands/start.js';
 import { techCommand } from './commands/tech.js';
 import { nocCommand } from './commands/noc.js';
 import { kernelCommand } from './commands/kernel.js';
+import { simCommand } from './commands/sim.js';
 
 /** A command-line usage problem (unknown option, missing argument, bad option value). */
 export class UsageError extends Error {
@@ -33,6 +34,7 @@ export async function main(argv: readonly string[], io: Io = nodeIo): Promise<nu
     .command(techCommand(io))
     .command(nocCommand(io))
     .command(kernelCommand(io))
+    .command(simCommand(io))
     .demandCommand(1, 'name a command (tessera --help lists them)')
     .strict()
     .version(pkg.version)

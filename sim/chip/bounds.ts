@@ -26,16 +26,14 @@ export function lanesOf(tile: TileParams, design: Design): number {
   return Math.floor(tile.vlenBits / PRECISION_BITS[design.precision.activations]);
 }
 
-/** ROM port width in bytes per cycle (the tile model's field if set, else VLEN / 8). */
+/** ROM port width in bytes per cycle (`romBytesPerCycle`, 0 meaning VLEN / 8, as the tile model reads it). */
 export function romBytesPerCycle(tile: TileParams): number {
-  const t = tile as TileParams & { romPortBytesPerCycle?: number | null };
-  return t.romPortBytesPerCycle ?? tile.vlenBits / 8;
+  return tile.romBytesPerCycle || tile.vlenBits / 8;
 }
 
-/** DMEM bandwidth in bytes per cycle over all ports (the tile model's fields if set, else VLEN / 8). */
+/** DMEM bandwidth in bytes per cycle over all ports (`dmemBytesPerCycle` per port, 0 meaning VLEN / 8). */
 export function dmemBytesPerCycle(tile: TileParams): number {
-  const t = tile as TileParams & { dmemPortBytesPerCycle?: number | null; dmemPorts?: number };
-  return (t.dmemPortBytesPerCycle ?? tile.vlenBits / 8) * (t.dmemPorts ?? 1);
+  return (tile.dmemBytesPerCycle || tile.vlenBits / 8) * tile.dmemPorts;
 }
 
 /** MACs of one decode token at context c (c + 1 positions attended, capped by the window). */
@@ -104,28 +102,29 @@ export function minWorkCycles(tile: TileParams, design: Design, w: TileWork, byt
  * topological, so this sorts first).
  */
 export function criticalPathCycles(tasks: readonly Task[], taskCycles: (t: Task) => number, messageCycles: (src: number, dst: number, bytes: number) => number): number {
-  const indeg = new Map<Task, number>();
-  for (const t of tasks) indeg.set(t, 0);
+  const n = tasks.length;
+  tasks.forEach((t, i) => (t.index = i));
+  const indeg = new Int32Array(n);
   for (const t of tasks) {
-    for (const n of t.after) indeg.set(n, (indeg.get(n) ?? 0) + 1);
-    for (const s of t.sends) for (const n of s.targets) indeg.set(n, (indeg.get(n) ?? 0) + 1);
+    for (const x of t.after) indeg[x.index]++;
+    for (const s of t.sends) for (const x of s.targets) indeg[x.index]++;
   }
-  const ready = tasks.filter((t) => indeg.get(t) === 0);
-  const start = new Map<Task, number>();
-  for (const t of ready) start.set(t, 0);
+  const start = new Float64Array(n);
+  const ready: number[] = [];
+  for (let i = 0; i < n; i++) if (indeg[i] === 0) ready.push(i);
   let longest = 0;
   while (ready.length) {
-    const t = ready.pop()!;
-    const end = (start.get(t) ?? 0) + taskCycles(t);
-    longest = Math.max(longest, end);
-    const relax = (n: Task, at: number) => {
-      start.set(n, Math.max(start.get(n) ?? 0, at));
-      const d = indeg.get(n)! - 1;
-      indeg.set(n, d);
-      if (d === 0) ready.push(n);
+    const t = tasks[ready.pop()!];
+    const end = start[t.index] + taskCycles(t);
+    if (end > longest) longest = end;
+    const relax = (x: Task, at: number) => {
+      if (at > start[x.index]) start[x.index] = at;
+      if (--indeg[x.index] === 0) ready.push(x.index);
     };
-    for (const n of t.after) relax(n, end);
-    for (const s of t.sends) s.targets.forEach((n, i) => relax(n, end + (s.dsts[i] === t.tile ? 0 : messageCycles(t.tile, s.dsts[i], s.bytes))));
+    for (const x of t.after) relax(x, end);
+    for (const s of t.sends) {
+      for (let i = 0; i < s.targets.length; i++) relax(s.targets[i], end + (s.dsts[i] === t.tile ? 0 : messageCycles(t.tile, s.dsts[i], s.bytes)));
+    }
   }
   return longest;
 }

@@ -28,6 +28,8 @@ export class Task {
   readonly sends: Send[] = [];
   startCycles = -1;
   endCycles = -1;
+  /** Position in its step's task list (set by the builder; used by graph analyses). */
+  index = -1;
   /** Called when the task completes (after its sends are issued). */
   onDone: ((t: Task) => void) | null = null;
   constructor(

@@ -6,6 +6,7 @@ import { lowerDecodeStep, lowerVisionTiles, attendedPositions, type Op, type Lin
 import { apportion } from './mapping.js';
 import { Placement } from './placement.js';
 import { Task } from './engine.js';
+import type { TileWork } from './work.js';
 
 /**
  * Builds the task graph of one step on the mesh from the lowered operators
@@ -61,6 +62,7 @@ function unitOf(card: ModelCard, op: Op): string {
 
 function task(ctx: Ctx, tile: number, work: Task['work'], label: string): Task {
   const t = new Task(tile, work, label, ctx.stepId);
+  t.index = ctx.tasks.length;
   ctx.tasks.push(t);
   return t;
 }
@@ -148,7 +150,11 @@ function emitOps(ctx: Ctx, ops: readonly Op[], x: Task, width0: number, opts: { 
       continue; // folded into attention: the holders store the new K/V
     }
     // element-wise and row-wise vector work at the root
-    const t = task(ctx, root, op.kind === 'argmax' ? { kind: 'argmax', width: op.width, tokens: op.tokens } : { kind: 'vector', op: op.kind as never, width: op.width, tokens: op.tokens }, op.name);
+    const work: TileWork =
+      op.kind === 'argmax'
+        ? { kind: 'argmax', width: op.width, tokens: op.tokens }
+        : { kind: 'vector', op: op.kind as Extract<TileWork, { kind: 'vector' }>['op'], width: op.width, tokens: op.tokens, ...(op.kind === 'rope' ? { headDim: card.text.headDim } : {}) };
+    const t = task(ctx, root, work, op.name);
     x.then(t);
     x = t;
     if (op.kind === 'pixelShuffle') width = op.width;

@@ -19,7 +19,7 @@ export type TileWork =
   /** Combine `parts` partial attention results per query head (running max / sum rescale). */
   | { readonly kind: 'attentionCombine'; readonly parts: number; readonly queryHeads: number; readonly headDim: number; readonly tokens: number }
   /** Element-wise or row-reduction vector work on `tokens` rows of `width` elements. */
-  | { readonly kind: 'vector'; readonly op: 'rmsnorm' | 'add' | 'rope' | 'siluMul' | 'layernorm' | 'gelu' | 'pixelShuffle' | 'patchEmbed'; readonly width: number; readonly tokens: number }
+  | { readonly kind: 'vector'; readonly op: 'rmsnorm' | 'add' | 'rope' | 'siluMul' | 'layernorm' | 'gelu' | 'pixelShuffle' | 'patchEmbed'; readonly width: number; readonly tokens: number; readonly headDim?: number }
   /** Argmax over `width` candidates per row (a vocab slice, or the partial winners). */
   | { readonly kind: 'argmax'; readonly width: number; readonly tokens: number }
   /** Read `rows` embedding rows of `width` from ROM. */
@@ -50,7 +50,7 @@ export function workKey(w: TileWork): string {
     case 'attentionCombine':
       return `cmb:${w.parts}:${w.queryHeads}:${w.headDim}:${w.tokens}`;
     case 'vector':
-      return `vec:${w.op}:${w.width}:${w.tokens}`;
+      return `vec:${w.op}:${w.width}:${w.tokens}:${w.headDim ?? 0}`;
     case 'argmax':
       return `max:${w.width}:${w.tokens}`;
     case 'embeddingRead':

@@ -21,10 +21,16 @@ export type KernelSpec =
   | { readonly kind: 'rope'; readonly heads: number; readonly headDim: number; readonly tokens?: number }
   | { readonly kind: 'residual'; readonly dim: number; readonly tokens?: number }
   | { readonly kind: 'argmax'; readonly vocab: number }
-  | { readonly kind: 'patch-embed'; readonly patches: number; readonly patchDim: number; readonly hidden: number };
+  | { readonly kind: 'patch-embed'; readonly patches: number; readonly patchDim: number; readonly hidden: number }
+  /** read `rows` rows of `width` weights from ROM into DMEM (embedding lookups) */
+  | { readonly kind: 'rom-read'; readonly rows: number; readonly width: number }
+  /** store `entries` new K/V vectors of `width` elements into the KV cache (at KV precision) */
+  | { readonly kind: 'kv-write'; readonly entries: number; readonly width: number }
+  /** merge `parts` partial attention results (max, sum, o) for each of `heads` query heads */
+  | { readonly kind: 'attention-combine'; readonly parts: number; readonly heads: number; readonly headDim: number; readonly tokens?: number };
 
 export type KernelKind = KernelSpec['kind'];
-export const KERNEL_KINDS: readonly KernelKind[] = ['gemv', 'gemm', 'attention', 'rmsnorm', 'layernorm', 'silu-gate', 'gelu', 'rope', 'residual', 'argmax', 'patch-embed'];
+export const KERNEL_KINDS: readonly KernelKind[] = ['gemv', 'gemm', 'attention', 'rmsnorm', 'layernorm', 'silu-gate', 'gelu', 'rope', 'residual', 'argmax', 'patch-embed', 'rom-read', 'kv-write', 'attention-combine'];
 
 export interface BuiltKernel {
   readonly program: Program;
@@ -296,6 +302,80 @@ export function buildKernel(t: TileTiming, spec: KernelSpec): BuiltKernel {
       b.emit(instr(Op.VRED, x(4), [level[0][1], level[0][0]], { elems: L }));
       b.emit(instr(Op.STDMEM, -1, [x(4), ADDR], { bytes: 4 }));
       return { program: b.build('argmax'), dmemBytes: dmem };
+    }
+    case 'rom-read': {
+      // embedding rows: ROM -> vector register -> DMEM, one vector at a time
+      const R = checkSize('rom-read', 'rows', spec.rows, 1, 65536);
+      const W = checkSize('rom-read', 'width', spec.width);
+      const dmem = R * W * actB;
+      checkFits(t, 'rom-read', dmem);
+      const regs = new Regs(v(0), 30);
+      const wp = t.precision.weights;
+      const scales = wp === 'int4' ? Math.ceil(W / INT4_GROUP_SIZE) : wp === 'int8' ? 1 : 0;
+      b.loop(R, () => {
+        if (scales) b.emit(instr(Op.LDROM, v(30), [ADDR], { scaleBytes: scales * SCALE_BYTES }));
+        overChunks(W, (e) => {
+          const r = regs.take();
+          b.emit(instr(Op.LDROM, r, [ADDR], { bytes: storageBytes(e, wp) }));
+          if (scales) vop(Op.VMUL, r, [r, v(30)], e); // dequantise
+          st(r, e * actB);
+          bump();
+        });
+      });
+      return { program: b.build('rom-read'), dmemBytes: dmem };
+    }
+    case 'kv-write': {
+      // new K/V vectors arrive in DMEM at activation precision; quantise and append to the cache
+      const E = checkSize('kv-write', 'entries', spec.entries, 1, 1 << 22);
+      const W = checkSize('kv-write', 'width', spec.width, 1, 65536);
+      const kvP = t.precision.kvCache;
+      const dmem = E * W * actB + Math.ceil(E * W * PRECISION_BITS[kvP] / 8);
+      checkFits(t, 'kv-write', dmem);
+      const regs = new Regs(v(0), 30);
+      b.loop(E, () => {
+        overChunks(W, (e) => {
+          const r = regs.take();
+          ld(r, e * actB);
+          if (kvP !== 'fp16') vop(Op.VMUL, r, [r], e); // scale to the KV format
+          st(r, storageBytes(e, kvP), true);
+          bump();
+        });
+        if (kvP !== 'fp16') st(x(5), SCALE_BYTES, true); // the entry's scale
+      });
+      return { program: b.build('kv-write'), dmemBytes: dmem };
+    }
+    case 'attention-combine': {
+      // m = max(m_i); o = sum exp(m_i - m) o_i; l = sum exp(m_i - m) l_i; out = o / l
+      const P = checkSize('attention-combine', 'parts', spec.parts, 1, 65536);
+      const H = checkSize('attention-combine', 'heads', spec.heads, 1, 4096);
+      const D = checkSize('attention-combine', 'headDim', spec.headDim, 1, 1024);
+      const T = checkSize('attention-combine', 'tokens', spec.tokens ?? 1, 1, 65536);
+      // partials are merged as they arrive: the running (max, sum, o) per head plus one incoming part
+      const dmem = 2 * H * (D + 2) * actB;
+      checkFits(t, 'attention-combine', dmem);
+      const regs = new Regs(v(0), 24);
+      b.loop(T * H, () => {
+        const o = v(24);
+        vop(Op.VADD, o, [], 0);
+        b.loop(P, () => {
+          const ml = regs.take();
+          ld(ml, 2 * actB); // (max, sum) of the part
+          b.emit(instr(Op.SALU, x(5), [x(5), ml])); // running max
+          vop(Op.VEXP, v(25), [x(5), ml], 2); // rescale factors
+          overChunks(D, (e) => {
+            const part = regs.take();
+            ld(part, e * actB);
+            vop(Op.VMAC, o, [o, part, v(25)], e);
+          });
+          bump();
+        });
+        vop(Op.VRSQRT, v(26), [o], 1); // 1 / l (reciprocal via the rsqrt unit, squared)
+        overChunks(D, (e) => {
+          vop(Op.VMUL, o, [o, v(26)], e);
+          st(o, e * actB);
+        });
+      });
+      return { program: b.build('attention-combine'), dmemBytes: dmem };
     }
   }
   throw new InputError('kernel', 'kind', (spec as { kind: unknown }).kind, `one of ${KERNEL_KINDS.join(', ')}`, 'pick a known kernel');

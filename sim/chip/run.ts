@@ -1,0 +1,296 @@
+import type { ModelCard } from '../model/card.js';
+import type { Design } from '../design/design.js';
+import type { Trace } from '../trace/trace.js';
+import type { TechTable } from '../tech/table.js';
+import type { CounterRecord } from '../counters/counter.js';
+import { Simulator } from '../kernel/simulator.js';
+import { CounterRegistry } from '../counters/registry.js';
+import { resolveTiles } from '../design/tiles.js';
+import { imageTokens } from '../model/derive.js';
+import { createNetwork } from '../noc/create.js';
+import { zeroLoadLatencyCycles, packetFlits } from '../noc/packet.js';
+import { InputError } from '../validate/inputError.js';
+import { powerReport, type PowerReport, type LinkLoad } from '../power/report.js';
+import { referenceFor } from '../power/reference.js';
+import type { Weights, Constraints } from '../power/ppa.js';
+import { bytesPerElement } from '../units/precision.js';
+import { kvBytesPerTokenPerLayer, kvScaleBytesPerTokenPerLayer } from '../model/derive.js';
+import { mapModel, type ChipMapping } from './mapping.js';
+import { Placement } from './placement.js';
+import { serveTrace, type ServeResult } from './serve.js';
+import { TileKernelCosts } from './tileCosts.js';
+import { buildTextStep } from './step.js';
+import { computeTokensPerSecond, criticalPathCycles, memoryTokensPerSecond, minWorkCycles, nocTokensPerSecond } from './bounds.js';
+import type { ChipEngine } from './engine.js';
+
+/**
+ * `tessera sim` as a pure function: lower, map, serve the trace on the simulated chip,
+ * then turn the activity into power, area, metrics, bounds and the PPA score.
+ *
+ * Fidelities: `fast` = fast tiles + message-level NoC; `flit` = fast tiles + flit-level
+ * NoC; `detailed` = detailed tiles + flit-level NoC.
+ */
+
+export type ChipFidelity = 'fast' | 'flit' | 'detailed';
+
+export interface SimInput {
+  readonly card: ModelCard;
+  readonly design: Design;
+  readonly trace: Trace;
+  readonly tech: TechTable;
+  readonly fidelity: ChipFidelity;
+  readonly seed: number;
+  readonly recordTimeline?: boolean;
+  readonly weights?: Weights;
+  readonly constraints?: Constraints;
+  /** Names for the report (files or built-in names). */
+  readonly names?: { readonly design: string; readonly model: string; readonly trace: string };
+}
+
+export interface SimMetrics {
+  readonly tokensPerSecond: number;
+  readonly ttftMs: { readonly p50: number; readonly p99: number };
+  readonly itlMs: { readonly p50: number; readonly p99: number };
+  readonly powerW: number;
+  readonly energyPerTokenJ: number;
+  readonly areaMm2: number;
+  readonly ppaScore: number;
+  readonly feasible: boolean;
+}
+
+export interface SimResult {
+  readonly simulated: string;
+  readonly metrics: SimMetrics;
+  readonly power: { readonly computeW: number; readonly sramW: number; readonly romW: number; readonly nocW: number; readonly leakageW: number };
+  readonly counters: { readonly romBytesRead: number; readonly kvBytesRead: number; readonly kvBytesWritten: number; readonly flitsInjected: number; readonly flitsEjected: number; readonly flitsReplicated: number; readonly macs: number };
+  readonly bounds: { readonly computeTokensPerSecond: number; readonly memoryTokensPerSecond: number; readonly nocTokensPerSecond: number; readonly mappingTokensPerSecond: number; readonly criticalPathCycles: number; readonly boundAt: { readonly batch: number; readonly contextTokens: number } };
+  readonly run: { readonly simulatedCycles: number; readonly events: number; readonly fidelity: ChipFidelity; readonly requestsSimulated: number; readonly generatedTokens: number; readonly steps: number; readonly kernelsSimulated: number; readonly kernelEvents: number };
+  readonly mapping: { readonly feasible: boolean; readonly regions: number; readonly kvCapacityTokens: number; readonly shortfalls: ChipMapping['shortfalls']; readonly reasons: readonly string[] };
+  /** Why the simulated rate is below the mapping bound, when it is below half of it. */
+  readonly belowBound?: { readonly fractionOfMappingBound: number; readonly dominantStall: string; readonly stallCycles: Readonly<Record<string, number>> };
+  readonly allCounters: CounterRecord;
+  readonly requests: readonly { readonly arrivalMs: number; readonly ttftMs: number; readonly tokens: number; readonly doneMs: number }[];
+  readonly report: PowerReport;
+}
+
+export interface SimOutput {
+  readonly result: SimResult;
+  /** The engine, for the timeline (only when the design was feasible). */
+  readonly engine?: ChipEngine;
+}
+
+function pct(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+/** The longest context any request needs in the KV cache (prompt + images + outputs, windowed). */
+function kvTokensNeeded(card: ModelCard, design: Design, trace: Trace): number {
+  let need = 0;
+  for (const r of trace.requests) {
+    const all = r.promptTokens + r.images.reduce((s, im) => s + imageTokens(card, im.widthPx, im.heightPx), 0) + r.outputTokens;
+    need = Math.max(need, design.mapping.kvWindowTokens > 0 ? Math.min(all, design.mapping.kvWindowTokens) : all);
+  }
+  return need;
+}
+
+/** Reject a trace the model cannot serve: contexts beyond the model's maximum. */
+export function checkTraceFitsModel(card: ModelCard, trace: Trace, traceName: string): void {
+  trace.requests.forEach((r, i) => {
+    const all = r.promptTokens + r.images.reduce((s, im) => s + imageTokens(card, im.widthPx, im.heightPx), 0) + r.outputTokens;
+    if (all > card.text.maxPositionEmbeddings) {
+      throw new InputError(traceName, `requests[${i}]`, `${all} tokens`, `longer than ${card.name}'s context of ${card.text.maxPositionEmbeddings} tokens (prompt + image tokens + outputs)`, 'shorten the request or use a model with a longer context');
+    }
+  });
+  if (trace.requests.some((r) => r.images.length > 0) && !card.vision) {
+    const i = trace.requests.findIndex((r) => r.images.length > 0);
+    throw new InputError(traceName, `requests[${i}].images`, `${trace.requests[i].images.length} image(s)`, `${card.name} has no vision encoder`, 'drop the images or use a vision-language model');
+  }
+}
+
+export function simulateChip(input: SimInput): SimOutput {
+  const { card, design, trace, tech } = input;
+  const names = input.names ?? { design: design.name, model: card.name, trace: trace.name };
+  checkTraceFitsModel(card, trace, names.trace);
+  const serving = design.serving;
+  const mapping = mapModel(card, design, { maxBatch: serving.batching === 'single' ? 1 : serving.maxBatch, chunkTokens: serving.prefillChunkTokens, requiredKvTokens: kvTokensNeeded(card, design, trace) });
+  const reasons = mapping.shortfalls.map((s) => `${s.what} do not fit on tile ${s.tile} (row ${Math.floor(s.tile / design.mesh.cols)}, col ${s.tile % design.mesh.cols}): need ${s.needBytes} bytes, have ${s.haveBytes}`);
+  const simulatedText = `${names.model} on ${names.design} (${design.mesh.rows}x${design.mesh.cols} tiles, ${design.processNodeNm} nm, ${design.clockMHz} MHz), trace ${names.trace} (${trace.requests.length} requests), fidelity ${input.fidelity}: ${input.fidelity === 'detailed' ? 'detailed' : 'fast'} tile model, ${input.fidelity === 'fast' ? 'message-level' : 'flit-level'} NoC; ${serving.batching} batching, max batch ${serving.maxBatch}, ${serving.microBatches} micro-batch(es), prefill chunk ${serving.prefillChunkTokens}; ${design.mapping.pipelineStages} pipeline region(s)`;
+
+  if (!mapping.feasible) {
+    const report = powerReport({ design, tech, counters: {}, simulatedCycles: 1, tokens: 0, reference: referenceFor(card), weights: input.weights, constraints: input.constraints, mappingFeasible: false, title: `INFEASIBLE: ${simulatedText}` });
+    return {
+      result: {
+        simulated: `not simulated: the mapping is infeasible. ${simulatedText}`,
+        metrics: { tokensPerSecond: 0, ttftMs: { p50: 0, p99: 0 }, itlMs: { p50: 0, p99: 0 }, powerW: 0, energyPerTokenJ: 0, areaMm2: report.area.totalMm2, ppaScore: report.ppa.score, feasible: false },
+        power: { computeW: 0, sramW: 0, romW: 0, nocW: 0, leakageW: 0 },
+        counters: { romBytesRead: 0, kvBytesRead: 0, kvBytesWritten: 0, flitsInjected: 0, flitsEjected: 0, flitsReplicated: 0, macs: 0 },
+        bounds: { computeTokensPerSecond: 0, memoryTokensPerSecond: 0, nocTokensPerSecond: 0, mappingTokensPerSecond: 0, criticalPathCycles: 0, boundAt: { batch: 0, contextTokens: 0 } },
+        run: { simulatedCycles: 0, events: 0, fidelity: input.fidelity, requestsSimulated: 0, generatedTokens: 0, steps: 0, kernelsSimulated: 0, kernelEvents: 0 },
+        mapping: { feasible: false, regions: mapping.regions.length, kvCapacityTokens: mapping.kvCapacityTokens, shortfalls: mapping.shortfalls, reasons },
+        allCounters: {},
+        requests: [],
+        report,
+      },
+    };
+  }
+
+  const sim = new Simulator();
+  const registry = new CounterRegistry();
+  const network = createNetwork(sim, design, { model: input.fidelity === 'fast' ? 'message' : 'flit', counters: registry });
+  const costs = new TileKernelCosts(design, input.fidelity === 'detailed' ? 'detailed' : 'fast');
+  const served: ServeResult = serveTrace(card, design, trace, mapping, { sim, network, costs }, {
+    batching: serving.batching,
+    maxBatch: serving.maxBatch,
+    prefillChunkTokens: serving.prefillChunkTokens,
+    microBatches: serving.microBatches,
+    kvWindowTokens: design.mapping.kvWindowTokens,
+    seed: input.seed,
+    recordTimeline: input.recordTimeline,
+  });
+  const cycles = Math.max(1, served.simulatedCycles);
+  const nTiles = design.mesh.rows * design.mesh.cols;
+
+  // per-tile records from the engine, plus the ROM's idle (power-gated) cycles
+  const tileRecords: CounterRecord[] = Array.from({ length: nTiles }, () => ({}));
+  for (const [name, arr] of served.engine.tileCounters) for (let t = 0; t < nTiles; t++) if (arr[t]) tileRecords[t][name] = arr[t];
+  for (const r of tileRecords) r['tile.romIdleCycles'] = cycles - (r['tile.romBusyCycles'] ?? 0);
+  const chip: CounterRecord = { ...registry.totals() };
+  for (const r of tileRecords) for (const k in r) chip[k] = (chip[k] ?? 0) + r[k];
+  chip['kernel.eventsDispatched'] = sim.eventsDispatched;
+
+  // link loads for the heatmap (router port p of router r carries flits to its neighbour)
+  const lf = network.linkFlits();
+  const cols = design.mesh.cols;
+  const links: LinkLoad[] = [];
+  for (let r = 0; r < nTiles; r++) {
+    const row = Math.floor(r / cols);
+    const col = r % cols;
+    const to: [number, number][] = [[row - 1, col], [row, col + 1], [row + 1, col], [row, col - 1]];
+    for (let p = 1; p <= 4; p++) {
+      const [tr, tc] = to[p - 1];
+      if (tr < 0 || tc < 0 || tr >= design.mesh.rows || tc >= cols) continue;
+      links.push({ from: [row, col], to: [tr, tc], flits: lf[r * 5 + p] });
+    }
+  }
+
+  const ttft: number[] = [];
+  const itl: number[] = [];
+  const msPerCycle = 1 / (design.clockMHz * 1000);
+  const requests = served.requests.map((r) => {
+    const t = (r.firstTokenCycles - r.arrivalCycles) * msPerCycle;
+    ttft.push(t);
+    for (let i = 1; i < r.tokenCycles.length; i++) itl.push((r.tokenCycles[i] - r.tokenCycles[i - 1]) * msPerCycle);
+    return { arrivalMs: r.arrivalCycles * msPerCycle, ttftMs: t, tokens: r.tokenCycles.length, doneMs: r.doneCycles * msPerCycle };
+  });
+  const first = served.requests.length ? Math.min(...served.requests.map((r) => r.arrivalCycles)) : 0;
+  const last = served.requests.length ? Math.max(...served.requests.map((r) => r.doneCycles)) : cycles;
+  const windowSeconds = Math.max(1, last - first) / (design.clockMHz * 1e6);
+  const tokensPerSecond = served.generatedTokens / windowSeconds;
+
+  const report = powerReport({
+    design,
+    tech,
+    counters: chip,
+    simulatedCycles: cycles,
+    tokens: served.generatedTokens,
+    tileCounters: tileRecords,
+    linkLoads: links,
+    ttftMs: ttft,
+    itlMs: itl,
+    reference: referenceFor(card),
+    weights: input.weights,
+    constraints: input.constraints,
+    mappingFeasible: true,
+    title: simulatedText,
+  });
+
+  // Bounds at the run's typical decode step: `batch` = tokens per step (rows of one
+  // micro-batch step), context = the requests' mean context over their generation.
+  const meanContext = Math.round(trace.requests.reduce((s, r) => s + r.promptTokens + r.outputTokens / 2, 0) / Math.max(1, trace.requests.length));
+  const batch = Math.max(1, Math.round(served.generatedTokens / Math.max(1, served.steps)));
+  const compute = computeTokensPerSecond(card, design, meanContext);
+  const memory = memoryTokensPerSecond(card, design, meanContext, batch);
+  const noc = nocTokensPerSecond(design, chip['noc.linkFlitHops'] ?? 0, served.generatedTokens);
+  const cp = mappedCriticalPath(card, design, mapping, batch, meanContext);
+  // `slots` micro-batch steps can be in flight at once, each at least the critical path long
+  const slots = serving.batching === 'single' ? 1 : Math.max(1, Math.min(serving.microBatches, serving.maxBatch));
+  const mappingBound = Math.min((slots * batch * design.clockMHz * 1e6) / cp, compute, memory, noc);
+
+  const stallNames = ['tile.stallFetchCycles', 'tile.stallDispatchCycles', 'tile.stallReservationCycles', 'tile.stallRawCycles', 'tile.stallRomPortCycles', 'tile.stallDmemPortCycles', 'tile.stallWritePortCycles', 'tile.stallNocCycles'];
+  const stallCycles: Record<string, number> = {};
+  for (const n of stallNames) stallCycles[n] = chip[n] ?? 0;
+  const busy = served.engine.busyCycles.reduce((a, b) => a + b, 0);
+  stallCycles['tile.idleWaitingForDataCycles'] = nTiles * cycles - busy;
+  // time in which at least one request was in the system (union of [arrival, done])
+  const spans = served.requests.map((r) => [r.arrivalCycles, r.doneCycles] as const).sort((a, b) => a[0] - b[0]);
+  let occupied = 0;
+  let reach = -1;
+  for (const [a, d] of spans) {
+    if (d <= reach) continue;
+    occupied += d - Math.max(a, reach);
+    reach = d;
+  }
+  const idleFraction = 1 - occupied / Math.max(1, last - first);
+  const fraction = tokensPerSecond / mappingBound;
+  const dominantStall =
+    idleFraction > 0.1
+      ? `arrivals: no request was in the system for ${(100 * idleFraction).toFixed(0)}% of the window (the trace, not the chip, limits tokens/s)`
+      : Object.entries(stallCycles).sort((a, b) => b[1] - a[1])[0][0];
+  const belowBound = fraction < 0.5 ? { fractionOfMappingBound: fraction, dominantStall, stallCycles } : undefined;
+
+  const w = report.power.byCategoryW;
+  return {
+    engine: served.engine,
+    result: {
+      simulated: simulatedText,
+      metrics: {
+        tokensPerSecond,
+        ttftMs: { p50: pct(ttft, 50), p99: pct(ttft, 99) },
+        itlMs: { p50: pct(itl, 50), p99: pct(itl, 99) },
+        powerW: report.power.totalW,
+        energyPerTokenJ: report.metrics.energyPerTokenJ,
+        areaMm2: report.area.totalMm2,
+        ppaScore: report.ppa.score,
+        feasible: report.ppa.feasible,
+      },
+      power: { computeW: w.compute, sramW: w.sram, romW: w.rom, nocW: w.noc, leakageW: w.leakage },
+      counters: {
+        romBytesRead: (chip['tile.romBytesRead'] ?? 0) + (chip['tile.romScaleBytesRead'] ?? 0),
+        kvBytesRead: chip['tile.kvBytesRead'] ?? 0,
+        kvBytesWritten: chip['tile.kvBytesWritten'] ?? 0,
+        flitsInjected: chip['noc.flitsInjected'] ?? 0,
+        flitsEjected: chip['noc.flitsEjected'] ?? 0,
+        flitsReplicated: chip['noc.flitsReplicated'] ?? 0,
+        macs: chip['tile.macs'] ?? 0,
+      },
+      bounds: { computeTokensPerSecond: compute, memoryTokensPerSecond: memory, nocTokensPerSecond: noc, mappingTokensPerSecond: mappingBound, criticalPathCycles: cp, boundAt: { batch, contextTokens: meanContext } },
+      run: { simulatedCycles: cycles, events: sim.eventsDispatched, fidelity: input.fidelity, requestsSimulated: trace.requests.length, generatedTokens: served.generatedTokens, steps: served.steps, kernelsSimulated: costs.kernelsRun, kernelEvents: costs.events },
+      mapping: { feasible: true, regions: mapping.regions.length, kvCapacityTokens: mapping.kvCapacityTokens, shortfalls: [], reasons: [] },
+      belowBound,
+      allCounters: chip,
+      requests,
+      report,
+    },
+  };
+}
+
+/**
+ * Critical path of one decode step of `batch` sequences at `contextTokens` on the mapped
+ * chip: every task at its tile's tightest resource, every message at its zero-load latency.
+ */
+export function mappedCriticalPath(card: ModelCard, design: Design, mapping: ChipMapping, batch: number, contextTokens: number): number {
+  const place = new Placement(mapping, design.mesh.cols, card.text.numKvHeads, card.text.numLayers);
+  const seqs = Array.from({ length: batch }, () => ({ contextTokens, newTokens: 1, textTokens: 1, emitsToken: true, tokenIds: [0] }));
+  const built = buildTextStep({ card, design, place }, 0, seqs, design.mapping.kvWindowTokens);
+  const tiles = resolveTiles(design);
+  const bytesPerWeight = bytesPerElement(design.precision.weights);
+  const kvEntry = (kvBytesPerTokenPerLayer(card, design.precision.kvCache) + kvScaleBytesPerTokenPerLayer(card, design.precision.kvCache)) / (2 * card.text.numKvHeads * card.text.headDim);
+  const cols = design.mesh.cols;
+  return criticalPathCycles(
+    built.tasks,
+    (t) => (t.work ? minWorkCycles(tiles[t.tile], design, t.work, bytesPerWeight, kvEntry) : 0),
+    (src, dst, bytes) => zeroLoadLatencyCycles(design.noc, Math.abs(Math.floor(src / cols) - Math.floor(dst / cols)) + Math.abs((src % cols) - (dst % cols)), packetFlits(design.noc, bytes)),
+  );
+}
