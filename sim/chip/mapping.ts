@@ -224,9 +224,10 @@ function activationReserve(card: ModelCard, actBytes: number, rowsTogether: numb
   const t = card.text;
   const widest = Math.max(t.hiddenSize, t.numHeads * t.headDim, card.vision?.hiddenSize ?? 0);
   const slice = Math.ceil(Math.max(t.intermediateSize, card.vision?.intermediateSize ?? 0) / regionTiles);
-  // the LM head's vocabulary slice is produced only for the rows that emit a token
-  const vocabSlice = Math.ceil(t.vocabSize / regionTiles);
-  const outBlock = Math.max(Math.min(rowsTogether, ROW_BLOCK) * slice, Math.min(emittingRows, ROW_BLOCK) * vocabSlice);
+  // the LM head's logits exist only for the rows that emit a token, and the local argmax
+  // consumes them in blocks of at most 1,024 as the GEMV produces them
+  const vocabBlock = Math.min(1024, Math.ceil(t.vocabSize / regionTiles));
+  const outBlock = Math.max(Math.min(rowsTogether, ROW_BLOCK) * slice, Math.min(emittingRows, ROW_BLOCK) * vocabBlock);
   return Math.ceil((rowsTogether * widest * actBytes) / regionTiles + 2 * outBlock * actBytes);
 }
 

@@ -126,11 +126,26 @@ export function buildKernel(t: TileTiming, spec: KernelSpec): BuiltKernel {
     case 'layernorm': {
       const dim = checkSize(spec.kind, 'dim', spec.dim);
       const T = checkSize(spec.kind, 'tokens', spec.tokens ?? 1, 1, 65536);
-      const dmem = 2 * T * dim * actB;
+      const ln = spec.kind === 'layernorm';
+      const dmem = 2 * T * dim * actB + (T > 1 ? (ln ? 2 : 1) * dim * actB : 0);
       checkFits(t, spec.kind, dmem);
       const A = accs(lat.mac);
-      const ln = spec.kind === 'layernorm';
       const wB = PRECISION_BITS[t.precision.weights] / 8;
+      // Several rows: stage gamma (and beta) from ROM into DMEM once, so the weights are
+      // read from ROM once per kernel, not once per row.
+      const staged = T > 1;
+      const stage = new Regs(v(24), 8);
+      if (staged) {
+        for (let pass = 0; pass < (ln ? 2 : 1); pass++) {
+          overChunks(dim, (e) => {
+            const g = stage.take();
+            b.emit(instr(Op.LDROM, g, [ADDR], { bytes: storageBytes(e, t.precision.weights) }));
+            st(g, e * actB);
+            bump();
+          });
+        }
+      }
+      const param = (r: number, e: number) => (staged ? ld(r, e * actB) : b.emit(instr(Op.LDROM, r, [ADDR], { bytes: storageBytes(e, t.precision.weights) })));
       b.loop(T, () => {
         // pass 1: sum of squares (and sum for LayerNorm), A accumulators per sum
         const ss = Array.from({ length: A }, (_, i) => v(8 + i));
@@ -173,14 +188,14 @@ export function buildKernel(t: TileTiming, spec: KernelSpec): BuiltKernel {
           const xr = loads.take();
           const g = loads.take();
           ld(xr, e * actB);
-          b.emit(instr(Op.LDROM, g, [ADDR], { bytes: storageBytes(e, t.precision.weights) }));
+          param(g, e);
           let y = xr;
           if (ln) vop(Op.VADD, y, [xr, meanReg], e);
           vop(Op.VMUL, y, [y, v(7)], e);
           vop(Op.VMUL, y, [y, g], e);
           if (ln) {
             const bt = loads.take();
-            b.emit(instr(Op.LDROM, bt, [ADDR], { bytes: storageBytes(e, t.precision.weights) }));
+            param(bt, e);
             vop(Op.VADD, y, [y, bt], e);
           }
           st(y, e * actB);

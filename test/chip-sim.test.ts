@@ -1,0 +1,152 @@
+import { simulateChip, type ChipFidelity } from '../sim/chip/run.js';
+import { builtinModel } from '../sim/model/catalog.js';
+import { generateTrace } from '../sim/trace/generators.js';
+import { DEFAULT_TECH } from '../sim/tech/defaultTable.js';
+import { DesignSchema, type DesignInput } from '../sim/design/design.js';
+import { parseInput } from '../sim/validate/zod.js';
+import { InputError } from '../sim/validate/inputError.js';
+import { Rng } from '../sim/random/rng.js';
+import type { ModelCard } from '../sim/model/card.js';
+
+const tile = { fetchWidth: 4, reservationStations: 8, vlenBits: 256, dmemKiB: 128, wmemKiB: 256, imemKiB: 8, scalarWritePorts: 1, vectorWritePorts: 2, scalarDispatchPorts: 1, vectorDispatchPorts: 2 };
+function design(over: Partial<DesignInput> = {}) {
+  const serving = { batching: 'continuous', maxBatch: 4, prefillChunkTokens: 32, microBatches: 1 } as const;
+  return parseInput(DesignSchema, { kind: 'design', schemaVersion: 1, name: 't', processNodeNm: 7, clockMHz: 500, mesh: { rows: 2, cols: 3 }, noc: { flitBits: 128, virtualChannels: 2, bufferDepthFlits: 4 }, tile, serving, ...over }, 'test design');
+}
+const model = (n: string) => builtinModel(n)!;
+function sim(card: ModelCard, d: ReturnType<typeof design>, trace: string, fidelity: ChipFidelity = 'fast', seed = 1) {
+  return simulateChip({ card, design: d, trace: generateTrace(trace, seed), tech: DEFAULT_TECH, fidelity, seed }).result;
+}
+
+/** Weight bytes one FP16 decode step streams, from the card's shapes (models.md section 3). */
+function streamedFp16(card: ModelCard): number {
+  const t = card.text;
+  const q = t.numHeads * t.headDim;
+  const k = t.numKvHeads * t.headDim;
+  const linear = t.hiddenSize * q + 2 * t.hiddenSize * k + q * t.hiddenSize + 3 * t.hiddenSize * t.intermediateSize;
+  // every layer's matrices and two norms, the final norm, the LM head, one embedding row
+  return 2 * (t.numLayers * (linear + 2 * t.hiddenSize) + t.hiddenSize + t.vocabSize * t.hiddenSize + t.hiddenSize);
+}
+
+describe('full-chip invariants, decode:1@C at batch 1', () => {
+  test.each([
+    ['tiny', 7],
+    ['tiny', 100],
+    ['smollm2-135m', 32],
+  ])('%s at context %i: ROM, KV and flit accounting are exact', (name, C) => {
+    const card = model(name);
+    const d = name === 'tiny' ? design() : design({ mesh: { rows: 3, cols: 4 }, tile: { ...tile, wmemKiB: 23000, dmemKiB: 256 }, mapping: { pipelineStages: 2 } });
+    const r = sim(card, d, `decode:1@${C}`);
+    expect(r.mapping.feasible).toBe(true);
+    expect(r.counters.romBytesRead).toBe(streamedFp16(card));
+    // every layer reads K and V of each KV head for the C cached positions and the new one
+    const t = card.text;
+    expect(r.counters.kvBytesRead).toBe(t.numLayers * 2 * t.numKvHeads * t.headDim * 2 * (C + 1));
+    expect(r.counters.kvBytesWritten).toBe(t.numLayers * 2 * t.numKvHeads * t.headDim * 2);
+    expect(r.counters.flitsEjected).toBe(r.counters.flitsInjected + r.counters.flitsReplicated);
+    expect(r.counters.flitsInjected).toBeGreaterThan(0);
+  });
+
+  test('decode:N@CxB reads the weights once per step, not B times; KV reads scale with B', () => {
+    const card = model('tiny');
+    const one = sim(card, design(), 'decode:3@20');
+    const four = sim(card, design(), 'decode:3@20x4');
+    expect(four.run.steps).toBe(one.run.steps);
+    // only the embedding rows (one per sequence and step, FP16) grow with B
+    expect(four.counters.romBytesRead - one.counters.romBytesRead).toBe(one.run.steps * 3 * card.text.hiddenSize * 2);
+    expect(four.counters.kvBytesRead).toBe(4 * one.counters.kvBytesRead);
+    expect(four.run.generatedTokens).toBe(12);
+  });
+});
+
+describe('bounds', () => {
+  test('tokens/s <= mapping bound <= every chip-wide bound, bounds recomputed from the design and card (random designs)', () => {
+    const rng = new Rng(2026, 'bounds-property');
+    const card = model('tiny');
+    let checked = 0;
+    for (let i = 0; i < 12; i++) {
+      const rows = rng.int(1, 3);
+      const cols = rng.int(1, 3);
+      const vlen = [128, 256, 512, 1024][rng.int(0, 3)];
+      const d = design({
+        mesh: { rows, cols },
+        clockMHz: rng.int(100, 570),
+        noc: { flitBits: [64, 128, 256][rng.int(0, 2)], virtualChannels: rng.int(1, 3), bufferDepthFlits: rng.int(2, 6) },
+        tile: { ...tile, vlenBits: vlen, fetchWidth: rng.int(1, 8), reservationStations: rng.int(2, 16), wmemKiB: 256 },
+        mapping: { pipelineStages: rng.int(1, Math.min(4, rows * cols)) },
+      });
+      const C = rng.int(1, 200);
+      const r = sim(card, d, `decode:2@${C}`);
+      if (!r.mapping.feasible) continue;
+      checked++;
+      const b = r.bounds;
+      // compute bound: all lanes (VLEN / 16 FP16 lanes) busy against one token's MACs at the bound's context
+      const t = card.text;
+      const c = b.boundAt.contextTokens;
+      const macs = t.numLayers * (t.hiddenSize * (t.numHeads + 2 * t.numKvHeads) * t.headDim + t.numHeads * t.headDim * t.hiddenSize + 3 * t.hiddenSize * t.intermediateSize) + t.vocabSize * t.hiddenSize + 2 * t.numLayers * t.numHeads * t.headDim * (c + 1);
+      const f = d.clockMHz * 1e6;
+      expect(b.computeTokensPerSecond).toBeCloseTo((rows * cols * (vlen / 16) * f) / macs, 6);
+      // memory bound: ROM ports (VLEN/8 bytes per cycle each) against the streamed bytes, per step of `batch` tokens
+      const rom = rows * cols * (vlen / 8) * f;
+      const dmem = rows * cols * (vlen / 8) * 2 * f;
+      const kv = b.boundAt.batch * (c + 1) * t.numLayers * 2 * t.numKvHeads * t.headDim * 2;
+      expect(b.memoryTokensPerSecond).toBeCloseTo(b.boundAt.batch / Math.max(streamedFp16(card) / rom, kv / dmem), 6);
+      // NoC bound: every directed link carries a flit per cycle
+      const links = 2 * (rows * (cols - 1) + cols * (rows - 1));
+      if (r.allCounters['noc.linkFlitHops']) expect(b.nocTokensPerSecond).toBeCloseTo((links * f) / (r.allCounters['noc.linkFlitHops'] / r.run.generatedTokens), 6);
+      expect(r.metrics.tokensPerSecond).toBeLessThanOrEqual(b.mappingTokensPerSecond * (1 + 1e-9));
+      for (const chipWide of [b.computeTokensPerSecond, b.memoryTokensPerSecond, b.nocTokensPerSecond]) expect(b.mappingTokensPerSecond).toBeLessThanOrEqual(chipWide * (1 + 1e-9));
+    }
+    expect(checked).toBeGreaterThanOrEqual(6);
+  });
+});
+
+describe('fidelities', () => {
+  test('SmolLM2-135M on a small mesh: fast, flit and detailed agree on tokens/s within 5%', () => {
+    const card = model('smollm2-135m');
+    const d = design({ mesh: { rows: 2, cols: 2 }, tile: { ...tile, vlenBits: 512, wmemKiB: 67000, dmemKiB: 512 }, noc: { flitBits: 256, virtualChannels: 2, bufferDepthFlits: 4 } });
+    const rates = (['fast', 'flit', 'detailed'] as const).map((f) => sim(card, d, 'decode:2@64', f).metrics.tokensPerSecond);
+    const [fast, flit, detailed] = rates;
+    console.log(`SmolLM2-135M decode:2@64 tokens/s: fast ${fast.toFixed(1)}, flit ${flit.toFixed(1)}, detailed ${detailed.toFixed(1)}`);
+    expect(Math.abs(flit / fast - 1)).toBeLessThan(0.05);
+    expect(Math.abs(detailed / fast - 1)).toBeLessThan(0.05);
+  });
+});
+
+describe('bad or inconsistent input', () => {
+  test('weights that do not fit give an infeasible result with the shortfall, no crash, no NaN', () => {
+    const r = sim(model('smollm2-135m'), design(), 'decode:1@8');
+    expect(r.mapping.feasible).toBe(false);
+    expect(r.metrics.feasible).toBe(false);
+    expect(r.mapping.reasons[0]).toMatch(/weights do not fit on tile \d+ .*need \d+ bytes, have \d+/);
+    expect(JSON.stringify(r.metrics)).not.toMatch(/NaN|null/);
+    expect(r.metrics.ppaScore).toBeLessThanOrEqual(0);
+  });
+
+  test('a KV cache that does not fit is infeasible', () => {
+    const r = sim(model('tiny'), design({ tile: { ...tile, dmemKiB: 16 } }), 'decode:1@1000');
+    expect(r.mapping.feasible).toBe(false);
+    expect(r.mapping.shortfalls.map((s) => s.what)).toContain('kv');
+  });
+
+  test('a trace longer than the model context is an input error naming the request', () => {
+    expect(() => sim(model('tiny'), design(), 'request:1000:100')).toThrow(InputError);
+    expect(() => sim(model('tiny'), design(), 'request:1000:100')).toThrow(/requests\[0\].*context of 1024/);
+  });
+
+  test('images for a text-only model are an input error', () => {
+    expect(() => sim(model('tiny'), design(), 'request:8:2,image=64x64')).toThrow(/no vision encoder/);
+  });
+});
+
+describe('vision-language requests', () => {
+  test('tiny-vlm: the encoder runs per crop and image tokens enter the prefill', () => {
+    const card = model('tiny-vlm');
+    const r = sim(card, design({ tile: { ...tile, dmemKiB: 256 } }), 'request:8:3,image=128x64');
+    expect(r.mapping.feasible).toBe(true);
+    expect(r.run.generatedTokens).toBe(3);
+    // 128x64 -> 2x1 crops of 64 px + a global view = 3 crops x 16 tokens; the prompt's
+    // and every generated token's K/V are written except the last token's (never fed back)
+    expect(r.counters.kvBytesWritten).toBe(card.text.numLayers * 2 * card.text.numKvHeads * card.text.headDim * 2 * (8 + 48 + 3 - 1));
+  });
+});
