@@ -18,14 +18,17 @@ import { Stall, TileStats } from './stats.js';
 const RING = 1 << 10;
 
 /**
- * Average of the last p deltas if they repeat the 2p before them (a pattern seen three
- * times, p = 1..16) and at least MIN_DELTAS deltas were seen; else -1.
+ * Average of the last p deltas if they repeat the ones before them (p = 1..16; short
+ * patterns must be seen three times, patterns of 8 or more twice) once at least
+ * MIN_DELTAS deltas were seen; else -1.
  */
 function repeatingAverage(d: readonly number[]): number {
   if (d.length < MIN_DELTAS) return -1;
-  for (let p = 1; 3 * p <= d.length && p <= 16; p++) {
+  for (let p = 1; p <= 16; p++) {
+    const reps = p <= 2 ? 4 : p >= 8 ? 2 : 3;
+    if (reps * p > d.length) break;
     let same = true;
-    for (let j = 1; j <= p && same; j++) same = d[d.length - j] === d[d.length - j - p] && d[d.length - j] === d[d.length - j - 2 * p];
+    for (let j = 1; j <= p && same; j++) for (let r = 1; r < reps && same; r++) same = d[d.length - j] === d[d.length - j - r * p];
     if (same) {
       let sum = 0;
       for (let j = 1; j <= p; j++) sum += d[d.length - j];
@@ -37,7 +40,7 @@ function repeatingAverage(d: readonly number[]): number {
 /** most iterations of a loop body list-scheduled before extrapolating */
 const MAX_PASSES = 48;
 /** iterations scheduled before a repeating period is trusted (the window fills first) */
-const MIN_DELTAS = 10;
+const MIN_DELTAS = 16;
 /** most iterations of an outer loop evaluated before extrapolating */
 const MAX_OUTER_PASSES = 8;
 const MASK = RING - 1;
@@ -84,6 +87,8 @@ class State {
   readonly nocC = new Int32Array(RING);
   readonly wbT = new Float64Array(2 * RING).fill(-1);
   readonly wbC = new Int32Array(2 * RING);
+  /** earliest issue cycle among the results holding each write-back slot */
+  readonly wbIssue = new Float64Array(2 * RING);
   readonly dspT = new Float64Array(2 * RING).fill(-1);
   readonly dspC = new Int32Array(2 * RING);
   /** issue times of dispatched instructions (for the reservation-station window) */
@@ -516,6 +521,9 @@ export class FastTile {
       if (ok && ins.dst >= 0 && usesWritePort(op)) {
         const file = isVectorReg(ins.dst) ? 1 : 0;
         ok = this.free(S.wbT, S.wbC, file * RING, t + lat, file ? T.tile.vectorWritePorts : T.tile.scalarWritePorts);
+        // an older instruction that issues after t took the slot: in the pipeline this
+        // one issues first and keeps it, the older one slips (not re-scheduled here)
+        if (!ok && S.wbIssue[file * RING + ((t + lat) & MASK)] > t) ok = true;
       }
       if (!ok) {
         t++;
@@ -545,6 +553,8 @@ export class FastTile {
       if (usesWritePort(op)) {
         const file = isVectorReg(ins.dst) ? 1 : 0;
         this.take(S.wbT, S.wbC, file * RING, done);
+        const wk = file * RING + (done & MASK);
+        S.wbIssue[wk] = S.wbC[wk] === 1 ? t : Math.min(S.wbIssue[wk], t);
       }
       S.ready[ins.dst] = done;
       S.producer[ins.dst] = op;
