@@ -56,7 +56,6 @@ interface StaticInfo {
 interface BodyInfo {
   /** closed-form per-iteration limits */
   readonly bounds: Readonly<Record<'fetch' | 'dispatch' | 'vector' | 'scalar' | 'rom' | 'dmem' | 'writePort' | 'recurrence', number>>;
-  readonly dynamicCounts: TileStats;
 }
 
 /** Machine state at block granularity. */
@@ -432,7 +431,7 @@ export class FastTile {
       for (const [bound, c] of cand) if (bound > ii) [ii, cause] = [bound, c];
       ii += missesLater * T.tile.imemRefillCycles;
       // the window (reservation stations, in-order issue) can stretch the period beyond
-      // every throughput limit: take the period the third iteration actually achieved
+      // every throughput limit: take the period the scheduled iterations actually reached
       const tail = deltas.slice(-Math.max(1, Math.floor(deltas.length / 2)));
       const measured = settledAvg >= 0 ? settledAvg : tail.reduce((a, b) => a + b, 0) / tail.length;
       if (measured > ii) {
@@ -442,8 +441,10 @@ export class FastTile {
       S.restoreShifted(snaps[0], snaps[1], Math.round((n - k) * ii));
       const busyIter = Math.min(ii, sizes[k - 1] - sizes[k - 2]);
       this.busy += sizes[k - 1] + (n - k) * busyIter;
-      for (let i = 0; i < 8; i++) this.stallWeight[i] += (n - k) * lastWait[i];
-      void cause;
+      // stalls of the extrapolated iterations: like the last scheduled one's waits, or
+      // (none seen) charged to the binding limit
+      if (lastWait.some((x) => x > 0)) for (let i = 0; i < 8; i++) this.stallWeight[i] += (n - k) * lastWait[i];
+      else this.stallWeight[cause] += (n - k) * Math.max(0, ii - busyIter);
     } else {
       this.busy += this.pBusy;
     }
@@ -759,7 +760,6 @@ export class FastTile {
         writePort: Math.max(wbV / T.tile.vectorWritePorts, wbS / T.tile.scalarWritePorts),
         recurrence,
       },
-      dynamicCounts: new TileStats(),
     };
     this.infoCache.set(instrs, info);
     return info;

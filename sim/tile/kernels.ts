@@ -144,7 +144,6 @@ export function buildKernel(t: TileTiming, spec: KernelSpec): BuiltKernel {
       checkFits(t, spec.kind, dmem);
       const A = accs(lat.mac);
       const ln = spec.kind === 'layernorm';
-      const wB = PRECISION_BITS[t.precision.weights] / 8;
       b.loop(T, () => {
         // pass 1: sum of squares (and sum for LayerNorm), A accumulators per sum
         const ss = Array.from({ length: A }, (_, i) => v(8 + i));
@@ -200,7 +199,6 @@ export function buildKernel(t: TileTiming, spec: KernelSpec): BuiltKernel {
           st(y, e * actB);
           bump();
         });
-        void wB;
       });
       return { program: b.build(spec.kind), dmemBytes: dmem };
     }
