@@ -1,12 +1,13 @@
 import { kernelSuite } from './kernel.bench.js';
 import { powerSuite } from './power.bench.js';
+import { tileSuite } from './tile.bench.js';
 import type { BenchSuite } from './harness.js';
 
 /**
  * `npm run bench [-- name...]`: run the benchmark suites (all, or those named) and print
  * their figures. Performance targets live here, not in timed unit tests.
  */
-const SUITES: BenchSuite[] = [kernelSuite, powerSuite];
+const SUITES: BenchSuite[] = [kernelSuite, powerSuite, tileSuite];
 
 const wanted = process.argv.slice(2);
 const chosen = wanted.length ? SUITES.filter((s) => wanted.includes(s.name)) : SUITES;

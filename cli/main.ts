@@ -6,6 +6,7 @@ import { validateCommand } from './commands/validate.js';
 import { listCommand } from './commands/list.js';
 import { startCommand } from './commands/start.js';
 import { techCommand } from './commands/tech.js';
+import { kernelCommand } from './commands/kernel.js';
 
 /** A command-line usage problem (unknown option, missing argument, bad option value). */
 export class UsageError extends Error {
@@ -29,6 +30,7 @@ export async function main(argv: readonly string[], io: Io = nodeIo): Promise<nu
     .command(validateCommand(io, setExit))
     .command(listCommand(io))
     .command(techCommand(io))
+    .command(kernelCommand(io))
     .demandCommand(1, 'name a command (tessera --help lists them)')
     .strict()
     .version(pkg.version)

@@ -13,7 +13,7 @@ const powerOfTwo = (min: number, max: number, what: string) =>
   int(min, max, what).refine((v) => (v & (v - 1)) === 0, { message: `must be a power of two in ${min}..${max}`, params: { allowed: `must be a power of two in ${min}..${max}`, fix: 'use 128, 256, 512, 1024 or 2048' } });
 
 /** Per-tile (Tensor Compute Core) parameters. */
-export const TileParamsSchema = z.strictObject({
+const TILE_CORE_FIELDS = {
   fetchWidth: int(1, 16, 'FETCH_SIZE: instructions fetched per cycle'),
   reservationStations: int(1, 32, 'STANUM: reservation-station entries'),
   vlenBits: powerOfTwo(128, 2048, 'VLEN: vector register length in bits'),
@@ -26,12 +26,48 @@ export const TileParamsSchema = z.strictObject({
   vectorWritePorts: int(1, 16, 'VR_WP: vector register-file write ports'),
   scalarDispatchPorts: int(1, 16, 'XDPNUM: scalar dispatch ports'),
   vectorDispatchPorts: int(1, 16, 'VDPNUM: vector dispatch ports'),
+};
+
+/** Per-class vector pipeline latencies (issue to result), docs/tile.md. */
+export const VectorLatencySchema = z.strictObject({
+  mac: int(1, 64, 'multiply-accumulate latency in cycles').default(4),
+  add: int(1, 64, 'vector add latency in cycles').default(2),
+  mul: int(1, 64, 'vector multiply latency in cycles').default(3),
+  max: int(1, 64, 'vector max latency in cycles').default(2),
+  exp: int(1, 64, 'exp approximation latency in cycles').default(8),
+  rsqrt: int(1, 64, 'reciprocal-square-root approximation latency in cycles').default(8),
 });
+
+/** Pipeline fields of the tile model (issue 4, docs/tile.md), without defaults (for overrides). */
+const TILE_PIPELINE_FIELDS = {
+  romBytesPerCycle: int(0, 4096, 'ROM port width in bytes per cycle; 0 means VLEN/8 (balances FP16 batch-1 GEMV)'),
+  romLatencyCycles: int(1, 64, 'ROM access latency in cycles'),
+  dmemPorts: int(1, 8, 'DMEM SRAM ports (loads and stores share them)'),
+  dmemBytesPerCycle: int(0, 4096, 'bytes per cycle per DMEM port; 0 means VLEN/8'),
+  dmemLatencyCycles: int(1, 64, 'DMEM access latency in cycles'),
+  imemRefillCycles: int(1, 1000, 'cycles to refill one 64-byte IMEM line when the program exceeds IMEM'),
+  scheduling: z.enum(['hazard-aware', 'in-order']).describe('issue policy: oldest ready first, or strictly in program order'),
+  vectorLatencyCycles: VectorLatencySchema,
+};
+
+/** The same fields with their defaults (a design without them keeps its old meaning). */
+const TILE_PIPELINE_DEFAULTS = {
+  romBytesPerCycle: TILE_PIPELINE_FIELDS.romBytesPerCycle.default(0),
+  romLatencyCycles: TILE_PIPELINE_FIELDS.romLatencyCycles.default(2),
+  dmemPorts: TILE_PIPELINE_FIELDS.dmemPorts.default(2),
+  dmemBytesPerCycle: TILE_PIPELINE_FIELDS.dmemBytesPerCycle.default(0),
+  dmemLatencyCycles: TILE_PIPELINE_FIELDS.dmemLatencyCycles.default(2),
+  imemRefillCycles: TILE_PIPELINE_FIELDS.imemRefillCycles.default(20),
+  scheduling: TILE_PIPELINE_FIELDS.scheduling.default('hazard-aware'),
+  vectorLatencyCycles: VectorLatencySchema.default({ mac: 4, add: 2, mul: 3, max: 2, exp: 8, rsqrt: 8 }),
+};
+
+export const TileParamsSchema = z.strictObject({ ...TILE_CORE_FIELDS, ...TILE_PIPELINE_DEFAULTS });
 
 const range = z.union([z.number().int().min(0).max(63), z.tuple([z.number().int().min(0).max(63), z.number().int().min(0).max(63)])]);
 
 /** Overrides for a rectangle of tiles (later entries win). */
-export const TileOverrideSchema = TileParamsSchema.partial().extend({
+export const TileOverrideSchema = z.strictObject({ ...TILE_CORE_FIELDS, ...TILE_PIPELINE_FIELDS }).partial().extend({
   row: range.describe('a row index or an inclusive [first, last] range'),
   col: range.describe('a column index or an inclusive [first, last] range'),
 });

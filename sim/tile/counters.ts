@@ -35,5 +35,6 @@ export const TILE_COUNTERS: readonly CounterDef[] = [
   { name: 'tile.stallRawCycles', unit: 'cycles', description: 'stalled cycles attributed to read-after-write hazards' },
   { name: 'tile.stallRomPortCycles', unit: 'cycles', description: 'stalled cycles attributed to the ROM port' },
   { name: 'tile.stallDmemPortCycles', unit: 'cycles', description: 'stalled cycles attributed to DMEM ports' },
+  { name: 'tile.stallWritePortCycles', unit: 'cycles', description: 'stalled cycles attributed to register-file write ports (a ready instruction found no write-back slot)' },
   { name: 'tile.stallNocCycles', unit: 'cycles', description: 'stalled cycles waiting for the network (receive not yet arrived, send queue full)' },
 ];

@@ -1,0 +1,489 @@
+import { INT4_GROUP_SIZE, PRECISION_BITS, SCALE_BYTES, storageBytes, type Precision } from '../units/precision.js';
+import { InputError } from '../validate/inputError.js';
+import { instr, Op, ProgramBuilder, v, x, type Program } from './isa.js';
+import { checkFits, checkRomFits, type TileTiming } from './params.js';
+
+/**
+ * Kernels: each emits the instruction stream of one tile's share of a layer (docs/tile.md
+ * "Kernels"). Vectors hold `lanes` activations (VLEN / activation bits); weights stream
+ * from ROM at weight precision and are dequantised in the lanes; the KV cache sits in
+ * DMEM at KV precision. Loops are unrolled just enough to keep the multiply-accumulate
+ * recurrences hidden (accumulators = MAC latency), as hand-written kernels do.
+ */
+export type KernelSpec =
+  | { readonly kind: 'gemv'; readonly rows: number; readonly cols: number }
+  | { readonly kind: 'gemm'; readonly rows: number; readonly cols: number; readonly tokens: number }
+  | {
+      readonly kind: 'attention';
+      readonly queryHeads: number;
+      readonly headDim: number;
+      readonly contextTokens: number;
+      /** tokens whose K and V this tile appends to its cache first (decode: 1; default 0) */
+      readonly appendTokens?: number;
+      readonly combineFrom?: readonly number[];
+      readonly sendPartialTo?: number;
+    }
+  | { readonly kind: 'rmsnorm'; readonly dim: number; readonly tokens?: number }
+  | { readonly kind: 'layernorm'; readonly dim: number; readonly tokens?: number }
+  | { readonly kind: 'silu-gate'; readonly dim: number; readonly tokens?: number }
+  | { readonly kind: 'gelu'; readonly dim: number; readonly tokens?: number }
+  | { readonly kind: 'rope'; readonly heads: number; readonly headDim: number; readonly tokens?: number }
+  | { readonly kind: 'residual'; readonly dim: number; readonly tokens?: number }
+  | { readonly kind: 'argmax'; readonly vocab: number }
+  | { readonly kind: 'patch-embed'; readonly patches: number; readonly patchDim: number; readonly hidden: number };
+
+export type KernelKind = KernelSpec['kind'];
+export const KERNEL_KINDS: readonly KernelKind[] = ['gemv', 'gemm', 'attention', 'rmsnorm', 'layernorm', 'silu-gate', 'gelu', 'rope', 'residual', 'argmax', 'patch-embed'];
+
+export interface BuiltKernel {
+  readonly program: Program;
+  /** DMEM the kernel's operands occupy (checked against the tile's DMEM) */
+  readonly dmemBytes: number;
+}
+
+const MAX_SIZE = 1 << 24;
+
+function checkSize(kernel: string, field: string, value: unknown, min = 1, max = MAX_SIZE): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InputError('kernel', `${kernel}.${field}`, value, `an integer in ${min}..${max}`, `give ${field} as a whole number`);
+  }
+  return value;
+}
+
+/** Rotating register allocator over a range (renaming removes the false dependencies). */
+class Regs {
+  private next = 0;
+  constructor(
+    private readonly base: number,
+    private readonly count: number,
+  ) {}
+  take(): number {
+    const r = this.base + (this.next % this.count);
+    this.next++;
+    return r;
+  }
+}
+
+const ADDR = x(1); // address pointer bumps
+const SCAL = x(2); // scalar working registers x2..x7
+
+export function buildKernel(t: TileTiming, spec: KernelSpec): BuiltKernel {
+  const L = t.lanes;
+  const act = t.precision.activations;
+  const actB = PRECISION_BITS[act] / 8;
+  const lat = t.tile.vectorLatencyCycles;
+  const b = new ProgramBuilder();
+  const ld = (dst: number, bytes: number, kv = false) => b.emit(instr(Op.LDDMEM, dst, [ADDR], { bytes, kv }));
+  const st = (src: number, bytes: number, kv = false) => b.emit(instr(Op.STDMEM, -1, [src, ADDR], { bytes, kv }));
+  const vop = (op: (typeof Op)[keyof typeof Op], dst: number, srcs: number[], elems: number) => b.emit(instr(op, dst, srcs, { elems }));
+  const bump = () => b.emit(instr(Op.SALU, ADDR, [ADDR]));
+  /** number of accumulators that hides a recurrence of `latency` at one vector op per cycle */
+  const accs = (latency: number, streams = 1) => Math.max(1, Math.min(8, Math.ceil(latency / streams)));
+  /** chunks of `n` elements, `L` lanes each: [full chunks, remainder] */
+  const chunks = (n: number): [number, number] => [Math.floor(n / L), n % L];
+  /** sum `regs` pairwise into regs[0] (a tree of vector adds) */
+  const treeSum = (regs: number[], elems: number) => {
+    let level = regs.slice();
+    while (level.length > 1) {
+      const nextLevel: number[] = [];
+      for (let i = 0; i + 1 < level.length; i += 2) {
+        vop(Op.VADD, level[i], [level[i], level[i + 1]], elems);
+        nextLevel.push(level[i]);
+      }
+      if (level.length % 2) nextLevel.push(level[level.length - 1]);
+      level = nextLevel;
+    }
+    return level[0];
+  };
+  /** run `body(elems)` over `n` elements in chunks of `L` (a loop of full chunks and a tail) */
+  const overChunks = (n: number, body: (elems: number) => void) => {
+    const [full, rem] = chunks(n);
+    b.loop(full, () => body(L));
+    if (rem) body(rem);
+  };
+
+  switch (spec.kind) {
+    case 'gemv':
+    case 'gemm':
+    case 'patch-embed': {
+      const rows = checkSize(spec.kind, spec.kind === 'patch-embed' ? 'hidden' : 'rows', spec.kind === 'patch-embed' ? spec.hidden : spec.rows);
+      const cols = checkSize(spec.kind, spec.kind === 'patch-embed' ? 'patchDim' : 'cols', spec.kind === 'patch-embed' ? spec.patchDim : spec.cols);
+      const tokens = spec.kind === 'gemv' ? 1 : spec.kind === 'gemm' ? checkSize('gemm', 'tokens', spec.tokens, 1, 65536) : checkSize('patch-embed', 'patches', spec.patches, 1, 65536);
+      const dmem = (tokens * cols + tokens * rows) * actB;
+      checkFits(t, spec.kind, dmem);
+      checkRomFits(t, spec.kind, storageBytes(rows * cols, t.precision.weights));
+      emitMatmul(b, t, rows, cols, tokens);
+      return { program: b.build(spec.kind), dmemBytes: dmem };
+    }
+    case 'attention': {
+      const G = checkSize('attention', 'queryHeads', spec.queryHeads, 1, 64);
+      const D = checkSize('attention', 'headDim', spec.headDim, 1, 1024);
+      const N = checkSize('attention', 'contextTokens', spec.contextTokens, 1, 1 << 22);
+      const kvB = PRECISION_BITS[t.precision.kvCache] / 8;
+      const dmem = Math.ceil(2 * N * D * kvB) + 2 * G * D * actB + N * actB * G;
+      checkFits(t, 'attention', dmem);
+      const append = checkSize('attention', 'appendTokens', spec.appendTokens ?? 0, 0, N);
+      // append the new tokens' K and V (from the QKV projection in DMEM) at KV precision
+      b.loop(append, () => {
+        for (const what of [0, 1]) {
+          const r = v(28 + what);
+          b.emit(instr(Op.LDDMEM, r, [ADDR], { bytes: D * actB }));
+          if (t.precision.kvCache !== t.precision.activations) b.emit(instr(Op.VMUL, r, [r], { elems: Math.min(D, L) })); // quantise
+          b.emit(instr(Op.STDMEM, -1, [r, ADDR], { bytes: storageBytes(D, t.precision.kvCache), kv: true }));
+        }
+        b.emit(instr(Op.SALU, ADDR, [ADDR]));
+      });
+      emitAttention(b, t, G, D, N, spec.combineFrom ?? [], spec.sendPartialTo);
+      return { program: b.build('attention'), dmemBytes: dmem };
+    }
+    case 'rmsnorm':
+    case 'layernorm': {
+      const dim = checkSize(spec.kind, 'dim', spec.dim);
+      const T = checkSize(spec.kind, 'tokens', spec.tokens ?? 1, 1, 65536);
+      const dmem = 2 * T * dim * actB;
+      checkFits(t, spec.kind, dmem);
+      const A = accs(lat.mac);
+      const ln = spec.kind === 'layernorm';
+      b.loop(T, () => {
+        // pass 1: sum of squares (and sum for LayerNorm), A accumulators per sum
+        const ss = Array.from({ length: A }, (_, i) => v(8 + i));
+        const sm = Array.from({ length: A }, (_, i) => v(16 + i));
+        for (const r of ss) vop(Op.VADD, r, [], 0);
+        if (ln) for (const r of sm) vop(Op.VADD, r, [], 0);
+        const [full, rem] = chunks(dim);
+        const unroll = Math.min(A, Math.max(1, full));
+        const loads = new Regs(v(24), 8);
+        b.loop(Math.floor(full / unroll), () => {
+          for (let u = 0; u < unroll; u++) {
+            const xr = loads.take();
+            ld(xr, L * actB);
+            vop(Op.VMAC, ss[u], [ss[u], xr, xr], L);
+            if (ln) vop(Op.VADD, sm[u], [sm[u], xr], L);
+          }
+          bump();
+        });
+        for (let c = 0; c < (full % unroll) + (rem ? 1 : 0); c++) {
+          const e = c < full % unroll ? L : rem;
+          const xr = loads.take();
+          ld(xr, e * actB);
+          vop(Op.VMAC, ss[c], [ss[c], xr, xr], e);
+          if (ln) vop(Op.VADD, sm[c], [sm[c], xr], e);
+        }
+        const s1 = treeSum(ss, L);
+        b.emit(instr(Op.VRED, SCAL, [s1], { elems: L }));
+        let meanReg = -1;
+        if (ln) {
+          const s2 = treeSum(sm, L);
+          b.emit(instr(Op.VRED, x(3), [s2], { elems: L }));
+          b.emit(instr(Op.SALU, x(3), [x(3)])); // mean = sum / dim
+          b.emit(instr(Op.SALU, SCAL, [SCAL, x(3)])); // var = E[x^2] - mean^2
+          meanReg = x(3);
+        }
+        b.emit(instr(Op.SALU, SCAL, [SCAL])); // / dim + eps
+        vop(Op.VRSQRT, v(7), [SCAL], 1); // r = 1/sqrt(...), broadcast
+        // pass 2: y = (x [- mean]) * r * gamma [+ beta]
+        overChunks(dim, (e) => {
+          const xr = loads.take();
+          const g = loads.take();
+          ld(xr, e * actB);
+          b.emit(instr(Op.LDROM, g, [ADDR], { bytes: storageBytes(e, t.precision.weights) }));
+          let y = xr;
+          if (ln) vop(Op.VADD, y, [xr, meanReg], e);
+          vop(Op.VMUL, y, [y, v(7)], e);
+          vop(Op.VMUL, y, [y, g], e);
+          if (ln) {
+            const bt = loads.take();
+            b.emit(instr(Op.LDROM, bt, [ADDR], { bytes: storageBytes(e, t.precision.weights) }));
+            vop(Op.VADD, y, [y, bt], e);
+          }
+          st(y, e * actB);
+          bump();
+        });
+      });
+      return { program: b.build(spec.kind), dmemBytes: dmem };
+    }
+    case 'silu-gate':
+    case 'gelu':
+    case 'residual': {
+      const dim = checkSize(spec.kind, 'dim', spec.dim);
+      const T = checkSize(spec.kind, 'tokens', spec.tokens ?? 1, 1, 65536);
+      const ins = spec.kind === 'gelu' ? 1 : 2;
+      const dmem = (ins + 1) * T * dim * actB;
+      checkFits(t, spec.kind, dmem);
+      const regs = new Regs(v(0), 30);
+      b.loop(T, () =>
+        overChunks(dim, (e) => {
+          const a = regs.take();
+          ld(a, e * actB);
+          if (spec.kind === 'residual') {
+            const c = regs.take();
+            ld(c, e * actB);
+            vop(Op.VADD, a, [a, c], e);
+          } else if (spec.kind === 'silu-gate') {
+            const u = regs.take();
+            ld(u, e * actB);
+            const s = regs.take();
+            vop(Op.VEXP, s, [a], e); // exp(-g)
+            vop(Op.VADD, s, [s], e); // 1 + exp(-g)
+            vop(Op.VRSQRT, s, [s], e); // 1/sqrt(.)
+            vop(Op.VMUL, s, [s, s], e); // sigmoid(g) = (1/sqrt)^2
+            vop(Op.VMUL, s, [s, a], e); // silu(g)
+            vop(Op.VMUL, a, [s, u], e); // * up
+          } else {
+            // GELU, tanh form: 0.5 x (1 + tanh(c (x + 0.044715 x^3))), tanh(z) = 1 - 2/(1+exp(2z))
+            const z = regs.take();
+            vop(Op.VMUL, z, [a, a], e);
+            vop(Op.VMUL, z, [z, a], e);
+            vop(Op.VMAC, z, [z, a], e); // x + k x^3 (fused multiply-add)
+            vop(Op.VEXP, z, [z], e);
+            vop(Op.VADD, z, [z], e);
+            vop(Op.VRSQRT, z, [z], e);
+            vop(Op.VMUL, z, [z, z], e);
+            vop(Op.VMUL, a, [z, a], e);
+          }
+          st(a, e * actB);
+          bump();
+        }),
+      );
+      return { program: b.build(spec.kind), dmemBytes: dmem };
+    }
+    case 'rope': {
+      const H = checkSize('rope', 'heads', spec.heads, 1, 1024);
+      const D = checkSize('rope', 'headDim', spec.headDim, 2, 1024);
+      const T = checkSize('rope', 'tokens', spec.tokens ?? 1, 1, 65536);
+      const dmem = 2 * T * H * D * actB + T * D * actB; // q/k in, out, and the cos/sin table
+      checkFits(t, 'rope', dmem);
+      const regs = new Regs(v(2), 28);
+      b.loop(T, () => {
+        // cos and sin of this position, shared by every head
+        ld(v(0), Math.min(D, L) * actB);
+        ld(v(1), Math.min(D, L) * actB);
+        b.loop(H, () =>
+          overChunks(D, (e) => {
+            const a = regs.take();
+            const r = regs.take();
+            ld(a, e * actB);
+            vop(Op.VMUL, r, [a, v(1)], e); // rotate-half(x) * sin (lane permute folded in)
+            vop(Op.VMUL, a, [a, v(0)], e); // x * cos
+            vop(Op.VADD, a, [a, r], e);
+            st(a, e * actB);
+            bump();
+          }),
+        );
+      });
+      return { program: b.build('rope'), dmemBytes: dmem };
+    }
+    case 'argmax': {
+      const V = checkSize('argmax', 'vocab', spec.vocab);
+      const dmem = V * actB;
+      checkFits(t, 'argmax', dmem);
+      const A = accs(lat.max);
+      const mx = Array.from({ length: A }, (_, i) => v(8 + i));
+      const ix = Array.from({ length: A }, (_, i) => v(16 + i));
+      const loads = new Regs(v(24), 8);
+      for (let i = 0; i < A; i++) {
+        vop(Op.VADD, mx[i], [], 0);
+        vop(Op.VADD, ix[i], [], 0);
+      }
+      const [full, rem] = chunks(V);
+      const unroll = Math.min(A, Math.max(1, full));
+      const step = (u: number, e: number) => {
+        const xr = loads.take();
+        ld(xr, e * actB);
+        vop(Op.VMAX, ix[u], [ix[u], mx[u], xr], e); // index select on compare
+        vop(Op.VMAX, mx[u], [mx[u], xr], e);
+      };
+      b.loop(Math.floor(full / unroll), () => {
+        for (let u = 0; u < unroll; u++) step(u, L);
+        bump();
+      });
+      for (let c = 0; c < (full % unroll) + (rem ? 1 : 0); c++) step(c, c < full % unroll ? L : rem);
+      // combine lanes: max tree, then a max reduction to the winning (value, index)
+      let level = mx.map((m, i) => [m, ix[i]] as const);
+      while (level.length > 1) {
+        const nx: (readonly [number, number])[] = [];
+        for (let i = 0; i + 1 < level.length; i += 2) {
+          vop(Op.VMAX, level[i][1], [level[i][1], level[i][0], level[i + 1][0]], L);
+          vop(Op.VMAX, level[i][0], [level[i][0], level[i + 1][0]], L);
+          nx.push(level[i]);
+        }
+        if (level.length % 2) nx.push(level[level.length - 1]);
+        level = nx;
+      }
+      b.emit(instr(Op.VRED, x(3), [level[0][0]], { elems: L }));
+      b.emit(instr(Op.VRED, x(4), [level[0][1], level[0][0]], { elems: L }));
+      b.emit(instr(Op.STDMEM, -1, [x(4), ADDR], { bytes: 4 }));
+      return { program: b.build('argmax'), dmemBytes: dmem };
+    }
+  }
+  throw new InputError('kernel', 'kind', (spec as { kind: unknown }).kind, `one of ${KERNEL_KINDS.join(', ')}`, 'pick a known kernel');
+}
+
+/**
+ * Matrix product for `tokens` tokens (GEMV when 1): y[tok][r] = sum_c W[r][c] x[tok][c].
+ * Output rows go across the lanes (weights stored column-major per row block of `lanes`
+ * rows, so one ROM load feeds whole MACs); each activation is broadcast from a vector that
+ * holds `lanes` consecutive inputs. A ROM load carries `kw` columns, where kw packs
+ * narrow weights into one VLEN-bit register (INT4 with FP16 lanes: 4 columns).
+ * For several tokens the weights loaded once serve up to 8 tokens (weight-stationary).
+ */
+function emitMatmul(b: ProgramBuilder, t: TileTiming, rows: number, cols: number, tokens: number): void {
+  const L = t.lanes;
+  const wp: Precision = t.precision.weights;
+  const wBits = PRECISION_BITS[wp];
+  const actB = PRECISION_BITS[t.precision.activations] / 8;
+  const kw = Math.max(1, Math.floor(t.tile.vlenBits / (L * wBits)));
+  const macLat = t.tile.vectorLatencyCycles.mac;
+  const Mt = Math.min(tokens, 8);
+  // accumulators per token so that each accumulator's recurrence is hidden
+  const aPer = Math.max(1, Math.min(Math.floor(16 / Mt), Math.ceil(macLat / Mt)));
+  // columns per unrolled group: a multiple of kw and of the accumulators
+  const U = Math.min(L, Math.max(kw, aPer, Mt >= 4 ? 4 : 8));
+  const wregs = new Regs(v(24), 6);
+  const xregs = Array.from({ length: Mt }, (_, i) => v(16 + i));
+  const acc = (tok: number, col: number) => v(tok * aPer + (col % aPer));
+
+  const group = (rowsHere: number, nCols: number, toks: number) => {
+    for (let c = 0; c < nCols; c += kw) {
+      const k = Math.min(kw, nCols - c);
+      const w = wregs.take();
+      b.emit(instr(Op.LDROM, w, [ADDR], { bytes: storageBytes(rowsHere * k, wp) }));
+      for (let q = 0; q < k; q++) for (let tok = 0; tok < toks; tok++) b.emit(instr(Op.VMAC, acc(tok, c + q), [acc(tok, c + q), w, xregs[tok]], { elems: rowsHere }));
+    }
+  };
+  const chunk = (rowsHere: number, cc: number, toks: number) => {
+    for (let tok = 0; tok < toks; tok++) b.emit(instr(Op.LDDMEM, xregs[tok], [x(2)], { bytes: cc * actB }));
+    b.loop(Math.floor(cc / U), () => {
+      group(rowsHere, U, toks);
+      b.emit(instr(Op.SALU, ADDR, [ADDR]));
+    });
+    if (cc % U) group(rowsHere, cc % U, toks);
+    b.emit(instr(Op.SALU, x(2), [x(2)]));
+  };
+  const scalesPerRow = wp === 'int4' ? Math.ceil(cols / INT4_GROUP_SIZE) : wp === 'int8' ? 1 : 0;
+  const rowBlock = (rowsHere: number, toks: number) => {
+    for (let tok = 0; tok < toks; tok++) for (let a = 0; a < aPer; a++) b.emit(instr(Op.VADD, acc(tok, a), [], { elems: 0 }));
+    if (scalesPerRow) b.emit(instr(Op.LDROM, v(30), [ADDR], { scaleBytes: rowsHere * scalesPerRow * SCALE_BYTES }));
+    const full = Math.floor(cols / L);
+    b.loop(full, () => chunk(rowsHere, L, toks));
+    if (cols % L) chunk(rowsHere, cols % L, toks);
+    for (let tok = 0; tok < toks; tok++) {
+      const regs = Array.from({ length: aPer }, (_, a) => acc(tok, a));
+      let level = regs;
+      while (level.length > 1) {
+        const nx: number[] = [];
+        for (let i = 0; i + 1 < level.length; i += 2) {
+          b.emit(instr(Op.VADD, level[i], [level[i], level[i + 1]], { elems: rowsHere }));
+          nx.push(level[i]);
+        }
+        if (level.length % 2) nx.push(level[level.length - 1]);
+        level = nx;
+      }
+      if (scalesPerRow) b.emit(instr(Op.VMUL, level[0], [level[0], v(30)], { elems: rowsHere }));
+      b.emit(instr(Op.STDMEM, -1, [level[0], x(3)], { bytes: rowsHere * actB }));
+    }
+    b.emit(instr(Op.SALU, x(3), [x(3)]));
+  };
+  const tokenTiles = (rowsHere: number) => {
+    b.loop(Math.floor(tokens / Mt), () => rowBlock(rowsHere, Mt));
+    if (tokens % Mt) rowBlock(rowsHere, tokens % Mt);
+  };
+  b.loop(Math.floor(rows / L), () => tokenTiles(L));
+  if (rows % L) tokenTiles(rows % L);
+}
+
+/**
+ * GQA attention for G query heads sharing one KV head over N cached tokens (flash-decoding
+ * style, one block of `lanes` tokens at a time): scores s = q K^T with K stored
+ * transposed (dims x tokens) so the lanes run over tokens; online softmax (block max,
+ * rescale by exp(m_old - m_new), exp, running sum); then o += p V with V token-major.
+ * With `combineFrom`, partial (max, sum, o) results of the other context splits arrive over
+ * the NoC and are merged: m = max(m_i), o = sum(exp(m_i - m) o_i), l = sum(exp(m_i - m) l_i).
+ */
+function emitAttention(b: ProgramBuilder, t: TileTiming, G: number, D: number, N: number, combineFrom: readonly number[], sendTo: number | undefined): void {
+  const L = t.lanes;
+  const actB = PRECISION_BITS[t.precision.activations] / 8;
+  const kvP = t.precision.kvCache;
+  const Dv = Math.ceil(D / L); // vectors per head vector
+  const macLat = t.tile.vectorLatencyCycles.mac;
+  const kregs = new Regs(v(28), 4);
+  // up to 4 heads at a time (register budget): q in v20.., o in v24.., scores in v0..v15
+  const headGroup = (Gr: number) => {
+    const aS = Math.max(1, Math.min(Math.floor(16 / Gr), Math.ceil(macLat / Gr)));
+    for (let g = 0; g < Gr; g++) b.emit(instr(Op.LDDMEM, v(20 + g), [ADDR], { bytes: D * actB }));
+    const tokenBlock = (tok: number) => {
+      const s = (g: number, a: number) => v(g * aS + a);
+      for (let g = 0; g < Gr; g++) for (let a = 0; a < aS; a++) b.emit(instr(Op.VADD, s(g, a), [], { elems: 0 }));
+      // scores: for each dimension d, K^T row d over `tok` tokens
+      const dimStep = (d: number) => {
+        const k = kregs.take();
+        b.emit(instr(Op.LDDMEM, k, [ADDR], { bytes: storageBytes(tok, kvP), kv: true }));
+        for (let g = 0; g < Gr; g++) b.emit(instr(Op.VMAC, s(g, d % aS), [s(g, d % aS), k, v(20 + g)], { elems: tok }));
+      };
+      const unroll = Math.max(1, Math.min(D, aS * 2));
+      b.loop(Math.floor(D / unroll), () => {
+        for (let d = 0; d < unroll; d++) dimStep(d);
+        b.emit(instr(Op.SALU, ADDR, [ADDR]));
+      });
+      for (let d = 0; d < D % unroll; d++) dimStep(d);
+      for (let g = 0; g < Gr; g++) {
+        for (let a = 1; a < aS; a++) b.emit(instr(Op.VADD, s(g, 0), [s(g, 0), s(g, a)], { elems: tok }));
+        const m = x(8 + g);
+        b.emit(instr(Op.VRED, x(4), [s(g, 0)], { elems: tok })); // block max
+        b.emit(instr(Op.SALU, x(5), [m, x(4)])); // m_new = max(m, block max)
+        b.emit(instr(Op.VADD, s(g, 0), [s(g, 0), x(5)], { elems: tok })); // s - m_new
+        b.emit(instr(Op.VEXP, s(g, 0), [s(g, 0)], { elems: tok })); // p
+        b.emit(instr(Op.SALU, x(6), [m, x(5)])); // m - m_new
+        b.emit(instr(Op.VEXP, v(17), [x(6)], { elems: 1 })); // rescale factor
+        b.emit(instr(Op.SALU, m, [x(5)]));
+        b.emit(instr(Op.VRED, x(7), [s(g, 0)], { elems: tok })); // block sum
+        b.emit(instr(Op.SALU, x(16 + g), [x(16 + g), x(7), v(17)])); // l = l * f + sum
+        b.emit(instr(Op.VMUL, v(24 + g), [v(24 + g), v(17)], { elems: Math.min(D, L) })); // o *= f
+        b.emit(instr(Op.STDMEM, -1, [s(g, 0), ADDR], { bytes: tok * actB })); // p for the PV pass
+      }
+      // o += p V: V rows token by token
+      const tokStep = () => {
+        for (let dv = 0; dv < Dv; dv++) {
+          const e = Math.min(L, D - dv * L);
+          const vr = kregs.take();
+          b.emit(instr(Op.LDDMEM, vr, [ADDR], { bytes: storageBytes(e, kvP), kv: true }));
+          for (let g = 0; g < Gr; g++) b.emit(instr(Op.VMAC, v(24 + g), [v(24 + g), vr, s(g, 0)], { elems: e }));
+        }
+      };
+      const tu = Math.max(1, Math.min(tok, 4));
+      b.loop(Math.floor(tok / tu), () => {
+        for (let j = 0; j < tu; j++) tokStep();
+        b.emit(instr(Op.SALU, ADDR, [ADDR]));
+      });
+      for (let j = 0; j < tok % tu; j++) tokStep();
+    };
+    b.loop(Math.floor(N / L), () => tokenBlock(L));
+    if (N % L) tokenBlock(N % L);
+    // combine the partials of the other context splits
+    for (const src of combineFrom) {
+      for (let g = 0; g < Gr; g++) {
+        const m = x(8 + g);
+        b.emit(instr(Op.RECV, v(18), [], { peer: src, tag: g, bytes: D * actB + 4 }));
+        b.emit(instr(Op.SALU, x(5), [m, v(18)])); // m = max(m, m_i)
+        b.emit(instr(Op.VEXP, v(17), [x(5), v(18)], { elems: 2 })); // exp(m_i - m), exp(m_old - m)
+        b.emit(instr(Op.VMUL, v(24 + g), [v(24 + g), v(17)], { elems: Math.min(D, L) }));
+        b.emit(instr(Op.VMAC, v(24 + g), [v(24 + g), v(18), v(17)], { elems: Math.min(D, L) }));
+        b.emit(instr(Op.SALU, x(16 + g), [x(16 + g), v(17)]));
+        b.emit(instr(Op.SALU, m, [x(5)]));
+      }
+    }
+    for (let g = 0; g < Gr; g++) {
+      const o = v(24 + g);
+      if (sendTo !== undefined) {
+        b.emit(instr(Op.SEND, -1, [o, x(8 + g), x(16 + g)], { peer: sendTo, tag: g, bytes: D * actB + 4 }));
+      } else {
+        b.emit(instr(Op.VRSQRT, v(19), [x(16 + g)], { elems: 1 })); // 1/l via rsqrt^2
+        b.emit(instr(Op.VMUL, v(19), [v(19), v(19)], { elems: 1 }));
+        b.emit(instr(Op.VMUL, o, [o, v(19)], { elems: Math.min(D, L) }));
+        b.emit(instr(Op.STDMEM, -1, [o, ADDR], { bytes: D * actB }));
+      }
+    }
+  };
+  b.loop(Math.floor(G / 4), () => headGroup(4));
+  if (G % 4) headGroup(G % 4);
+}
