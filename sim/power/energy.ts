@@ -64,10 +64,10 @@ export function registerAccessBits(record: CounterRecord, vlenBits: number): num
   return (vector * vlenBits + scalar * 32) / (vector + scalar);
 }
 
-/** Field-wise mean of the tiles' parameters (for chip-level records). */
+/** Field-wise mean of the tiles' numeric parameters (for chip-level records); other fields from the first tile. */
 function meanTile(tiles: readonly TileParams[]): TileParams {
   const keys = Object.keys(tiles[0]) as (keyof TileParams)[];
-  return Object.fromEntries(keys.map((k) => [k, tiles.reduce((s, t) => s + t[k], 0) / tiles.length])) as unknown as TileParams;
+  return Object.fromEntries(keys.map((k) => [k, typeof tiles[0][k] === 'number' ? tiles.reduce((s, t) => s + (t[k] as number), 0) / tiles.length : tiles[0][k]])) as unknown as TileParams;
 }
 
 function meanArea(tiles: readonly TileArea[], f: (t: TileArea) => number): number {

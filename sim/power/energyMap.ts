@@ -102,5 +102,6 @@ export const ENERGY_MAP: Readonly<Record<string, EnergyEntry>> = {
   'tile.stallRawCycles': { zero: 'stall breakdown (see tile.stallFetchCycles)' },
   'tile.stallRomPortCycles': { zero: 'stall breakdown (see tile.stallFetchCycles)' },
   'tile.stallDmemPortCycles': { zero: 'stall breakdown (see tile.stallFetchCycles)' },
+  'tile.stallWritePortCycles': { zero: 'stall breakdown (see tile.stallFetchCycles)' },
   'tile.stallNocCycles': { zero: 'stall breakdown (see tile.stallFetchCycles)' },
 };
