@@ -1,4 +1,4 @@
-import { runKernel } from '../sim/tile/run.js';
+import { KernelCache, runKernel } from '../sim/tile/run.js';
 import { CONFIGS, KERNELS, label } from './tile-matrix.js';
 import { TileParamsSchema } from '../sim/design/design.js';
 
@@ -43,5 +43,15 @@ describe('fast model vs detailed model', () => {
       expect(b.counters).toEqual(a.counters);
       expect(b.stallCycles).toEqual(a.stallCycles);
     }
+  });
+
+  test('KernelCache returns the same result as a fresh run and counts hits', () => {
+    const cache = new KernelCache();
+    const c = CONFIGS[0];
+    const a = cache.run(c.tile, c.precision, KERNELS[0]);
+    const b = cache.run({ ...c.tile }, { ...c.precision }, { ...KERNELS[0] });
+    expect(b).toBe(a);
+    expect(cache.hits).toBe(1);
+    expect(a.cycles).toBe(runKernel(c.tile, c.precision, KERNELS[0]).cycles);
   });
 });

@@ -143,6 +143,20 @@ describe('detailed pipeline: hand-computed micro-programs', () => {
     expect(mk(3).cycles).toBe(9);
   });
 
+  test('barrier: nothing younger issues before every older instruction is done', () => {
+    const b = new ProgramBuilder();
+    b.emit(instr(Op.VEXP, v(1), [v(2)], { elems: 16 }));
+    b.emit(instr(Op.BARRIER, -1, []));
+    b.emit(vadd(v(3), v(4), v(5))); // independent, but behind the barrier
+    const p = b.build('barrier');
+    // exp issues 2, done 2 + 8 = 10; the barrier issues 10; the add issues 10, done 12
+    const r = run({}, p);
+    expect(r.cycles).toBe(2 + 8 + 2);
+    expect(r.stats.controlInstructions).toBe(1);
+    const f = new FastTile(tile({}), p).run();
+    expect(f.stats.cycles).toBe(r.cycles);
+  });
+
   test('a program larger than IMEM pays a refill per missing line', () => {
     const mk = () => {
       const b = new ProgramBuilder();

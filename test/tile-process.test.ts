@@ -4,6 +4,8 @@ import { CounterRegistry } from '../sim/counters/registry.js';
 import { TileMailboxes, TileProcess } from '../sim/tile/process.js';
 import { resolveTiming } from '../sim/tile/params.js';
 import { buildKernel } from '../sim/tile/kernels.js';
+import { concatPrograms } from '../sim/tile/isa.js';
+import { runKernel } from '../sim/tile/run.js';
 import { CONFIGS } from './tile-matrix.js';
 
 /** Stand-in network (tests only): delivery after a fixed latency plus one cycle per 64 bytes. */
@@ -69,5 +71,23 @@ describe('tiles in the discrete-event kernel over a NetworkPort (stand-in networ
     expect(dSlow.p1.stats!.stall[0]).toBeGreaterThan(1500);
     // fast mode: events only at communication points and ends
     expect(fSlow.events * 20).toBeLessThan(dSlow.events);
+  });
+
+  test('a layer as one program: kernels back to back on a tile', () => {
+    const c = CONFIGS[0];
+    const t = resolveTiming(c.tile, c.precision);
+    const specs = [{ kind: 'rmsnorm', dim: 1024 }, { kind: 'gemv', rows: 256, cols: 1024 }, { kind: 'residual', dim: 256 }] as const;
+    const layer = concatPrograms('layer', specs.map((s) => buildKernel(t, s).program));
+    for (const fidelity of ['fast', 'detailed'] as const) {
+      const sim = new Simulator();
+      let end = -1;
+      new TileProcess(sim, new StandInPort(sim, 1), new TileMailboxes(), 0, t, layer, { fidelity, onDone: (e) => (end = e) }).start();
+      sim.run();
+      const alone = specs.map((s) => runKernel(c.tile, c.precision, s, { fidelity }).cycles);
+      // overlap between kernels can only hide fill and drain, never the work itself
+      expect(end).toBeGreaterThanOrEqual(Math.max(...alone));
+      expect(end).toBeLessThanOrEqual(alone.reduce((a, b) => a + b, 0));
+      expect(end).toBeGreaterThan(alone.reduce((a, b) => a + b, 0) * 0.9);
+    }
   });
 });

@@ -76,6 +76,26 @@ describe('tile invariants over random configurations', () => {
     }
   });
 
+  test('attention reads the whole KV context once and appends the new tokens at KV precision', () => {
+    const rng = new Rng(7, 'test/tile/attention');
+    for (let i = 0; i < 10; i++) {
+      const tile = randomTile(rng);
+      const precision = randomPrecision(rng);
+      const G = rng.int(1, 8);
+      const D = 2 * rng.int(8, 64);
+      const N = 2 * rng.int(8, 200);
+      const A = rng.int(0, 2);
+      const r = runKernel(tile, precision, { kind: 'attention', queryHeads: G, headDim: D, contextTokens: N, appendTokens: A }, { fidelity: i % 2 ? 'fast' : 'detailed' });
+      const kvB = BITS[precision.kvCache] / 8;
+      const ctx = { i, G, D, N, A, kv: precision.kvCache };
+      // K^T and V read once per group of up to 4 query heads
+      expect({ ...ctx, kvRead: r.counters['tile.kvBytesRead'] }).toEqual({ ...ctx, kvRead: Math.ceil(G / 4) * 2 * N * D * kvB });
+      expect({ ...ctx, kvWritten: r.counters['tile.kvBytesWritten'] }).toEqual({ ...ctx, kvWritten: A * 2 * D * kvB });
+      // q.k and p.v: 2 x G x N x D multiply-accumulates
+      expect({ ...ctx, macs: r.macs }).toEqual({ ...ctx, macs: 2 * G * N * D });
+    }
+  });
+
   test('where one resource dominates, GEMV finishes within 10% of its bound', () => {
     const rng = new Rng(6, 'test/tile/dominant');
     const ample = () => ({ fetchWidth: rng.int(4, 8), vectorDispatchPorts: rng.int(2, 3), scalarDispatchPorts: rng.int(2, 3), vectorWritePorts: rng.int(2, 3), scalarWritePorts: 2, reservationStations: rng.int(8, 32), scheduling: 'hazard-aware' });

@@ -46,6 +46,7 @@ export interface KernelArgs {
   'head-dim'?: number;
   context?: number;
   splits?: number;
+  append?: number;
   dim?: number;
   vocab?: number;
   patches?: number;
@@ -85,7 +86,7 @@ export function kernelSpecFromArgs(args: KernelArgs): KernelSpec {
       return { kind, rows: need(args, 'rows'), cols: need(args, 'cols'), tokens: need(args, 'tokens') };
     case 'attention': {
       const splits = args.splits ?? 1;
-      return { kind, queryHeads: need(args, 'heads'), headDim: need(args, 'head-dim'), contextTokens: need(args, 'context'), combineFrom: Array.from({ length: Math.max(0, splits - 1) }, (_, i) => i + 1) };
+      return { kind, queryHeads: need(args, 'heads'), headDim: need(args, 'head-dim'), contextTokens: need(args, 'context'), appendTokens: args.append ?? 0, combineFrom: Array.from({ length: Math.max(0, splits - 1) }, (_, i) => i + 1) };
     }
     case 'rmsnorm':
     case 'layernorm':
@@ -125,6 +126,7 @@ export function kernelCommand(io: Io): CommandModule<object, KernelArgs> {
         .option('head-dim', { type: 'number', describe: 'attention/rope: head dimension' })
         .option('context', { type: 'number', describe: 'attention: KV context tokens on this tile' })
         .option('splits', { type: 'number', describe: 'attention: context splits to combine (partials received over the NoC)' })
+        .option('append', { type: 'number', describe: 'attention: new tokens whose K and V are appended to the cache first (decode: 1)' })
         .option('dim', { type: 'number', describe: 'norm/elementwise kernels: vector length' })
         .option('vocab', { type: 'number', describe: 'argmax: vocabulary slice' })
         .option('patches', { type: 'number', describe: 'patch-embed: patches' })

@@ -18,14 +18,17 @@ import { Stall, TileStats } from './stats.js';
 const RING = 1 << 10;
 
 /**
- * Average of the last p deltas if they repeat the 2p before them (a pattern seen three
- * times, p = 1..16) and at least MIN_DELTAS deltas were seen; else -1.
+ * Average of the last p deltas if they repeat the ones before them (p = 1..16; short
+ * patterns must be seen three times, patterns of 8 or more twice) once at least
+ * MIN_DELTAS deltas were seen; else -1.
  */
 function repeatingAverage(d: readonly number[]): number {
   if (d.length < MIN_DELTAS) return -1;
-  for (let p = 1; 3 * p <= d.length && p <= 16; p++) {
+  for (let p = 1; p <= 16; p++) {
+    const reps = p <= 2 ? 4 : p >= 8 ? 2 : 3;
+    if (reps * p > d.length) break;
     let same = true;
-    for (let j = 1; j <= p && same; j++) same = d[d.length - j] === d[d.length - j - p] && d[d.length - j] === d[d.length - j - 2 * p];
+    for (let j = 1; j <= p && same; j++) for (let r = 1; r < reps && same; r++) same = d[d.length - j] === d[d.length - j - r * p];
     if (same) {
       let sum = 0;
       for (let j = 1; j <= p; j++) sum += d[d.length - j];
@@ -37,7 +40,7 @@ function repeatingAverage(d: readonly number[]): number {
 /** most iterations of a loop body list-scheduled before extrapolating */
 const MAX_PASSES = 48;
 /** iterations scheduled before a repeating period is trusted (the window fills first) */
-const MIN_DELTAS = 10;
+const MIN_DELTAS = 16;
 /** most iterations of an outer loop evaluated before extrapolating */
 const MAX_OUTER_PASSES = 8;
 const MASK = RING - 1;
@@ -53,7 +56,6 @@ interface StaticInfo {
 interface BodyInfo {
   /** closed-form per-iteration limits */
   readonly bounds: Readonly<Record<'fetch' | 'dispatch' | 'vector' | 'scalar' | 'rom' | 'dmem' | 'writePort' | 'recurrence', number>>;
-  readonly dynamicCounts: TileStats;
 }
 
 /** Machine state at block granularity. */
@@ -84,6 +86,8 @@ class State {
   readonly nocC = new Int32Array(RING);
   readonly wbT = new Float64Array(2 * RING).fill(-1);
   readonly wbC = new Int32Array(2 * RING);
+  /** earliest issue cycle among the results holding each write-back slot */
+  readonly wbIssue = new Float64Array(2 * RING);
   readonly dspT = new Float64Array(2 * RING).fill(-1);
   readonly dspC = new Int32Array(2 * RING);
   /** issue times of dispatched instructions (for the reservation-station window) */
@@ -199,6 +203,10 @@ export class FastTile {
   private pFetchCycle = 0;
   private pDispatch = 0;
   private pRsFull = false;
+  /** waits of the current pass by cause (cycles x instructions), and the last wait's cause */
+  private readonly pWait = new Float64Array(8);
+  private pLastCause: number = Stall.raw;
+  private readonly issueWait = new Float64Array(8);
   private pLastIssue = 0;
   private pN = 1;
   private pInstrs: readonly Instr[] = [];
@@ -251,18 +259,22 @@ export class FastTile {
     const s = this.stats;
     s.cycles = cycles;
     s.busyCycles = Math.min(cycles, Math.round(this.busy));
-    // stalls: weighted by each block's binding limit; the rest (fill, drain, waits) is RAW
+    // stalls: the fill before the first issue is fetch; the rest is split in proportion
+    // to the waits the list scheduler saw, charged by cause as the pipeline charges them
     const stallTotal = cycles - s.busyCycles;
     const w = this.stallWeight;
-    if (Number.isFinite(this.st.firstIssue)) w[Stall.fetch] += Math.min(this.st.firstIssue, cycles);
+    const fill = Number.isFinite(this.st.firstIssue) ? Math.min(this.st.firstIssue, stallTotal) : 0;
+    const rest = stallTotal - fill;
     const wSum = w.reduce((a, b) => a + b, 0);
-    const scale = wSum > stallTotal ? stallTotal / wSum : 1;
     let assigned = 0;
+    let largest: number = Stall.raw;
     for (let i = 0; i < 8; i++) {
-      s.stall[i] = Math.floor(w[i] * scale);
+      s.stall[i] = wSum > 0 ? Math.floor((w[i] * rest) / wSum) : 0;
       assigned += s.stall[i];
+      if (w[i] > w[largest]) largest = i;
     }
-    s.stall[Stall.raw] += stallTotal - assigned;
+    s.stall[largest] += rest - assigned;
+    s.stall[Stall.fetch] += fill;
     releaseState(this.st); // a FastTile runs once
     return { stats: s, events: this.events };
   }
@@ -384,6 +396,8 @@ export class FastTile {
     const deltas: number[] = [];
     const marks: number[] = [];
     let settledAvg = -1;
+    const lastWait = new Float64Array(8);
+    this.pWait.fill(0);
     let k = 0;
     while (k < n && (k < MAX_PASSES || noc)) {
       if (noc) yield* this.passNoc();
@@ -391,6 +405,9 @@ export class FastTile {
       snaps.push(S.snapshot(k % 2 === 0 ? bufA : bufB));
       if (snaps.length > 2) snaps.shift();
       sizes.push(this.pBusy);
+      lastWait.set(this.pWait);
+      for (let i = 0; i < 8; i++) this.stallWeight[i] += this.pWait[i];
+      this.pWait.fill(0);
       k++;
       marks.push(this.pLastIssue);
       if (k >= 2) deltas.push(marks[k - 1] - marks[k - 2]);
@@ -414,7 +431,7 @@ export class FastTile {
       for (const [bound, c] of cand) if (bound > ii) [ii, cause] = [bound, c];
       ii += missesLater * T.tile.imemRefillCycles;
       // the window (reservation stations, in-order issue) can stretch the period beyond
-      // every throughput limit: take the period the third iteration actually achieved
+      // every throughput limit: take the period the scheduled iterations actually reached
       const tail = deltas.slice(-Math.max(1, Math.floor(deltas.length / 2)));
       const measured = settledAvg >= 0 ? settledAvg : tail.reduce((a, b) => a + b, 0) / tail.length;
       if (measured > ii) {
@@ -424,7 +441,10 @@ export class FastTile {
       S.restoreShifted(snaps[0], snaps[1], Math.round((n - k) * ii));
       const busyIter = Math.min(ii, sizes[k - 1] - sizes[k - 2]);
       this.busy += sizes[k - 1] + (n - k) * busyIter;
-      this.stallWeight[cause] += (n - k) * Math.max(0, ii - busyIter);
+      // stalls of the extrapolated iterations: like the last scheduled one's waits, or
+      // (none seen) charged to the binding limit
+      if (lastWait.some((x) => x > 0)) for (let i = 0; i < 8; i++) this.stallWeight[i] += (n - k) * lastWait[i];
+      else this.stallWeight[cause] += (n - k) * Math.max(0, ii - busyIter);
     } else {
       this.busy += this.pBusy;
     }
@@ -474,10 +494,13 @@ export class FastTile {
       while (S.ifHead < fl.length && fl[S.ifHead] <= d) S.ifHead++;
       if (fl.length - S.ifHead >= RS) {
         this.pRsFull = true;
-        d = Math.max(d + 1, fl[fl.length - RS]);
+        const nd = Math.max(d + 1, fl[fl.length - RS]);
+        this.pWait[Stall.reservation] += nd - d;
+        d = nd;
         continue;
       }
       if (S.dspC[slot] >= ports) {
+        this.pWait[Stall.dispatch]++;
         d++;
         continue;
       }
@@ -488,9 +511,27 @@ export class FastTile {
     S.dq[S.dqN % this.fqCap] = d;
     S.dqN++;
     // issue: operands ready, unit free, write-back slot free
+    // waits are weighted by their length and charged like the pipeline charges a stall:
+    // by the producer of the missing operand, the busy port, or the full window
     let t = d + 1;
-    for (const r of ins.srcs) if (S.ready[r] > t) t = S.ready[r];
-    if (T.inOrder && S.lastIssue > t) t = S.lastIssue;
+    let waitCause: number = Stall.raw;
+    const t0 = t;
+    const prevIssue = this.pLastIssue;
+    const iw = this.issueWait;
+    iw.fill(0);
+    for (const r of ins.srcs) {
+      if (S.ready[r] > t) {
+        t = S.ready[r];
+        const prod = S.producer[r];
+        waitCause = prod === Op.LDROM ? Stall.romPort : prod === Op.LDDMEM ? Stall.dmemPort : prod === Op.RECV ? Stall.noc : Stall.raw;
+      }
+    }
+    if (t > t0) iw[waitCause] += t - t0;
+    if (T.inOrder && S.lastIssue > t) {
+      iw[this.pLastCause] += S.lastIssue - t;
+      waitCause = this.pLastCause;
+      t = S.lastIssue;
+    }
     if (t < S.barrierAt) t = S.barrierAt;
     if (op === Op.BARRIER) t = Math.max(t, S.maxDone, S.lastIssue);
     const lat = this.pInfo.lat[idx];
@@ -504,6 +545,8 @@ export class FastTile {
       else if (op === Op.LDROM) {
         // the ROM port: occ consecutive free cycles (a younger load may use a gap)
         if (t < S.romFloor) {
+          iw[Stall.romPort] += S.romFloor - t;
+          waitCause = Stall.romPort;
           t = S.romFloor;
           continue;
         }
@@ -513,15 +556,34 @@ export class FastTile {
         for (let q = 0; q < T.dmemPorts && port < 0; q++) if (t >= S.dmemFloor[q] && this.portFree(S.dmemT, q * RING, t, occ)) port = q;
         ok = port >= 0;
       }
+      let wbFull = false;
       if (ok && ins.dst >= 0 && usesWritePort(op)) {
         const file = isVectorReg(ins.dst) ? 1 : 0;
         ok = this.free(S.wbT, S.wbC, file * RING, t + lat, file ? T.tile.vectorWritePorts : T.tile.scalarWritePorts);
+        // an older instruction that issues after t took the slot: in the pipeline this
+        // one issues first and keeps it, the older one slips (not re-scheduled here)
+        if (!ok && S.wbIssue[file * RING + ((t + lat) & MASK)] > t) ok = true;
+        wbFull = !ok;
       }
       if (!ok) {
+        // a busy ALU means something else issued (a busy cycle, not a stall)
+        const c = op === Op.LDROM ? Stall.romPort : op === Op.LDDMEM || op === Op.STDMEM ? Stall.dmemPort : op === Op.SEND || op === Op.RECV ? Stall.noc : wbFull ? Stall.writePort : -1;
+        if (c >= 0) {
+          iw[c]++;
+          waitCause = c;
+        }
         t++;
         continue;
       }
       break;
+    }
+    if (t > t0) {
+      this.pLastCause = waitCause;
+      // only the part of the wait beyond the previous instruction's issue holds up the
+      // machine the way a stall does (the pipeline charges the oldest waiting instruction)
+      const total = t - t0;
+      const beyond = Math.max(0, t - Math.max(t0, prevIssue));
+      if (beyond > 0) for (let i = 0; i < 8; i++) if (iw[i]) this.pWait[i] += (iw[i] * beyond) / total;
     }
     // take the resources
     if (isVectorAlu(op)) this.take(S.vecT, S.vecC, 0, t);
@@ -545,6 +607,8 @@ export class FastTile {
       if (usesWritePort(op)) {
         const file = isVectorReg(ins.dst) ? 1 : 0;
         this.take(S.wbT, S.wbC, file * RING, done);
+        const wk = file * RING + (done & MASK);
+        S.wbIssue[wk] = S.wbC[wk] === 1 ? t : Math.min(S.wbIssue[wk], t);
       }
       S.ready[ins.dst] = done;
       S.producer[ins.dst] = op;
@@ -696,7 +760,6 @@ export class FastTile {
         writePort: Math.max(wbV / T.tile.vectorWritePorts, wbS / T.tile.scalarWritePorts),
         recurrence,
       },
-      dynamicCounts: new TileStats(),
     };
     this.infoCache.set(instrs, info);
     return info;

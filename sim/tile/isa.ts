@@ -197,3 +197,8 @@ export class ProgramBuilder {
     return { name, body: this.stack[0] };
   }
 }
+
+/** One program that runs `programs` back to back (e.g. a layer's kernels on one tile). */
+export function concatPrograms(name: string, programs: readonly Program[]): Program {
+  return { name, body: programs.flatMap((p) => p.body) };
+}

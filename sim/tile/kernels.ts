@@ -13,7 +13,16 @@ import { checkFits, checkRomFits, type TileTiming } from './params.js';
 export type KernelSpec =
   | { readonly kind: 'gemv'; readonly rows: number; readonly cols: number }
   | { readonly kind: 'gemm'; readonly rows: number; readonly cols: number; readonly tokens: number }
-  | { readonly kind: 'attention'; readonly queryHeads: number; readonly headDim: number; readonly contextTokens: number; readonly combineFrom?: readonly number[]; readonly sendPartialTo?: number }
+  | {
+      readonly kind: 'attention';
+      readonly queryHeads: number;
+      readonly headDim: number;
+      readonly contextTokens: number;
+      /** tokens whose K and V this tile appends to its cache first (decode: 1; default 0) */
+      readonly appendTokens?: number;
+      readonly combineFrom?: readonly number[];
+      readonly sendPartialTo?: number;
+    }
   | { readonly kind: 'rmsnorm'; readonly dim: number; readonly tokens?: number }
   | { readonly kind: 'layernorm'; readonly dim: number; readonly tokens?: number }
   | { readonly kind: 'silu-gate'; readonly dim: number; readonly tokens?: number }
@@ -119,6 +128,17 @@ export function buildKernel(t: TileTiming, spec: KernelSpec): BuiltKernel {
       const kvB = PRECISION_BITS[t.precision.kvCache] / 8;
       const dmem = Math.ceil(2 * N * D * kvB) + 2 * G * D * actB + N * actB * G;
       checkFits(t, 'attention', dmem);
+      const append = checkSize('attention', 'appendTokens', spec.appendTokens ?? 0, 0, N);
+      // append the new tokens' K and V (from the QKV projection in DMEM) at KV precision
+      b.loop(append, () => {
+        for (const what of [0, 1]) {
+          const r = v(28 + what);
+          b.emit(instr(Op.LDDMEM, r, [ADDR], { bytes: D * actB }));
+          if (t.precision.kvCache !== t.precision.activations) b.emit(instr(Op.VMUL, r, [r], { elems: Math.min(D, L) })); // quantise
+          b.emit(instr(Op.STDMEM, -1, [r, ADDR], { bytes: storageBytes(D, t.precision.kvCache), kv: true }));
+        }
+        b.emit(instr(Op.SALU, ADDR, [ADDR]));
+      });
       emitAttention(b, t, G, D, N, spec.combineFrom ?? [], spec.sendPartialTo);
       return { program: b.build('attention'), dmemBytes: dmem };
     }
@@ -130,7 +150,6 @@ export function buildKernel(t: TileTiming, spec: KernelSpec): BuiltKernel {
       const dmem = 2 * T * dim * actB + (T > 1 ? (ln ? 2 : 1) * dim * actB : 0);
       checkFits(t, spec.kind, dmem);
       const A = accs(lat.mac);
-      const wB = PRECISION_BITS[t.precision.weights] / 8;
       // Several rows: stage gamma (and beta) from ROM into DMEM once, so the weights are
       // read from ROM once per kernel, not once per row.
       const staged = T > 1;
@@ -201,7 +220,6 @@ export function buildKernel(t: TileTiming, spec: KernelSpec): BuiltKernel {
           st(y, e * actB);
           bump();
         });
-        void wB;
       });
       return { program: b.build(spec.kind), dmemBytes: dmem };
     }
