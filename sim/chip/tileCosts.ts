@@ -70,21 +70,26 @@ export class TileKernelCosts implements TileCostModel {
     return out;
   }
 
+  /**
+   * Run a row-wise kernel over `rows` rows in blocks whose operands fit the DMEM left for
+   * one kernel (activations stream through the tile block by block).
+   */
+  private blocked(tile: number, rows: number, bytesPerRow: number, spec: (n: number) => KernelSpec, acc?: { cycles: number; counters: CounterRecord; events: number }) {
+    const room = Math.max(0, this.tiles[tile].dmemKiB * 1024 - this.reservedDmemBytes(tile));
+    const block = Math.max(1, Math.min(rows, Math.floor(room / Math.max(1, bytesPerRow))));
+    const full = Math.floor(rows / block);
+    const rest = rows % block;
+    const out = this.run(tile, spec(block), full, acc);
+    if (rest) this.run(tile, spec(rest), 1, out);
+    return out;
+  }
+
   private compute(tile: number, w: TileWork): TileCost {
-    const t = this.tiles[tile];
     const actB = PRECISION_BITS[this.design.precision.activations] / 8;
     switch (w.kind) {
       case 'linear': {
-        // rows of activations per block: what fits in the DMEM left for one kernel
-        const room = Math.max(0, t.dmemKiB * 1024 - this.reservedDmemBytes(tile));
-        const perRow = (w.cols + w.rows) * actB;
-        const block = Math.max(1, Math.min(w.tokens, Math.floor(room / perRow)));
-        const full = Math.floor(w.tokens / block);
-        const rest = w.tokens % block;
-        const spec = (n: number): KernelSpec => (n === 1 ? { kind: 'gemv', rows: w.rows, cols: w.cols } : { kind: 'gemm', rows: w.rows, cols: w.cols, tokens: n });
-        const acc = this.run(tile, spec(block), full);
-        if (rest) this.run(tile, spec(rest), 1, acc);
-        if (w.fusedSiluMul) this.run(tile, { kind: 'silu-gate', dim: Math.max(1, Math.floor(w.rows / 2)), tokens: w.tokens }, 1, acc);
+        const acc = this.blocked(tile, w.tokens, (w.cols + w.rows) * actB, (n) => (n === 1 ? { kind: 'gemv', rows: w.rows, cols: w.cols } : { kind: 'gemm', rows: w.rows, cols: w.cols, tokens: n }));
+        if (w.fusedSiluMul) this.blocked(tile, w.tokens, 3 * Math.ceil(w.rows / 2) * actB, (n) => ({ kind: 'silu-gate', dim: Math.max(1, Math.floor(w.rows / 2)), tokens: n }), acc);
         return acc;
       }
       case 'attention': {
@@ -94,31 +99,32 @@ export class TileKernelCosts implements TileCostModel {
         return this.run(tile, { kind: 'attention', queryHeads: w.queryHeads, headDim: w.headDim, contextTokens: perQuery }, w.queries * Math.max(1, w.kvHeads));
       }
       case 'attentionCombine':
-        return this.run(tile, { kind: 'attention-combine', parts: w.parts, heads: w.queryHeads, headDim: w.headDim, tokens: w.tokens });
+        return this.blocked(tile, w.tokens, 2 * w.queryHeads * (w.headDim + 2) * actB, (n) => ({ kind: 'attention-combine', parts: w.parts, heads: w.queryHeads, headDim: w.headDim, tokens: n }));
       case 'argmax':
         return this.run(tile, { kind: 'argmax', vocab: w.width }, w.tokens);
       case 'embeddingRead':
-        return this.run(tile, { kind: 'rom-read', rows: w.rows, width: w.width });
+        return this.blocked(tile, w.rows, w.width * actB, (n) => ({ kind: 'rom-read', rows: n, width: w.width }));
       case 'kvWrite':
-        return this.run(tile, { kind: 'kv-write', entries: w.tokens, width: w.width });
+        return this.blocked(tile, w.tokens, 2 * w.width * actB, (n) => ({ kind: 'kv-write', entries: n, width: w.width }));
       case 'vector': {
-        const T = w.tokens;
+        const perRow = 3 * w.width * actB + 64;
+        const rows = (make: (n: number) => KernelSpec) => this.blocked(tile, w.tokens, perRow, make);
         switch (w.op) {
           case 'rmsnorm':
-            return this.run(tile, { kind: 'rmsnorm', dim: w.width, tokens: T });
+            return rows((n) => ({ kind: 'rmsnorm', dim: w.width, tokens: n }));
           case 'layernorm':
-            return this.run(tile, { kind: 'layernorm', dim: w.width, tokens: T });
+            return rows((n) => ({ kind: 'layernorm', dim: w.width, tokens: n }));
           case 'siluMul':
-            return this.run(tile, { kind: 'silu-gate', dim: w.width, tokens: T });
+            return rows((n) => ({ kind: 'silu-gate', dim: w.width, tokens: n }));
           case 'gelu':
-            return this.run(tile, { kind: 'gelu', dim: w.width, tokens: T });
+            return rows((n) => ({ kind: 'gelu', dim: w.width, tokens: n }));
           case 'rope':
-            return this.run(tile, { kind: 'rope', heads: Math.max(1, Math.round(w.width / (w.headDim ?? w.width))), headDim: w.headDim ?? w.width, tokens: T });
+            return rows((n) => ({ kind: 'rope', heads: Math.max(1, Math.round(w.width / (w.headDim ?? w.width))), headDim: w.headDim ?? w.width, tokens: n }));
           case 'add':
           case 'pixelShuffle':
           case 'patchEmbed':
             // residual add; pixel shuffle and im2col are copies (read, write)
-            return this.run(tile, { kind: 'residual', dim: w.width, tokens: T });
+            return rows((n) => ({ kind: 'residual', dim: w.width, tokens: n }));
         }
       }
     }
