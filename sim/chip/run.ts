@@ -21,7 +21,7 @@ import { serveTrace, type ServeResult } from './serve.js';
 import { TileKernelCosts } from './tileCosts.js';
 import { buildTextStep } from './step.js';
 import { computeTokensPerSecond, criticalPathCycles, memoryTokensPerSecond, minWorkCycles, nocTokensPerSecond } from './bounds.js';
-import type { ChipEngine } from './engine.js';
+import type { ChipEngine, Task } from './engine.js';
 
 /**
  * `tessera sim` as a pure function: lower, map, serve the trace on the simulated chip,
@@ -214,8 +214,10 @@ export function simulateChip(input: SimInput): SimOutput {
   const memory = memoryTokensPerSecond(card, design, meanContext, batch);
   const noc = nocTokensPerSecond(design, chip['noc.linkFlitHops'] ?? 0, served.generatedTokens);
   const cp = mappedCriticalPath(card, design, mapping, batch, meanContext);
+  // the same path with the tile model's kernel times (zero-load messages): what the tiles alone cost
+  const cpTiles = mappedCriticalPath(card, design, mapping, batch, meanContext, (tile, work) => costs.cost(tile, work).cycles);
   // `slots` micro-batch steps can be in flight at once, each at least the critical path long
-  const slots = serving.batching === 'single' ? 1 : Math.max(1, Math.min(serving.microBatches, serving.maxBatch));
+  const slots = serving.batching === 'single' ? 1 : Math.max(1, Math.min(serving.microBatches, serving.maxBatch, trace.requests.length));
   const mappingBound = Math.min((slots * batch * design.clockMHz * 1e6) / cp, compute, memory, noc);
 
   const stallNames = ['tile.stallFetchCycles', 'tile.stallDispatchCycles', 'tile.stallReservationCycles', 'tile.stallRawCycles', 'tile.stallRomPortCycles', 'tile.stallDmemPortCycles', 'tile.stallWritePortCycles', 'tile.stallNocCycles'];
@@ -234,10 +236,20 @@ export function simulateChip(input: SimInput): SimOutput {
   }
   const idleFraction = 1 - occupied / Math.max(1, last - first);
   const fraction = tokensPerSecond / mappingBound;
+  // Where the step's time goes: resource limits (cp), kernel inefficiency (cpTiles - cp),
+  // and network and queueing delay (the simulated step beyond cpTiles).
+  const stepCycles = (slots * batch * design.clockMHz * 1e6) / Math.max(1e-12, tokensPerSecond);
+  const tileLoss = cpTiles - cp;
+  const netLoss = stepCycles - cpTiles;
+  const worstTileStall = Object.entries(stallCycles)
+    .filter(([k]) => k !== 'tile.idleWaitingForDataCycles')
+    .sort((a, b) => b[1] - a[1])[0][0];
   const dominantStall =
     idleFraction > 0.1
       ? `arrivals: no request was in the system for ${(100 * idleFraction).toFixed(0)}% of the window (the trace, not the chip, limits tokens/s)`
-      : Object.entries(stallCycles).sort((a, b) => b[1] - a[1])[0][0];
+      : tileLoss >= netLoss
+        ? `tile kernels: at the tile model's kernel times the step's critical path is ${Math.round(cpTiles)} cycles against ${Math.round(cp)} at the resource limits (largest tile stall: ${worstTileStall})`
+        : `network and queueing: a step takes ${Math.round(stepCycles)} cycles against a ${Math.round(cpTiles)}-cycle critical path at the kernels' times with zero-load messages (NoC contention, multicast/gather serialisation at region roots, tasks queued on busy tiles)`;
   const belowBound = fraction < 0.5 ? { fractionOfMappingBound: fraction, dominantStall, stallCycles } : undefined;
 
   const w = report.power.byCategoryW;
@@ -280,7 +292,7 @@ export function simulateChip(input: SimInput): SimOutput {
  * Critical path of one decode step of `batch` sequences at `contextTokens` on the mapped
  * chip: every task at its tile's tightest resource, every message at its zero-load latency.
  */
-export function mappedCriticalPath(card: ModelCard, design: Design, mapping: ChipMapping, batch: number, contextTokens: number): number {
+export function mappedCriticalPath(card: ModelCard, design: Design, mapping: ChipMapping, batch: number, contextTokens: number, taskCycles?: (tile: number, work: NonNullable<Task['work']>) => number): number {
   const place = new Placement(mapping, design.mesh.cols, card.text.numKvHeads, card.text.numLayers);
   const seqs = Array.from({ length: batch }, () => ({ contextTokens, newTokens: 1, textTokens: 1, emitsToken: true, tokenIds: [0] }));
   const built = buildTextStep({ card, design, place }, 0, seqs, design.mapping.kvWindowTokens);
@@ -290,7 +302,7 @@ export function mappedCriticalPath(card: ModelCard, design: Design, mapping: Chi
   const cols = design.mesh.cols;
   return criticalPathCycles(
     built.tasks,
-    (t) => (t.work ? minWorkCycles(tiles[t.tile], design, t.work, bytesPerWeight, kvEntry) : 0),
+    (t) => (t.work ? (taskCycles ? taskCycles(t.tile, t.work) : minWorkCycles(tiles[t.tile], design, t.work, bytesPerWeight, kvEntry)) : 0),
     (src, dst, bytes) => zeroLoadLatencyCycles(design.noc, Math.abs(Math.floor(src / cols) - Math.floor(dst / cols)) + Math.abs((src % cols) - (dst % cols)), packetFlits(design.noc, bytes)),
   );
 }

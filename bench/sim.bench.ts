@@ -1,0 +1,73 @@
+import * as fs from 'node:fs';
+import { simulateChip, type ChipFidelity } from '../sim/chip/run.js';
+import { builtinModel } from '../sim/model/catalog.js';
+import { presetDesign } from '../sim/design/presets.js';
+import { generateTrace } from '../sim/trace/generators.js';
+import { parseAzureCsv } from '../sim/trace/azure.js';
+import { DEFAULT_TECH } from '../sim/tech/defaultTable.js';
+import { DesignSchema } from '../sim/design/design.js';
+import { parseInput } from '../sim/validate/zod.js';
+import type { Trace } from '../sim/trace/trace.js';
+import type { BenchSuite, Measured } from './harness.js';
+
+/**
+ * Full-chip benchmarks (issue 6): wall time of one simulation, mapping included, process
+ * start-up excluded. Each case runs once after a small warm-up run (so module loading and
+ * JIT warm-up are not charged); the figure is the single run's wall time, which is what a
+ * user waits for.
+ */
+
+interface Case {
+  readonly name: string;
+  readonly model: string;
+  readonly design: () => ReturnType<typeof presetDesign>;
+  readonly trace: () => Trace;
+  readonly fidelity: ChipFidelity;
+  readonly targetSeconds: number;
+}
+
+function azureConvPrefix(n: number): Trace {
+  const text = fs.readFileSync(new URL('../traces/azure-llm-inference-2023/AzureLLMInferenceTrace_conv.csv', import.meta.url), 'utf8');
+  const t = parseAzureCsv(text, 'azure-conv', 'azure-conv');
+  return { ...t, requests: t.requests.slice(0, n) };
+}
+
+const CASES: Case[] = [
+  { name: 'Llama 3.1 8B decode:1@512 on paper-llama-3nm, fast', model: 'llama-3.1-8b', design: () => presetDesign('paper-llama-3nm'), trace: () => generateTrace('decode:1@512'), fidelity: 'fast', targetSeconds: 0.25 },
+  { name: 'Llama 3.1 8B decode:1@512 on paper-llama-3nm, flit', model: 'llama-3.1-8b', design: () => presetDesign('paper-llama-3nm'), trace: () => generateTrace('decode:1@512'), fidelity: 'flit', targetSeconds: 2 },
+  { name: 'SmolVLM-256M 512x512 image + 32/32 tokens, paper-smolvlm-3nm, fast', model: 'smolvlm-256m', design: () => presetDesign('paper-smolvlm-3nm'), trace: () => generateTrace('request:32:32,image=512x512'), fidelity: 'fast', targetSeconds: 10 },
+  {
+    name: 'Azure conv first 20 requests, paper-llama-3nm INT8 KV, 1024 window, continuous, fast',
+    model: 'llama-3.1-8b',
+    design: () => {
+      const d = presetDesign('paper-llama-3nm')!;
+      return parseInput(DesignSchema, { ...d, precision: { ...d.precision, kvCache: 'int8' }, mapping: { ...d.mapping, kvWindowTokens: 1024 }, serving: { ...d.serving, batching: 'continuous' } }, 'paper-llama-3nm (INT8 KV, 1024 window)');
+    },
+    trace: () => azureConvPrefix(20),
+    fidelity: 'fast',
+    targetSeconds: 600,
+  },
+];
+
+export const simSuite: BenchSuite = {
+  name: 'sim',
+  async run(print) {
+    print('Full-chip simulation wall time (mapping included, process start-up excluded)');
+    // warm-up: module loading and JIT
+    simulateChip({ card: builtinModel('tiny')!, design: presetDesign('tiny-2x2')!, trace: generateTrace('decode:2@8'), tech: DEFAULT_TECH, fidelity: 'fast', seed: 1 });
+    const out: Measured[] = [];
+    const only = process.env.TESSERA_BENCH_SIM;
+    for (const c of CASES) {
+      if (only && !c.name.includes(only)) continue;
+      const t0 = performance.now();
+      const { result } = simulateChip({ card: builtinModel(c.model)!, design: c.design()!, trace: c.trace(), tech: DEFAULT_TECH, fidelity: c.fidelity, seed: 1 });
+      const s = (performance.now() - t0) / 1000;
+      const m = result.metrics;
+      print(`  ${c.name}`);
+      print(`    wall ${s.toFixed(2)} s (target <= ${c.targetSeconds} s: ${s <= c.targetSeconds ? 'met' : 'MISSED'}); ${result.run.events.toLocaleString('en-US')} events, ${result.run.steps} steps, ${result.run.generatedTokens} tokens`);
+      print(`    tokens/s ${m.tokensPerSecond.toFixed(1)}, TTFT p50/p99 ${m.ttftMs.p50.toFixed(2)}/${m.ttftMs.p99.toFixed(2)} ms, ITL p50/p99 ${m.itlMs.p50.toFixed(3)}/${m.itlMs.p99.toFixed(3)} ms, ${m.powerW.toFixed(2)} W`);
+      out.push({ name: c.name, perSecond: 1 / s, rmePercent: 0, samples: 1 });
+    }
+    return out;
+  },
+};
