@@ -93,6 +93,8 @@ export class FlitNetwork implements Network {
   // per router
   private readonly buffered: Int32Array;
   private readonly waiting: Int32Array;
+  /** last cycle whose VC allocation router r has done */
+  private readonly lastVa: Float64Array;
   private readonly links: Float64Array;
   // network interfaces
   private readonly queues: Packet[][];
@@ -194,6 +196,7 @@ export class FlitNetwork implements Network {
     this.saOutPtr = new Int32Array(R * PORTS);
     this.buffered = new Int32Array(R);
     this.waiting = new Int32Array(R);
+    this.lastVa = new Float64Array(R).fill(-1);
     this.links = new Float64Array(R * PORTS);
     const nQ = this.perVcQueues ? V : 1;
     this.queues = Array.from({ length: R * nQ }, () => []);
@@ -256,6 +259,15 @@ export class FlitNetwork implements Network {
 
   linkFlits(): Float64Array {
     return this.links.slice();
+  }
+
+  /**
+   * Bring the lazily evaluated VC allocation of every router up to date through cycle
+   * `throughCycles` (default: now), so counters read mid-run match the cycle-by-cycle
+   * engine. Call it after the run has finished the cycle.
+   */
+  settle(throughCycles = this.sim.now): void {
+    for (let r = 0; r < this.R; r++) if (this.buffered[r] > 0 && this.lastVa[r] < throughCycles) this.catchUpVcAllocation(r, throughCycles);
   }
 
   // ---- injection -------------------------------------------------------------------
@@ -392,7 +404,7 @@ export class FlitNetwork implements Network {
     this.ivOutPort[i] = this.route(r, this.packets[slot]!.dst);
     this.ivReadyAt[i] = front + this.RC;
     this.cRC[r].value++;
-    this.wake(r, front + this.RC);
+    this.wake(r, Math.max(front + this.RC, this.firstFreeAt(r, this.ivOutPort[i], 0)) + this.VA);
   }
 
   // ---- the router ------------------------------------------------------------------
@@ -405,39 +417,7 @@ export class FlitNetwork implements Network {
     const PV = PORTS * V;
     const base = r * PV;
 
-    // Route computation done: the head now waits for an output VC.
-    for (let i = base; i < base + PV; i++) {
-      if (this.ivState[i] === ROUTING && this.ivReadyAt[i] <= now) {
-        this.ivState[i] = WAIT_VC;
-        this.waiting[r]++;
-      }
-    }
-
-    // VC allocation (separable, round-robin): per output port, waiting heads in
-    // round-robin order from the port's pointer each take the free output VC with the
-    // most credits (the emptiest downstream buffer; lowest index on ties).
-    if (this.waiting[r] > 0) {
-      for (let op = 0; op < PORTS; op++) {
-        const ptr = r * PORTS + op;
-        const start = this.vaPtr[ptr];
-        const ovBase = (r * OP + op) * V;
-        for (let k = 0; k < PV; k++) {
-          const li = (start + k) % PV;
-          const i = base + li;
-          if (this.ivState[i] !== WAIT_VC || this.ivOutPort[i] !== op) continue;
-          const freeV = this.emptiestFreeVc(ovBase, op !== LOCAL, now);
-          if (freeV < 0) break;
-          const o = ovBase + freeV;
-          this.ovFreeAt[o] = Number.POSITIVE_INFINITY;
-          this.ivOutVc[i] = freeV;
-          this.ivState[i] = ACTIVE;
-          this.ivReadyAt[i] = now + this.VA;
-          this.waiting[r]--;
-          this.cVA[r].value++;
-          this.vaPtr[ptr] = (li + 1) % PV;
-        }
-      }
-    }
+    this.catchUpVcAllocation(r, now);
 
     // Switch allocation, input first (iSLIP, one iteration): each input port picks one
     // ready VC with a credit, round-robin; each output port grants one requesting input.
@@ -479,14 +459,101 @@ export class FlitNetwork implements Network {
     return this.nextRouterWork(r, now);
   }
 
-  /** The free output VC (from ovBase) with the most credits, or -1 if none is free. */
-  private emptiestFreeVc(ovBase: number, withCredits: boolean, now: number): number {
+  /**
+   * Route computation and VC allocation for every cycle x in (last done, now] in which
+   * they can act, in order. The event engine wakes a router for the switch allocation
+   * that follows a VC allocation (cycle x + VA), not for the VC allocation itself, and
+   * performs the VC allocation of cycle x here. This is exact: what VC allocation at x
+   * reads (heads ready by x, output VCs free at x, credits arrived by x, the round-robin
+   * pointers) changes only through this router's own evaluations or through arrivals
+   * stamped with their cycle, and no evaluation of this router happened in between.
+   */
+  private catchUpVcAllocation(r: number, now: number): void {
+    const V = this.V;
+    const PV = PORTS * V;
+    const base = r * PV;
+    let from = this.lastVa[r] + 1;
+    for (;;) {
+      // the first cycle >= from at which a head is ready and an output VC can be had
+      let x = Number.POSITIVE_INFINITY;
+      for (let i = base; i < base + PV; i++) {
+        const st = this.ivState[i];
+        if (st === ROUTING) x = Math.min(x, Math.max(from, this.ivReadyAt[i], this.firstFreeAt(r, this.ivOutPort[i], from)));
+        else if (st === WAIT_VC) x = Math.min(x, this.firstFreeAt(r, this.ivOutPort[i], from));
+      }
+      if (x > now) break;
+      this.allocateVcs(r, x);
+      from = x + 1;
+    }
+    this.lastVa[r] = now;
+  }
+
+  /** The first cycle >= from at which an output VC of port op of router r is free (Infinity if none will be without further events). */
+  private firstFreeAt(r: number, op: number, from: number): number {
+    const ovBase = (r * OP + op) * this.V;
+    let t = Number.POSITIVE_INFINITY;
+    for (let v = 0; v < this.V; v++) t = Math.min(t, this.ovFreeAt[ovBase + v]);
+    return Math.max(t, from);
+  }
+
+  /** Route computation done and VC allocation, as in cycle x. */
+  private allocateVcs(r: number, x: number): void {
+    const V = this.V;
+    const PV = PORTS * V;
+    const base = r * PV;
+    // Route computation done: the head now waits for an output VC.
+    for (let i = base; i < base + PV; i++) {
+      if (this.ivState[i] === ROUTING && this.ivReadyAt[i] <= x) {
+        this.ivState[i] = WAIT_VC;
+        this.waiting[r]++;
+      }
+    }
+    if (this.waiting[r] === 0) return;
+    // VC allocation (separable, round-robin): per output port, waiting heads in
+    // round-robin order from the port's pointer each take the free output VC with the
+    // most credits (the emptiest downstream buffer; lowest index on ties).
+    for (let op = 0; op < PORTS; op++) {
+      const ptr = r * PORTS + op;
+      const start = this.vaPtr[ptr];
+      const ovBase = (r * OP + op) * V;
+      for (let k = 0; k < PV; k++) {
+        const li = (start + k) % PV;
+        const i = base + li;
+        if (this.ivState[i] !== WAIT_VC || this.ivOutPort[i] !== op) continue;
+        const freeV = this.emptiestFreeVc(ovBase, op !== LOCAL, x);
+        if (freeV < 0) break;
+        this.ovFreeAt[ovBase + freeV] = Number.POSITIVE_INFINITY;
+        this.ivOutVc[i] = freeV;
+        this.ivState[i] = ACTIVE;
+        this.ivReadyAt[i] = x + this.VA;
+        this.waiting[r]--;
+        this.cVA[r].value++;
+        this.vaPtr[ptr] = (li + 1) % PV;
+      }
+    }
+  }
+
+  /** Credits of output VC o at cycle x, counting returned credits without absorbing them. */
+  private creditsAtTime(o: number, x: number): number {
+    let c = this.ovCredits[o];
+    const D = this.D;
+    const base = o * D;
+    let h = this.ovRingHead[o];
+    for (let n = this.ovRingCount[o]; n > 0 && this.ovRing[base + h] <= x; n--) {
+      c++;
+      h = h + 1 === D ? 0 : h + 1;
+    }
+    return c;
+  }
+
+  /** The free output VC (from ovBase) with the most credits at cycle x, or -1 if none is free. */
+  private emptiestFreeVc(ovBase: number, withCredits: boolean, x: number): number {
     let best = -1;
     let bestCredits = -1;
     for (let v = 0; v < this.V; v++) {
       const o = ovBase + v;
-      if (this.ovFreeAt[o] > now) continue;
-      const c = withCredits ? this.creditsAt(o, now) : 0;
+      if (this.ovFreeAt[o] > x) continue;
+      const c = withCredits ? this.creditsAtTime(o, x) : 0;
       if (c > bestCredits) {
         best = v;
         bestCredits = c;
@@ -552,15 +619,10 @@ export class FlitNetwork implements Network {
       if (this.ivCount[i] === 0) continue;
       const st = this.ivState[i];
       let t = Number.POSITIVE_INFINITY;
-      if (st === ROUTING) t = this.ivReadyAt[i];
-      else if (st === WAIT_VC) {
-        const ovBase = (r * OP + this.ivOutPort[i]) * V;
-        for (let v = 0; v < V; v++) {
-          const f = this.ovFreeAt[ovBase + v];
-          const c = f <= now ? now + 1 : f;
-          if (c < t) t = c;
-        }
-      } else if (st === ACTIVE) {
+      // heads: the first switch allocation they could win follows VC allocation by VA cycles
+      if (st === ROUTING) t = Math.max(this.ivReadyAt[i], this.firstFreeAt(r, this.ivOutPort[i], now + 1)) + this.VA;
+      else if (st === WAIT_VC) t = this.firstFreeAt(r, this.ivOutPort[i], now + 1) + this.VA;
+      else if (st === ACTIVE) {
         const e = Math.max(this.bufArrival[i * this.D + this.ivHead[i]], this.ivReadyAt[i]);
         if (e > now) t = e;
         else {

@@ -109,6 +109,10 @@ export class MessageNetwork implements Network {
     } else for (const d of dsts) this.send(src, d, bytes, onDelivered, tag);
   }
 
+  settle(): void {
+    // nothing is evaluated lazily at message level
+  }
+
   flitsInFlight(): number {
     return this.inFlightFlits;
   }

@@ -39,6 +39,11 @@ export interface Network extends NetworkPort {
   send(src: number, dst: number, bytes: number, onDelivered: DeliveryHandler, tag?: number): NocPacket;
   /** Send a packet of exactly `flits` flits (the synthetic-traffic lab's unit). */
   sendPacket(src: number, dst: number, flits: number, onDelivered: DeliveryHandler, tag?: number): NocPacket;
+  /**
+   * Bring lazily evaluated router stages up to date through `throughCycles` (default now)
+   * before reading counters mid-run; call it once the cycle is complete.
+   */
+  settle(throughCycles?: number): void;
   /** Flits injected into the network and not yet ejected (copies included). */
   flitsInFlight(): number;
   /** Packets handed to the network and not yet delivered (queued at the source included). */
