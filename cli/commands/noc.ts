@@ -232,7 +232,9 @@ export function nocCommand(io: Io, now: () => number = () => performance.now()):
             ['offered', 'accepted', 'avg latency', 'avg network', 'p99', 'hops', 'saturated', 'cycles', 'wall s'],
           ),
         );
-        io.stdout(`zero-load latency ${num(points[0]?.zeroLoadLatencyCycles ?? Number.NaN)} cycles; saturation at ${points.filter((p) => !p.saturated).reduce((m, p) => Math.max(m, p.offeredFlitsPerNodeCycle), 0)} flits/node/cycle (highest unsaturated offered load)\n`);
+        const sat = points.filter((p) => !p.saturated).reduce((m, p) => Math.max(m, p.offeredFlitsPerNodeCycle), 0);
+        const satText = a.sweep === undefined ? (points[0]?.saturated ? '; this load is past saturation' : '') : points.some((p) => p.saturated) ? `; saturation at ${sat} flits/node/cycle (highest unsaturated offered load)` : '; no saturated point in the sweep';
+        io.stdout(`zero-load latency ${num(points[0]?.zeroLoadLatencyCycles ?? Number.NaN)} cycles${satText}\n`);
       }
       if (a.csv !== undefined) {
         const head = 'offeredFlitsPerNodeCycle,acceptedFlitsPerNodeCycle,avgPacketLatencyCycles,avgNetworkLatencyCycles,p99PacketLatencyCycles,avgHops,saturated,simulatedCycles,wallSeconds';
