@@ -1,9 +1,5 @@
 import { Rng } from '../sim/random/rng.js';
 import { destinationFunction } from '../sim/noc/traffic.js';
-import { FlitNetwork } from '../sim/noc/flitNetwork.js';
-import { Simulator } from '../sim/kernel/simulator.js';
-import { CounterRegistry } from '../sim/counters/registry.js';
-import { nocTestDesign } from './noc-helpers.js';
 
 describe('traffic patterns (x = column, y = row)', () => {
   const rng = new Rng(1, 'test');
@@ -40,9 +36,5 @@ describe('traffic patterns (x = column, y = row)', () => {
     for (let i = 0; i < 4000; i++) if (h(0, rng) === 10) centre++;
     expect(centre / 4000).toBeGreaterThan(0.5); // 0.5 + 0.5/15
     expect(centre / 4000).toBeLessThan(0.6);
-  });
-
-  test('tree multicast is not available at flit level yet and says so', () => {
-    expect(() => new FlitNetwork(new Simulator(), nocTestDesign(2, 2, { multicast: 'tree' }), { model: 'flit', counters: new CounterRegistry() })).toThrow(/not implemented at flit level/);
   });
 });

@@ -102,7 +102,6 @@ export function nocDesign(io: Io, a: Partial<NocArgs>): Design {
     if (a.injection !== 'single' && a.injection !== 'per-vc') throw new InputError(SRC, '--injection', a.injection, 'allowed: single, per-vc', 'use --injection single');
     noc.injectionQueues = a.injection;
   }
-  if (noc.multicast === 'tree' && a.model === 'flit') noc.multicast = 'unicast'; // the lab sends unicast packets only
   return parseInput(DesignSchema, base, a.design ?? SRC);
 }
 

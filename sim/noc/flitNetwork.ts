@@ -68,8 +68,13 @@ export class FlitNetwork implements Network {
   private readonly ivState: Uint8Array;
   /** ROUTING: cycle the route is ready; ACTIVE: cycle the output VC is usable */
   private readonly ivReadyAt: Float64Array;
-  private readonly ivOutPort: Int8Array;
-  private readonly ivOutVc: Int16Array;
+  /** output ports the front packet needs (one bit per port; several for a multicast branch point) */
+  private readonly ivMask: Uint8Array;
+  /** output ports still waiting for an output VC */
+  private readonly ivPending: Uint8Array;
+  /** per (input VC, output port): the output VC allocated and the packet slot its copies carry */
+  private readonly ivBranchVc: Int16Array;
+  private readonly ivBranchSlot: Int32Array;
   private readonly ivHead: Int32Array;
   private readonly ivCount: Int32Array;
   /** output VC (o index) that feeds this input VC, i.e. who gets our credits */
@@ -88,8 +93,10 @@ export class FlitNetwork implements Network {
   private readonly vaPtr: Int32Array; // per (router, output port): next input VC to favour
   private readonly saInPtr: Int32Array; // per (router, input port): next VC
   private readonly saOutPtr: Int32Array; // per (router, output port): next input port
+  private readonly saPriority: Uint8Array; // per (router, input port): its multicast lost an output last time
   private readonly reqVc = new Int32Array(PORTS);
-  private readonly reqOut = new Int32Array(PORTS);
+  private readonly reqMask = new Int32Array(PORTS);
+  private readonly grant = new Int32Array(PORTS);
   // per router
   private readonly buffered: Int32Array;
   private readonly waiting: Int32Array;
@@ -129,13 +136,15 @@ export class FlitNetwork implements Network {
   private readonly cXB: Counter[];
   private readonly cLink: Counter[];
   private readonly cCred: Counter[];
+  private readonly cRep: Counter[];
   private readonly cPktIn: Counter[];
   private readonly cFlitIn: Counter[];
   private readonly cFlitOut: Counter[];
 
   private readonly evalHandler = (k: number) => this.onWake(k);
   private readonly tickHandler = () => this.tick();
-  private readonly deliverHandler = (slot: number) => this.deliver(slot);
+  private readonly deliverHandler = (t: number) => this.deliverDue(t);
+  private readonly dueDeliveries = new Map<number, number[]>();
   private readonly watchdogHandler = () => this.checkWatchdog();
 
   constructor(
@@ -143,9 +152,6 @@ export class FlitNetwork implements Network {
     readonly design: Design,
     options: NetworkOptions,
   ) {
-    if (design.noc.multicast === 'tree') {
-      throw new RangeError("noc.multicast = 'tree' is not implemented at flit level yet; use 'unicast' or the message model");
-    }
     const noc = design.noc;
     this.mesh = makeMesh(design.mesh.rows, design.mesh.cols);
     this.route = routingFunction(design, this.mesh);
@@ -165,8 +171,10 @@ export class FlitNetwork implements Network {
     const nIv = R * PORTS * V;
     this.ivState = new Uint8Array(nIv);
     this.ivReadyAt = new Float64Array(nIv);
-    this.ivOutPort = new Int8Array(nIv);
-    this.ivOutVc = new Int16Array(nIv);
+    this.ivMask = new Uint8Array(nIv);
+    this.ivPending = new Uint8Array(nIv);
+    this.ivBranchVc = new Int16Array(nIv * PORTS);
+    this.ivBranchSlot = new Int32Array(nIv * PORTS);
     this.ivHead = new Int32Array(nIv);
     this.ivCount = new Int32Array(nIv);
     this.ivUpstream = new Int32Array(nIv).fill(-1);
@@ -194,6 +202,7 @@ export class FlitNetwork implements Network {
     this.vaPtr = new Int32Array(R * PORTS);
     this.saInPtr = new Int32Array(R * PORTS);
     this.saOutPtr = new Int32Array(R * PORTS);
+    this.saPriority = new Uint8Array(R * PORTS);
     this.buffered = new Int32Array(R);
     this.waiting = new Int32Array(R);
     this.lastVa = new Float64Array(R).fill(-1);
@@ -224,7 +233,7 @@ export class FlitNetwork implements Network {
     this.cXB = per('noc.crossbarTraversals', rn);
     this.cLink = per('noc.linkFlitHops', rn);
     this.cCred = per('noc.creditsReturned', rn);
-    per('noc.flitsReplicated', rn); // unicast only at flit level: stays 0
+    this.cRep = per('noc.flitsReplicated', rn);
     this.cPktIn = per('noc.packetsInjected', ni);
     this.cFlitIn = per('noc.flitsInjected', ni);
     this.cFlitOut = per('noc.flitsEjected', ni);
@@ -244,7 +253,14 @@ export class FlitNetwork implements Network {
   }
 
   multicast(src: number, dsts: readonly number[], bytes: number, onDelivered: DeliveryHandler, tag = 0): void {
-    for (const d of dsts) this.send(src, d, bytes, onDelivered, tag);
+    if (!(Number.isSafeInteger(bytes) && bytes >= 0)) throw new RangeError(`multicast: bytes ${bytes} must be a non-negative integer`);
+    const unique = [...new Set(dsts)];
+    if (this.design.noc.multicast !== 'tree' || unique.length < 2) {
+      for (const d of unique) this.send(src, d, bytes, onDelivered, tag);
+      return;
+    }
+    for (const d of unique) this.checkTile(d, 'destination');
+    this.enqueue(src, unique[0], packetFlits(this.design.noc, bytes), bytes, onDelivered, tag, unique);
   }
 
   // ---- inspection ------------------------------------------------------------------
@@ -276,17 +292,29 @@ export class FlitNetwork implements Network {
     if (!(Number.isInteger(t) && t >= 0 && t < this.R)) throw new RangeError(`${what} tile ${t} is not in 0..${this.R - 1}`);
   }
 
-  private enqueue(src: number, dst: number, flits: number, bytes: number, onDelivered: DeliveryHandler, tag: number): NocPacket {
+  /** Put a packet in the packet table; returns its slot. */
+  private store(pkt: Packet): number {
+    const slot = this.freeSlots.length ? this.freeSlots.pop()! : this.packets.length;
+    this.packets[slot] = pkt;
+    pkt.slot = slot;
+    return slot;
+  }
+
+  private release(slot: number): void {
+    this.packets[slot] = undefined;
+    this.freeSlots.push(slot);
+  }
+
+  private enqueue(src: number, dst: number, flits: number, bytes: number, onDelivered: DeliveryHandler, tag: number, dsts: number[] | null = null): NocPacket {
     this.checkTile(src, 'source');
     this.checkTile(dst, 'destination');
-    const slot = this.freeSlots.length ? this.freeSlots.pop()! : this.packets.length;
     const pkt = new Packet(this.nextId++, src, dst, bytes, tag, this.sim.now, flits, hopCount(this.mesh.cols, src, dst), onDelivered);
-    this.packets[slot] = pkt;
+    pkt.dsts = dsts;
+    this.store(pkt);
     const q = this.perVcQueues ? src * this.V + (this.niAssign[src]++ % this.V) : src;
     this.queues[q].push(pkt);
-    pkt.slot = slot;
     this.queued[src]++;
-    this.inFlightPackets++;
+    this.inFlightPackets += dsts ? dsts.length : 1;
     this.startWatchdog();
     this.wake(this.R + src, this.sim.now);
     return pkt;
@@ -397,32 +425,57 @@ export class FlitNetwork implements Network {
     else this.wake(r, Math.max(arrival, this.ivReadyAt[i]));
   }
 
-  /** A head flit reached the front of input VC i at cycle `front`: route computation, ready RC cycles later. */
+  /**
+   * A head flit reached the front of input VC i at cycle `front`: route computation,
+   * ready RC cycles later. A tree-multicast packet is split here by output port into one
+   * branch packet per port (the router replicates its flits as they cross the crossbar).
+   */
   private startRouting(r: number, i: number, slot: number, front: number): void {
     if (this.ivState[i] !== IDLE) throw new Error(`internal: head flit at the front of busy VC ${i}`);
+    const pkt = this.packets[slot]!;
+    const bb = i * PORTS;
+    let mask = 0;
+    if (pkt.dsts === null) {
+      const op = this.route(r, pkt.dst);
+      mask = 1 << op;
+      this.ivBranchSlot[bb + op] = slot;
+    } else {
+      const groups: number[][] = [[], [], [], [], []];
+      for (const d of pkt.dsts) groups[this.route(r, d)].push(d);
+      for (let op = 0; op < PORTS; op++) {
+        const g = groups[op];
+        if (g.length === 0) continue;
+        mask |= 1 << op;
+        const dst = op === LOCAL ? r : g[0];
+        const b = new Packet(this.nextId++, pkt.src, dst, pkt.bytes, pkt.tag, pkt.createdAtCycles, pkt.flits, hopCount(this.mesh.cols, pkt.src, dst), pkt.onDelivered);
+        b.headInjectedAtCycles = pkt.headInjectedAtCycles;
+        if (op !== LOCAL && g.length > 1) b.dsts = g;
+        this.ivBranchSlot[bb + op] = this.store(b);
+      }
+    }
+    this.ivMask[i] = mask;
+    this.ivPending[i] = mask;
     this.ivState[i] = ROUTING;
-    this.ivOutPort[i] = this.route(r, this.packets[slot]!.dst);
     this.ivReadyAt[i] = front + this.RC;
     this.cRC[r].value++;
-    this.wake(r, Math.max(front + this.RC, this.firstFreeAt(r, this.ivOutPort[i], 0)) + this.VA);
+    this.wake(r, Math.max(front + this.RC, this.pendingFreeAt(r, i, 0)) + this.VA);
   }
-
-  // ---- the router ------------------------------------------------------------------
 
   /** One router, one cycle: route computation, VC allocation, switch allocation and traversal. Returns the next cycle with work. */
   private evalRouter(r: number, now: number): number {
     if (this.buffered[r] === 0) return Number.POSITIVE_INFINITY;
     this.routerEvaluations++;
     const V = this.V;
-    const PV = PORTS * V;
-    const base = r * PV;
+    const base = r * PORTS * V;
 
     this.catchUpVcAllocation(r, now);
 
     // Switch allocation, input first (iSLIP, one iteration): each input port picks one
-    // ready VC with a credit, round-robin; each output port grants one requesting input.
+    // ready VC with a credit on every output it needs, round-robin; each output port
+    // grants one requesting input (inputs whose multicast lost last time first). A
+    // multicast flit crosses only when all its outputs granted it in the same cycle.
     const reqVc = this.reqVc;
-    const reqOut = this.reqOut;
+    const reqMask = this.reqMask;
     let requests = 0;
     for (let p = 0; p < PORTS; p++) {
       reqVc[p] = -1;
@@ -433,30 +486,50 @@ export class FlitNetwork implements Network {
         const i = pb + v;
         if (this.ivState[i] !== ACTIVE || this.ivCount[i] === 0 || this.ivReadyAt[i] > now) continue;
         if (this.bufArrival[i * this.D + this.ivHead[i]] > now) continue;
-        const op = this.ivOutPort[i];
-        if (op !== LOCAL && this.creditsAt((r * OP + op) * V + this.ivOutVc[i], now) <= 0) continue;
+        if (!this.hasCredits(r, i, now)) continue;
         reqVc[p] = v;
-        reqOut[p] = op;
+        reqMask[p] = this.ivMask[i];
         requests++;
         break;
       }
     }
-    if (requests > 0) {
-      for (let op = 0; op < PORTS; op++) {
-        const ptr = r * PORTS + op;
-        const start = this.saOutPtr[ptr];
-        for (let k = 0; k < PORTS; k++) {
-          const p = (start + k) % PORTS;
-          if (reqVc[p] < 0 || reqOut[p] !== op) continue;
-          this.saOutPtr[ptr] = (p + 1) % PORTS;
-          this.saInPtr[r * PORTS + p] = (reqVc[p] + 1) % V;
-          this.traverse(r, base + p * V + reqVc[p], op, now);
-          break;
-        }
+    if (requests === 0) return this.nextRouterWork(r, now);
+    const grant = this.grant;
+    for (let op = 0; op < PORTS; op++) {
+      grant[op] = -1;
+      const ptr = r * PORTS + op;
+      const start = this.saOutPtr[ptr];
+      for (let k = 0; k < PORTS; k++) {
+        const p = (start + k) % PORTS;
+        if (reqVc[p] < 0 || (reqMask[p] & (1 << op)) === 0) continue;
+        if (grant[op] < 0 || (this.saPriority[r * PORTS + p] && !this.saPriority[r * PORTS + grant[op]])) grant[op] = p;
       }
     }
-
+    for (let p = 0; p < PORTS; p++) {
+      if (reqVc[p] < 0) continue;
+      const m = reqMask[p];
+      let all = true;
+      for (let op = 0; op < PORTS; op++) if (m & (1 << op) && grant[op] !== p) all = false;
+      if (!all) {
+        if (m & (m - 1)) this.saPriority[r * PORTS + p] = 1; // a multicast that lost an output
+        continue;
+      }
+      this.saPriority[r * PORTS + p] = 0;
+      for (let op = 0; op < PORTS; op++) if (m & (1 << op)) this.saOutPtr[r * PORTS + op] = (p + 1) % PORTS;
+      this.saInPtr[r * PORTS + p] = (reqVc[p] + 1) % V;
+      this.traverse(r, base + p * V + reqVc[p], now);
+    }
     return this.nextRouterWork(r, now);
+  }
+
+  /** Does every output input VC i needs have a credit at cycle `now` (ejection always does)? */
+  private hasCredits(r: number, i: number, now: number): boolean {
+    const m = this.ivMask[i];
+    for (let op = 1; op < PORTS; op++) {
+      if ((m & (1 << op)) === 0) continue;
+      if (this.creditsAt((r * OP + op) * this.V + this.ivBranchVc[i * PORTS + op], now) <= 0) return false;
+    }
+    return true;
   }
 
   /**
@@ -469,17 +542,16 @@ export class FlitNetwork implements Network {
    * stamped with their cycle, and no evaluation of this router happened in between.
    */
   private catchUpVcAllocation(r: number, now: number): void {
-    const V = this.V;
-    const PV = PORTS * V;
+    const PV = PORTS * this.V;
     const base = r * PV;
     let from = this.lastVa[r] + 1;
     for (;;) {
-      // the first cycle >= from at which a head is ready and an output VC can be had
+      // the first cycle >= from at which a head is ready and an output VC it needs is free
       let x = Number.POSITIVE_INFINITY;
       for (let i = base; i < base + PV; i++) {
         const st = this.ivState[i];
-        if (st === ROUTING) x = Math.min(x, Math.max(from, this.ivReadyAt[i], this.firstFreeAt(r, this.ivOutPort[i], from)));
-        else if (st === WAIT_VC) x = Math.min(x, this.firstFreeAt(r, this.ivOutPort[i], from));
+        if (st === ROUTING) x = Math.min(x, Math.max(from, this.ivReadyAt[i], this.pendingFreeAt(r, i, from)));
+        else if (st === WAIT_VC) x = Math.min(x, this.pendingFreeAt(r, i, from));
       }
       if (x > now) break;
       this.allocateVcs(r, x);
@@ -496,12 +568,20 @@ export class FlitNetwork implements Network {
     return Math.max(t, from);
   }
 
+  /** The first cycle >= from at which some output still wanted by input VC i has a free VC. */
+  private pendingFreeAt(r: number, i: number, from: number): number {
+    const m = this.ivPending[i];
+    let t = Number.POSITIVE_INFINITY;
+    for (let op = 0; op < PORTS; op++) if (m & (1 << op)) t = Math.min(t, this.firstFreeAt(r, op, from));
+    return t;
+  }
+
   /** Route computation done and VC allocation, as in cycle x. */
   private allocateVcs(r: number, x: number): void {
     const V = this.V;
     const PV = PORTS * V;
     const base = r * PV;
-    // Route computation done: the head now waits for an output VC.
+    // Route computation done: the head now waits for output VCs.
     for (let i = base; i < base + PV; i++) {
       if (this.ivState[i] === ROUTING && this.ivReadyAt[i] <= x) {
         this.ivState[i] = WAIT_VC;
@@ -511,24 +591,29 @@ export class FlitNetwork implements Network {
     if (this.waiting[r] === 0) return;
     // VC allocation (separable, round-robin): per output port, waiting heads in
     // round-robin order from the port's pointer each take the free output VC with the
-    // most credits (the emptiest downstream buffer; lowest index on ties).
+    // most credits (the emptiest downstream buffer; lowest index on ties). A multicast
+    // head holds the VCs it got until it has one on every output it needs.
     for (let op = 0; op < PORTS; op++) {
+      const bit = 1 << op;
       const ptr = r * PORTS + op;
       const start = this.vaPtr[ptr];
       const ovBase = (r * OP + op) * V;
       for (let k = 0; k < PV; k++) {
         const li = (start + k) % PV;
         const i = base + li;
-        if (this.ivState[i] !== WAIT_VC || this.ivOutPort[i] !== op) continue;
+        if (this.ivState[i] !== WAIT_VC || (this.ivPending[i] & bit) === 0) continue;
         const freeV = this.emptiestFreeVc(ovBase, op !== LOCAL, x);
         if (freeV < 0) break;
         this.ovFreeAt[ovBase + freeV] = Number.POSITIVE_INFINITY;
-        this.ivOutVc[i] = freeV;
-        this.ivState[i] = ACTIVE;
-        this.ivReadyAt[i] = x + this.VA;
-        this.waiting[r]--;
+        this.ivBranchVc[i * PORTS + op] = freeV;
+        this.ivPending[i] &= ~bit;
         this.cVA[r].value++;
         this.vaPtr[ptr] = (li + 1) % PV;
+        if (this.ivPending[i] === 0) {
+          this.ivState[i] = ACTIVE;
+          this.ivReadyAt[i] = x + this.VA;
+          this.waiting[r]--;
+        }
       }
     }
   }
@@ -562,9 +647,10 @@ export class FlitNetwork implements Network {
     return best;
   }
 
-  /** A granted flit leaves input VC i through output port op (switch + link traversal). */
-  private traverse(r: number, i: number, op: number, now: number): void {
+  /** A granted flit leaves input VC i through its output port(s) (switch + link traversal). */
+  private traverse(r: number, i: number, now: number): void {
     const D = this.D;
+    const V = this.V;
     const s = i * D + this.ivHead[i];
     const slot = this.bufPkt[s];
     const f = this.bufFlit[s];
@@ -572,40 +658,50 @@ export class FlitNetwork implements Network {
     this.ivCount[i]--;
     this.buffered[r]--;
     this.cBufR[r].value++;
-    this.cSA[r].value++;
-    this.cXB[r].value++;
-    this.links[r * PORTS + op]++;
     this.lastProgress = now;
     const pkt = this.packets[slot]!;
     const tail = f === pkt.flits - 1;
     this.returnCredit(r, i, now + 1 + this.CR);
-    const ov = this.ivOutVc[i];
-    if (tail) {
+    const m = this.ivMask[i];
+    let copies = 0;
+    for (let op = 0; op < PORTS; op++) {
+      if ((m & (1 << op)) === 0) continue;
+      copies++;
+      const ov = this.ivBranchVc[i * PORTS + op];
+      const bslot = this.ivBranchSlot[i * PORTS + op];
+      this.cSA[r].value++;
+      this.cXB[r].value++;
+      this.links[r * PORTS + op]++;
       // the output VC is released with the tail and may be reallocated from the next cycle
-      this.ovFreeAt[(r * OP + op) * this.V + ov] = now + 1;
+      if (tail) this.ovFreeAt[(r * OP + op) * V + ov] = now + 1;
+      if (op === LOCAL) {
+        // ejection channel into the interface's unbounded sink
+        this.cFlitOut[r].value++;
+        this.inFlightFlits--;
+        if (tail) this.scheduleDelivery(bslot, now + this.SAST + EJECTION_CYCLES);
+        continue;
+      }
+      const o = (r * OP + op) * V + ov;
+      const c = --this.ovCredits[o];
+      if (c < this.minCredits) this.minCredits = c;
+      if (c < 0) throw new Error(`internal: negative credits on output VC ${o}`);
+      this.cLink[r].value++;
+      const n = this.mesh.neighbour[r * PORTS + op];
+      this.writeFlit(n, (n * PORTS + oppositePort(op)) * V + ov, bslot, f, now + this.SAST + this.LT);
+    }
+    if (copies > 1) {
+      this.cRep[r].value += copies - 1;
+      this.inFlightFlits += copies - 1;
+    }
+    if (tail) {
       this.ivState[i] = IDLE;
+      if (pkt.dsts !== null) this.release(slot); // a split multicast packet lives on in its branches
       // the next packet's head, if already queued behind, now reaches the front
       if (this.ivCount[i] > 0) {
         const h = i * D + this.ivHead[i];
         this.startRouting(r, i, this.bufPkt[h], Math.max(this.bufArrival[h], now + 1));
       }
     }
-    if (op === LOCAL) {
-      // ejection channel into the interface's unbounded sink
-      this.cFlitOut[r].value++;
-      this.inFlightFlits--;
-      if (tail) {
-        this.sim.scheduleAt(now + this.SAST + EJECTION_CYCLES, this.deliverHandler, slot, Priority.Default);
-      }
-      return;
-    }
-    const o = (r * OP + op) * this.V + ov;
-    const c = --this.ovCredits[o];
-    if (c < this.minCredits) this.minCredits = c;
-    if (c < 0) throw new Error(`internal: negative credits on output VC ${o}`);
-    this.cLink[r].value++;
-    const n = this.mesh.neighbour[r * PORTS + op];
-    this.writeFlit(n, (n * PORTS + oppositePort(op)) * this.V + ov, slot, f, now + this.SAST + this.LT);
   }
 
   /** Earliest cycle after `now` at which router r can act (Infinity: only an arrival or credit can give it work). */
@@ -620,17 +716,19 @@ export class FlitNetwork implements Network {
       const st = this.ivState[i];
       let t = Number.POSITIVE_INFINITY;
       // heads: the first switch allocation they could win follows VC allocation by VA cycles
-      if (st === ROUTING) t = Math.max(this.ivReadyAt[i], this.firstFreeAt(r, this.ivOutPort[i], now + 1)) + this.VA;
-      else if (st === WAIT_VC) t = this.firstFreeAt(r, this.ivOutPort[i], now + 1) + this.VA;
+      if (st === ROUTING) t = Math.max(this.ivReadyAt[i], this.pendingFreeAt(r, i, now + 1)) + this.VA;
+      else if (st === WAIT_VC) t = this.pendingFreeAt(r, i, now + 1) + this.VA;
       else if (st === ACTIVE) {
         const e = Math.max(this.bufArrival[i * this.D + this.ivHead[i]], this.ivReadyAt[i]);
         if (e > now) t = e;
         else {
-          const op = this.ivOutPort[i];
-          if (op === LOCAL) t = now + 1;
-          else {
-            const o = (r * OP + op) * V + this.ivOutVc[i];
-            t = this.creditsAt(o, now) > 0 ? now + 1 : this.nextCreditAt(o);
+          // every needed output must have a credit: wait for the latest of the missing ones
+          t = now + 1;
+          const m = this.ivMask[i];
+          for (let op = 1; op < PORTS; op++) {
+            if ((m & (1 << op)) === 0) continue;
+            const o = (r * OP + op) * V + this.ivBranchVc[i * PORTS + op];
+            if (this.creditsAt(o, now) <= 0) t = Math.max(t, this.nextCreditAt(o));
           }
         }
       }
@@ -710,10 +808,30 @@ export class FlitNetwork implements Network {
     return this.queued[t] > 0 ? Math.max(next, now + 1) : Number.POSITIVE_INFINITY;
   }
 
+  /**
+   * Deliveries due in the same cycle run in one event, ordered by (destination, packet id),
+   * so the order of onDelivered calls does not depend on the order routers were evaluated.
+   */
+  private scheduleDelivery(slot: number, t: number): void {
+    const list = this.dueDeliveries.get(t);
+    if (list) list.push(slot);
+    else {
+      this.dueDeliveries.set(t, [slot]);
+      this.sim.scheduleAt(t, this.deliverHandler, t, Priority.Default);
+    }
+  }
+
+  private deliverDue(t: number): void {
+    const slots = this.dueDeliveries.get(t)!;
+    this.dueDeliveries.delete(t);
+    const pkts = this.packets;
+    if (slots.length > 1) slots.sort((a, b) => pkts[a]!.dst - pkts[b]!.dst || pkts[a]!.id - pkts[b]!.id);
+    for (const s of slots) this.deliver(s);
+  }
+
   private deliver(slot: number): void {
     const pkt = this.packets[slot]!;
-    this.packets[slot] = undefined;
-    this.freeSlots.push(slot);
+    this.release(slot);
     this.inFlightPackets--;
     pkt.onDelivered(pkt, this.sim.now);
   }
@@ -751,6 +869,8 @@ export class FlitNetwork implements Network {
 class Packet implements NocPacket {
   headInjectedAtCycles = -1;
   slot = -1;
+  /** tree multicast: the destinations this copy still serves (null: unicast to dst) */
+  dsts: number[] | null = null;
   constructor(
     readonly id: number,
     readonly src: number,
