@@ -1,12 +1,20 @@
-import { Priority } from '../kernel/priority.js';
+import { Priority as KernelPriority } from '../kernel/priority.js';
 import type { SimEvent, Simulator } from '../kernel/simulator.js';
 import type { Design } from '../design/design.js';
 import type { Counter } from '../counters/counter.js';
 import type { CounterRegistry } from '../counters/registry.js';
 import type { DeliveryHandler } from './port.js';
-import { LOCAL, PORTS, PORT_NAMES, hopCount, interfaceName, makeMesh, oppositePort, routerName, routingFunction, type Mesh, type RoutingFunction } from './mesh.js';
+import { LOCAL as MESH_LOCAL, PORTS as MESH_PORTS, PORT_NAMES, hopCount, interfaceName, makeMesh, oppositePort, routerName, routingFunction, type Mesh, type RoutingFunction } from './mesh.js';
 import { EJECTION_CYCLES, INJECTION_CYCLES, packetFlits } from './packet.js';
 import { NocDeadlockError, type Network, type NetworkOptions, type NocPacket } from './network.js';
+
+
+// Module-local copies: imported bindings can compile to getters, too slow for the hot loops.
+const PORTS = MESH_PORTS;
+const LOCAL = MESH_LOCAL;
+const PRIORITY_DEFAULT = KernelPriority.Default;
+const PRIORITY_LOW = KernelPriority.Low;
+const PRIORITY_EXIT = KernelPriority.Exit;
 
 /**
  * Flit-level mesh NoC: input-queued wormhole routers with virtual channels and credit-based
@@ -42,6 +50,8 @@ const ACTIVE = 3;
 /** Output-VC slots per router: the five router output ports plus the interface's injection side. */
 const OP = 6;
 const NI_SIDE = 5;
+/** SINGLE[mask]: the port of a one-port mask, -1 for none or several (fast path for unicast). */
+const SINGLE = Int8Array.from({ length: 32 }, (_, m) => (m !== 0 && (m & (m - 1)) === 0 ? 31 - Math.clz32(m) : -1));
 
 export class FlitNetwork implements Network {
   readonly model = 'flit' as const;
@@ -333,7 +343,7 @@ export class FlitNetwork implements Network {
     const old = this.pendingEv[k];
     if (old) this.sim.cancel(old);
     this.nextAt[k] = t;
-    this.pendingEv[k] = this.sim.scheduleAt(t, this.evalHandler, k, Priority.Low);
+    this.pendingEv[k] = this.sim.scheduleAt(t, this.evalHandler, k, PRIORITY_LOW);
   }
 
   private onWake(k: number): void {
@@ -348,7 +358,7 @@ export class FlitNetwork implements Network {
   private ensureTick(): void {
     if (this.tickPending) return;
     this.tickPending = true;
-    this.sim.scheduleAt(Math.max(this.sim.now, this.lastTick + 1), this.tickHandler, undefined, Priority.Low);
+    this.sim.scheduleAt(Math.max(this.sim.now, this.lastTick + 1), this.tickHandler, undefined, PRIORITY_LOW);
   }
 
   /** Cycle-by-cycle reference: every router and interface, every cycle, while traffic remains. */
@@ -477,6 +487,7 @@ export class FlitNetwork implements Network {
     const reqVc = this.reqVc;
     const reqMask = this.reqMask;
     let requests = 0;
+    let wanted = 0;
     for (let p = 0; p < PORTS; p++) {
       reqVc[p] = -1;
       const pb = base + p * V;
@@ -489,6 +500,7 @@ export class FlitNetwork implements Network {
         if (!this.hasCredits(r, i, now)) continue;
         reqVc[p] = v;
         reqMask[p] = this.ivMask[i];
+        wanted |= this.ivMask[i];
         requests++;
         break;
       }
@@ -497,6 +509,7 @@ export class FlitNetwork implements Network {
     const grant = this.grant;
     for (let op = 0; op < PORTS; op++) {
       grant[op] = -1;
+      if ((wanted & (1 << op)) === 0) continue;
       const ptr = r * PORTS + op;
       const start = this.saOutPtr[ptr];
       for (let k = 0; k < PORTS; k++) {
@@ -508,8 +521,9 @@ export class FlitNetwork implements Network {
     for (let p = 0; p < PORTS; p++) {
       if (reqVc[p] < 0) continue;
       const m = reqMask[p];
-      let all = true;
-      for (let op = 0; op < PORTS; op++) if (m & (1 << op) && grant[op] !== p) all = false;
+      const one = SINGLE[m];
+      let all = one >= 0 ? grant[one] === p : true;
+      if (one < 0) for (let op = 0; op < PORTS; op++) if (m & (1 << op) && grant[op] !== p) all = false;
       if (!all) {
         if (m & (m - 1)) this.saPriority[r * PORTS + p] = 1; // a multicast that lost an output
         continue;
@@ -525,6 +539,8 @@ export class FlitNetwork implements Network {
   /** Does every output input VC i needs have a credit at cycle `now` (ejection always does)? */
   private hasCredits(r: number, i: number, now: number): boolean {
     const m = this.ivMask[i];
+    const one = SINGLE[m];
+    if (one >= 0) return one === LOCAL || this.creditsAt((r * OP + one) * this.V + this.ivBranchVc[i * PORTS + one], now) > 0;
     for (let op = 1; op < PORTS; op++) {
       if ((m & (1 << op)) === 0) continue;
       if (this.creditsAt((r * OP + op) * this.V + this.ivBranchVc[i * PORTS + op], now) <= 0) return false;
@@ -571,6 +587,8 @@ export class FlitNetwork implements Network {
   /** The first cycle >= from at which some output still wanted by input VC i has a free VC. */
   private pendingFreeAt(r: number, i: number, from: number): number {
     const m = this.ivPending[i];
+    const one = SINGLE[m];
+    if (one >= 0) return this.firstFreeAt(r, one, from);
     let t = Number.POSITIVE_INFINITY;
     for (let op = 0; op < PORTS; op++) if (m & (1 << op)) t = Math.min(t, this.firstFreeAt(r, op, from));
     return t;
@@ -582,19 +600,23 @@ export class FlitNetwork implements Network {
     const PV = PORTS * V;
     const base = r * PV;
     // Route computation done: the head now waits for output VCs.
+    let wanted = 0;
     for (let i = base; i < base + PV; i++) {
-      if (this.ivState[i] === ROUTING && this.ivReadyAt[i] <= x) {
+      const st = this.ivState[i];
+      if (st === ROUTING && this.ivReadyAt[i] <= x) {
         this.ivState[i] = WAIT_VC;
         this.waiting[r]++;
-      }
+        wanted |= this.ivPending[i];
+      } else if (st === WAIT_VC) wanted |= this.ivPending[i];
     }
-    if (this.waiting[r] === 0) return;
+    if (wanted === 0) return;
     // VC allocation (separable, round-robin): per output port, waiting heads in
     // round-robin order from the port's pointer each take the free output VC with the
     // most credits (the emptiest downstream buffer; lowest index on ties). A multicast
     // head holds the VCs it got until it has one on every output it needs.
     for (let op = 0; op < PORTS; op++) {
       const bit = 1 << op;
+      if ((wanted & bit) === 0) continue;
       const ptr = r * PORTS + op;
       const start = this.vaPtr[ptr];
       const ovBase = (r * OP + op) * V;
@@ -817,7 +839,7 @@ export class FlitNetwork implements Network {
     if (list) list.push(slot);
     else {
       this.dueDeliveries.set(t, [slot]);
-      this.sim.scheduleAt(t, this.deliverHandler, t, Priority.Default);
+      this.sim.scheduleAt(t, this.deliverHandler, t, PRIORITY_DEFAULT);
     }
   }
 
@@ -841,7 +863,7 @@ export class FlitNetwork implements Network {
   private startWatchdog(): void {
     if (this.watchdog) return;
     this.lastProgress = Math.max(this.lastProgress, this.sim.now);
-    this.watchdog = this.sim.scheduleAt(this.lastProgress + this.watchdogCycles, this.watchdogHandler, undefined, Priority.Exit);
+    this.watchdog = this.sim.scheduleAt(this.lastProgress + this.watchdogCycles, this.watchdogHandler, undefined, PRIORITY_EXIT);
   }
 
   private checkWatchdog(): void {
@@ -849,7 +871,7 @@ export class FlitNetwork implements Network {
     if (this.inFlightPackets === 0) return;
     const now = this.sim.now;
     if (now - this.lastProgress >= this.watchdogCycles) throw new NocDeadlockError(this.describeStuck(now));
-    this.watchdog = this.sim.scheduleAt(this.lastProgress + this.watchdogCycles, this.watchdogHandler, undefined, Priority.Exit);
+    this.watchdog = this.sim.scheduleAt(this.lastProgress + this.watchdogCycles, this.watchdogHandler, undefined, PRIORITY_EXIT);
   }
 
   /** One line naming the routers and VCs that hold flits (for the watchdog's error). */
