@@ -31,11 +31,16 @@ const PRIORITY_EXIT = KernelPriority.Exit;
  * followed by the head of the next (BookSim's behaviour); a head starts route
  * computation when it reaches the front of its VC.
  *
+ * Tree multicast: route computation splits a multicast packet's destinations by output
+ * port into branch packets; the head needs an output VC on every branch port, and each
+ * flit crosses to all branches in one switch allocation (synchronous replication).
+ *
  * Evaluation: all of one router's stages run in one evaluation per cycle; every effect
  * on another router (flit arrival, credit) lands at least one cycle later, so routers of
  * one cycle may be evaluated in any order (two-phase semantics). The event engine
- * evaluates a router only at cycles where a stage can act and computes that next cycle
- * after each evaluation; the cycle engine evaluates every router every cycle. Both call
+ * evaluates a router only at cycles where switch allocation can act and computes that
+ * next cycle after each evaluation (VC allocation is caught up lazily, see
+ * catchUpVcAllocation); the cycle engine evaluates every router every cycle. Both call
  * the same code and give identical results.
  *
  * Data layout: flat typed arrays. Input VC i = (r x 5 + port) x V + vc; its buffer slots
