@@ -86,6 +86,8 @@ describe('flit and message models lose nothing (random runs of every pattern)', 
           let linkSum = 0;
           for (let k = 0; k < links.length; k++) if (k % 5 !== 0) linkSum += links[k];
           expect(linkSum).toBe(r.expectedHopFlits);
+          const u = r.net.linkUtilisation(1000);
+          for (let k = 0; k < links.length; k++) expect(u[k]).toBeCloseTo(links[k] / 1000, 12);
         });
       }
     }

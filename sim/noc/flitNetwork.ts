@@ -292,6 +292,12 @@ export class FlitNetwork implements Network {
     return this.links.slice();
   }
 
+  linkUtilisation(cycles = this.sim.now): Float64Array {
+    const u = this.links.slice();
+    for (let k = 0; k < u.length; k++) u[k] = cycles > 0 ? u[k] / cycles : 0;
+    return u;
+  }
+
   /**
    * Bring the lazily evaluated VC allocation of every router up to date through cycle
    * `throughCycles` (default: now), so counters read mid-run match the cycle-by-cycle

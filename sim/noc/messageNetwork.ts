@@ -131,6 +131,12 @@ export class MessageNetwork implements Network {
     return this.links.slice();
   }
 
+  linkUtilisation(cycles = this.sim.now): Float64Array {
+    const u = this.links.slice();
+    for (let k = 0; k < u.length; k++) u[k] = cycles > 0 ? u[k] / cycles : 0;
+    return u;
+  }
+
   private inject(src: number, dsts: number[], flits: number, bytes: number, onDelivered: DeliveryHandler, tag: number): NocPacket[] {
     const check = (t: number, what: string) => {
       if (!(Number.isInteger(t) && t >= 0 && t < this.R)) throw new RangeError(`${what} tile ${t} is not in 0..${this.R - 1}`);

@@ -53,6 +53,8 @@ export interface Network extends NetworkPort {
    * ejection, 1 north, 2 east, 3 south, 4 west). Utilisation = flits / cycles.
    */
   linkFlits(): Float64Array;
+  /** Flits per cycle on each router port over `cycles` (default: the cycles simulated so far); same indexing. */
+  linkUtilisation(cycles?: number): Float64Array;
   /** Router evaluations performed (flit model; routers x cycles in the cycle-by-cycle engine). */
   readonly routerEvaluations: number;
   /** Largest number of flits any VC buffer ever held (flit model; 0 for the message model). */
