@@ -1,13 +1,14 @@
 import { kernelSuite } from './kernel.bench.js';
 import { powerSuite } from './power.bench.js';
 import { tileSuite } from './tile.bench.js';
+import { nocSuite } from './noc.bench.js';
 import type { BenchSuite } from './harness.js';
 
 /**
  * `npm run bench [-- name...]`: run the benchmark suites (all, or those named) and print
  * their figures. Performance targets live here, not in timed unit tests.
  */
-const SUITES: BenchSuite[] = [kernelSuite, powerSuite, tileSuite];
+const SUITES: BenchSuite[] = [kernelSuite, powerSuite, tileSuite, nocSuite];
 
 const wanted = process.argv.slice(2);
 const chosen = wanted.length ? SUITES.filter((s) => wanted.includes(s.name)) : SUITES;

@@ -7,6 +7,7 @@ import { listCommand } from './commands/list.js';
 import { startCommand } from './commands/start.js';
 import { techCommand } from './commands/tech.js';
 import { kernelCommand } from './commands/kernel.js';
+import { nocCommand } from './commands/noc.js';
 
 /** A command-line usage problem (unknown option, missing argument, bad option value). */
 export class UsageError extends Error {
@@ -31,6 +32,7 @@ export async function main(argv: readonly string[], io: Io = nodeIo): Promise<nu
     .command(listCommand(io))
     .command(techCommand(io))
     .command(kernelCommand(io))
+    .command(nocCommand(io))
     .demandCommand(1, 'name a command (tessera --help lists them)')
     .strict()
     .version(pkg.version)

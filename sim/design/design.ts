@@ -83,6 +83,9 @@ export const NocParamsSchema = z.strictObject({
   switchTraversalCycles: int(0, 16, 'crossbar traversal stage delay').default(1),
   linkTraversalCycles: int(1, 64, 'link traversal delay').default(1),
   creditReturnCycles: int(0, 64, 'credit return delay').default(0),
+  headerBits: int(0, 256, 'packet header bits carried by the head flit (docs/noc.md)').default(32),
+  multicast: z.enum(['unicast', 'tree']).default('unicast').describe('multicast as unicast fan-out from the source or as an XY tree replicated in the routers'),
+  injectionQueues: z.enum(['single', 'per-vc']).default('single').describe('network-interface injection queue: one FIFO, or one FIFO per VC'),
 });
 
 export const PrecisionSchema = z.strictObject({

@@ -1,0 +1,247 @@
+import type { Argv, CommandModule } from 'yargs';
+import type { Io } from '../io.js';
+import { table } from '../format.js';
+import { loadDesign } from '../load.js';
+import { nocSvg } from '../nocSvg.js';
+import { InputError } from '../../sim/validate/inputError.js';
+import { parseInput } from '../../sim/validate/zod.js';
+import { DesignSchema, type Design } from '../../sim/design/design.js';
+import { runLoadPoint, sweepLoads, type LoadPointResult } from '../../sim/noc/lab.js';
+import { TRAFFIC_PATTERNS, type TrafficPattern } from '../../sim/noc/traffic.js';
+import { ROUTING_FUNCTIONS } from '../../sim/noc/mesh.js';
+
+/**
+ * `tessera noc`: the synthetic-traffic lab. Builds a mesh from the options (or from
+ * `--design` with the options as overrides), runs one offered load (`--rate`) or a sweep
+ * (`--sweep lo:hi:step`, stopping after the first saturated point unless
+ * `--past-saturation`), and prints a table, `--json`, `--csv`, and `--svg` plots.
+ */
+export interface NocArgs {
+  design?: string;
+  mesh?: string;
+  vcs?: number;
+  buffer?: number;
+  'flit-bits'?: number;
+  'packet-flits': number;
+  traffic: string;
+  rate?: number;
+  sweep?: string;
+  routing?: string;
+  model: string;
+  engine: string;
+  injection?: string;
+  rc?: number;
+  va?: number;
+  sa?: number;
+  st?: number;
+  link?: number;
+  credit?: number;
+  self: boolean;
+  'hotspot-fraction': number;
+  warmup: number;
+  measure: number;
+  drain?: number;
+  'past-saturation': boolean;
+  seed: number;
+  json: boolean;
+  csv?: string;
+  svg?: string;
+}
+
+const SRC = 'tessera noc';
+
+function intOpt(name: string, v: number | undefined, lo: number, hi: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!(Number.isInteger(v) && v >= lo && v <= hi)) throw new InputError(SRC, `--${name}`, v, `must be an integer in ${lo}..${hi}`, `use a value in ${lo}..${hi}`);
+  return v;
+}
+
+function loadOpt(name: string, v: number): number {
+  if (!(Number.isFinite(v) && v > 0 && v <= 1)) throw new InputError(SRC, name, v, 'offered load must be in (0, 1] flits/node/cycle', 'use e.g. 0.1');
+  return v;
+}
+
+/** The design the lab runs: a built-in NoC test design, or --design, with the options applied. */
+export function nocDesign(io: Io, a: Partial<NocArgs>): Design {
+  const base = a.design
+    ? structuredClone(loadDesign(io, a.design))
+    : parseInput(DesignSchema, {
+        kind: 'design',
+        schemaVersion: 1,
+        name: 'noc-lab',
+        processNodeNm: 7,
+        clockMHz: 500,
+        mesh: { rows: 8, cols: 8 },
+        noc: { flitBits: 128, virtualChannels: 2, bufferDepthFlits: 4 },
+        tile: { fetchWidth: 2, reservationStations: 8, vlenBits: 256, dmemKiB: 64, wmemKiB: 256, imemKiB: 8, scalarWritePorts: 1, vectorWritePorts: 1, scalarDispatchPorts: 1, vectorDispatchPorts: 1 },
+      }, SRC);
+  if (a.mesh !== undefined) {
+    const m = /^(\d+)x(\d+)$/.exec(String(a.mesh));
+    const rows = m ? Number(m[1]) : Number.NaN;
+    const cols = m ? Number(m[2]) : Number.NaN;
+    if (!m || rows < 1 || cols < 1 || rows > 64 || cols > 64) throw new InputError(SRC, '--mesh', a.mesh, 'must be ROWSxCOLS with 1..64 rows and columns', 'use e.g. --mesh 8x8');
+    base.mesh = { rows, cols };
+    base.tileOverrides = [];
+    base.mapping = { ...base.mapping, pipelineStages: 1 };
+  }
+  const noc = base.noc;
+  noc.virtualChannels = intOpt('vcs', a.vcs, 1, 16) ?? noc.virtualChannels;
+  noc.bufferDepthFlits = intOpt('buffer', a.buffer, 1, 64) ?? noc.bufferDepthFlits;
+  noc.flitBits = intOpt('flit-bits', a['flit-bits'], 64, 8192) ?? noc.flitBits;
+  noc.routeComputeCycles = intOpt('rc', a.rc, 0, 16) ?? noc.routeComputeCycles;
+  noc.vcAllocCycles = intOpt('va', a.va, 0, 16) ?? noc.vcAllocCycles;
+  noc.switchAllocCycles = intOpt('sa', a.sa, 0, 16) ?? noc.switchAllocCycles;
+  noc.switchTraversalCycles = intOpt('st', a.st, 0, 16) ?? noc.switchTraversalCycles;
+  noc.linkTraversalCycles = intOpt('link', a.link, 1, 64) ?? noc.linkTraversalCycles;
+  noc.creditReturnCycles = intOpt('credit', a.credit, 0, 64) ?? noc.creditReturnCycles;
+  if (a.routing !== undefined) {
+    if (!(a.routing in ROUTING_FUNCTIONS)) throw new InputError(SRC, '--routing', a.routing, `unknown routing function; allowed: ${Object.keys(ROUTING_FUNCTIONS).join(', ')}`, 'use --routing xy');
+    noc.routing = a.routing as Design['noc']['routing'];
+  }
+  if (a.injection !== undefined) {
+    if (a.injection !== 'single' && a.injection !== 'per-vc') throw new InputError(SRC, '--injection', a.injection, 'allowed: single, per-vc', 'use --injection single');
+    noc.injectionQueues = a.injection;
+  }
+  return parseInput(DesignSchema, base, a.design ?? SRC);
+}
+
+interface Point extends LoadPointResult {
+  wallSeconds: number;
+}
+
+export function nocCommand(io: Io, now: () => number = () => performance.now()): CommandModule<object, NocArgs> {
+  return {
+    command: 'noc',
+    describe: 'Synthetic-traffic lab for the mesh NoC: latency and throughput vs offered load (docs/noc.md)',
+    builder: (y: Argv) =>
+      y
+        .option('design', { type: 'string', describe: 'start from this design (file or preset); the options below override its NoC' })
+        .option('mesh', { type: 'string', describe: 'mesh size ROWSxCOLS (default 8x8)' })
+        .option('vcs', { type: 'number', describe: 'virtual channels per input port (default 2)' })
+        .option('buffer', { type: 'number', describe: 'buffer depth per VC in flits (default 4)' })
+        .option('flit-bits', { type: 'number', describe: 'flit width in bits (default 128)' })
+        .option('packet-flits', { type: 'number', default: 1, describe: 'packet length in flits' })
+        .option('traffic', { type: 'string', default: 'uniform', describe: `traffic pattern: ${TRAFFIC_PATTERNS.join(', ')}` })
+        .option('rate', { type: 'number', describe: 'offered load in flits/node/cycle, in (0, 1]' })
+        .option('sweep', { type: 'string', describe: 'sweep of offered loads lo:hi:step, e.g. 0.02:0.5:0.02' })
+        .option('routing', { type: 'string', describe: 'routing function: xy (default) or yx' })
+        .option('model', { type: 'string', default: 'flit', describe: 'flit (cycle-accurate) or message (fast link reservation)' })
+        .option('engine', { type: 'string', default: 'event', describe: 'flit model engine: event (default) or cycle (reference, every router every cycle)' })
+        .option('injection', { type: 'string', describe: 'injection queues: single (default) or per-vc' })
+        .option('rc', { type: 'number', describe: 'route computation cycles (default 1)' })
+        .option('va', { type: 'number', describe: 'VC allocation cycles (default 1)' })
+        .option('sa', { type: 'number', describe: 'switch allocation cycles (default 1)' })
+        .option('st', { type: 'number', describe: 'switch traversal cycles (default 1)' })
+        .option('link', { type: 'number', describe: 'link traversal cycles (default 1)' })
+        .option('credit', { type: 'number', describe: 'credit return delay cycles (default 0)' })
+        .option('self', { type: 'boolean', default: false, describe: 'uniform/hotspot: a node may send to itself' })
+        .option('hotspot-fraction', { type: 'number', default: 0.2, describe: 'hotspot: fraction of packets to the centre tile' })
+        .option('warmup', { type: 'number', default: 2000, describe: 'warm-up cycles' })
+        .option('measure', { type: 'number', default: 10000, describe: 'measurement window in cycles' })
+        .option('drain', { type: 'number', describe: 'longest drain of the measured packets in cycles (default: the window length)' })
+        .option('past-saturation', { type: 'boolean', default: false, describe: 'keep sweeping after the first saturated point' })
+        .option('seed', { type: 'number', default: 1, describe: 'random seed' })
+        .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' })
+        .option('csv', { type: 'string', describe: 'write CSV to this file (or to stdout when given no file)' })
+        .option('svg', { type: 'string', describe: 'write latency/throughput plots and a link-load heatmap to this SVG file' }) as unknown as Argv<NocArgs>,
+    handler: (a) => {
+      const traffic = a.traffic as TrafficPattern;
+      if (!TRAFFIC_PATTERNS.includes(traffic)) throw new InputError(SRC, '--traffic', a.traffic, `unknown pattern; allowed: ${TRAFFIC_PATTERNS.join(', ')}`, 'use --traffic uniform');
+      if (a.model !== 'flit' && a.model !== 'message') throw new InputError(SRC, '--model', a.model, 'allowed: flit, message', 'use --model flit');
+      if (a.engine !== 'event' && a.engine !== 'cycle') throw new InputError(SRC, '--engine', a.engine, 'allowed: event, cycle', 'use --engine event');
+      const packetFlits = intOpt('packet-flits', a['packet-flits'], 1, 1024)!;
+      const warmup = intOpt('warmup', a.warmup, 0, 1e8)!;
+      const measure = intOpt('measure', a.measure, 1, 1e8)!;
+      const drain = intOpt('drain', a.drain, 0, 1e9) ?? measure;
+      if (!Number.isSafeInteger(a.seed)) throw new InputError(SRC, '--seed', a.seed, 'must be an integer', 'use e.g. --seed 1');
+      const hf = a['hotspot-fraction'];
+      if (!(hf >= 0 && hf <= 1)) throw new InputError(SRC, '--hotspot-fraction', hf, 'must be in 0..1', 'use e.g. 0.2');
+      let loads: number[];
+      if (a.sweep !== undefined) {
+        if (a.rate !== undefined) throw new InputError(SRC, '--rate', a.rate, 'give either --rate or --sweep, not both', 'drop one of them');
+        const parts = String(a.sweep).split(':').map(Number);
+        if (parts.length !== 3 || parts.some((x) => !Number.isFinite(x))) throw new InputError(SRC, '--sweep', a.sweep, 'must be lo:hi:step', 'use e.g. --sweep 0.02:0.5:0.02');
+        const [lo, hi, step] = parts;
+        loadOpt('--sweep lo', lo);
+        loadOpt('--sweep hi', hi);
+        if (!(step > 0) || hi < lo) throw new InputError(SRC, '--sweep', a.sweep, 'needs lo <= hi and step > 0', 'use e.g. --sweep 0.02:0.5:0.02');
+        loads = sweepLoads(lo, hi, step);
+      } else loads = [loadOpt('--rate', a.rate ?? 0.1)];
+      const design = nocDesign(io, a);
+      const { rows, cols } = design.mesh;
+      if (traffic === 'transpose' && rows !== cols) throw new InputError(SRC, '--traffic', traffic, `transpose needs a square mesh (this one is ${rows}x${cols})`, 'use --mesh KxK or another pattern');
+
+      const points: Point[] = [];
+      for (const rate of loads) {
+        const t0 = now();
+        const r = runLoadPoint(design, {
+          pattern: traffic,
+          rate,
+          packetFlits,
+          seed: a.seed,
+          model: a.model as 'flit' | 'message',
+          engine: a.engine as 'event' | 'cycle',
+          warmupCycles: warmup,
+          measureCycles: measure,
+          drainCycles: drain,
+          patternOptions: { selfAllowed: a.self, hotspotFraction: hf },
+        });
+        points.push({ ...r, wallSeconds: (now() - t0) / 1000 });
+        if (r.saturated && !a['past-saturation'] && a.sweep !== undefined) break;
+      }
+
+      const label = `${rows}x${cols} ${traffic}, ${design.noc.virtualChannels} VCs x ${design.noc.bufferDepthFlits} flits, ${packetFlits}-flit packets, ${a.model}`;
+      const num = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
+      if (a.json) {
+        const out = {
+          mesh: `${rows}x${cols}`,
+          traffic,
+          model: a.model,
+          engine: a.engine,
+          seed: a.seed,
+          packetFlits,
+          warmupCycles: warmup,
+          measureCycles: measure,
+          drainCycles: drain,
+          noc: design.noc,
+          saturationFlitsPerNodeCycle: points.filter((p) => !p.saturated).reduce((m, p) => Math.max(m, p.offeredFlitsPerNodeCycle), 0),
+          points: points.map((p) => ({
+            offeredFlitsPerNodeCycle: p.offeredFlitsPerNodeCycle,
+            acceptedFlitsPerNodeCycle: p.acceptedFlitsPerNodeCycle,
+            avgPacketLatencyCycles: Number.isFinite(p.avgPacketLatencyCycles) ? p.avgPacketLatencyCycles : null,
+            avgNetworkLatencyCycles: Number.isFinite(p.avgNetworkLatencyCycles) ? p.avgNetworkLatencyCycles : null,
+            p99PacketLatencyCycles: Number.isFinite(p.p99PacketLatencyCycles) ? p.p99PacketLatencyCycles : null,
+            avgHops: Number.isFinite(p.avgHops) ? p.avgHops : null,
+            zeroLoadLatencyCycles: p.zeroLoadLatencyCycles,
+            saturated: p.saturated,
+            converged: p.converged,
+            packetsMeasured: p.packetsMeasured,
+            simulatedCycles: p.simulatedCycles,
+            wallSeconds: p.wallSeconds,
+            routerEvaluations: p.routerEvaluations,
+            counters: p.counters,
+          })),
+        };
+        io.stdout(`${JSON.stringify(out, null, 2)}\n`);
+      } else if (a.csv === undefined || a.csv !== '') {
+        io.stdout(`tessera noc: ${label}; warm-up ${warmup}, window ${measure}, drain <= ${drain} cycles; seed ${a.seed}\n`);
+        io.stdout(
+          table(
+            points.map((p) => [num(p.offeredFlitsPerNodeCycle, 3), num(p.acceptedFlitsPerNodeCycle, 4), num(p.avgPacketLatencyCycles), num(p.avgNetworkLatencyCycles), num(p.p99PacketLatencyCycles, 0), num(p.avgHops), p.saturated ? (p.converged ? 'yes (latency)' : 'yes (no drain)') : 'no', String(p.simulatedCycles), num(p.wallSeconds)]),
+            ['offered', 'accepted', 'avg latency', 'avg network', 'p99', 'hops', 'saturated', 'cycles', 'wall s'],
+          ),
+        );
+        const sat = points.filter((p) => !p.saturated).reduce((m, p) => Math.max(m, p.offeredFlitsPerNodeCycle), 0);
+        const satText = a.sweep === undefined ? (points[0]?.saturated ? '; this load is past saturation' : '') : points.some((p) => p.saturated) ? `; saturation at ${sat} flits/node/cycle (highest unsaturated offered load)` : '; no saturated point in the sweep';
+        io.stdout(`zero-load latency ${num(points[0]?.zeroLoadLatencyCycles ?? Number.NaN)} cycles${satText}\n`);
+      }
+      if (a.csv !== undefined) {
+        const head = 'offeredFlitsPerNodeCycle,acceptedFlitsPerNodeCycle,avgPacketLatencyCycles,avgNetworkLatencyCycles,p99PacketLatencyCycles,avgHops,saturated,simulatedCycles,wallSeconds';
+        const csv = `${head}\n${points.map((p) => [p.offeredFlitsPerNodeCycle, p.acceptedFlitsPerNodeCycle, p.avgPacketLatencyCycles, p.avgNetworkLatencyCycles, p.p99PacketLatencyCycles, p.avgHops, p.saturated, p.simulatedCycles, p.wallSeconds.toFixed(4)].join(',')).join('\n')}\n`;
+        if (a.csv === '') io.stdout(csv);
+        else io.writeFile(a.csv, csv);
+      }
+      if (a.svg) io.writeFile(a.svg, nocSvg(points, rows, cols, label));
+    },
+  };
+}

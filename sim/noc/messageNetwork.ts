@@ -1,0 +1,233 @@
+import { Priority as KernelPriority } from '../kernel/priority.js';
+import type { Simulator } from '../kernel/simulator.js';
+import type { Design } from '../design/design.js';
+import type { Counter } from '../counters/counter.js';
+import type { DeliveryHandler } from './port.js';
+import { LOCAL as MESH_LOCAL, PORTS as MESH_PORTS, hopCount, oppositePort, interfaceName, makeMesh, routerName, routingFunction, type Mesh, type RoutingFunction } from './mesh.js';
+import { EJECTION_CYCLES, INJECTION_CYCLES, packetFlits, routerDelayCycles } from './packet.js';
+import type { Network, NetworkOptions, NocPacket } from './network.js';
+
+
+// Module-local copies: imported bindings can compile to getters, too slow for the hot loops.
+const PORTS = MESH_PORTS;
+const LOCAL = MESH_LOCAL;
+const PRIORITY_DEFAULT = KernelPriority.Default;
+
+/**
+ * Message-level mesh NoC (the fast model for whole-chip runs). A packet of L flits moves
+ * as a unit: its head reaches router k at a_k, leaves on the routed output port at
+ * d_k = max(a_k + routerDelay, output port free, input port free), and reserves the output
+ * link and the crossbar input for L cycles
+ * (its serialisation time); the next router sees the head at d_k + linkTraversal. The
+ * injection channel and the ejection port are reserved the same way; the tail is ejected
+ * L - 1 cycles after the head. Contention therefore still delays messages (first come,
+ * first served per link, in head-arrival order), but there are no per-flit events: one
+ * event per router on the path. Buffers are not modelled (no wormhole back-pressure), so
+ * near saturation it is optimistic; docs/noc.md gives the measured agreement.
+ *
+ * Tree multicast (`noc.multicast = 'tree'`): the packet follows the XY tree of its
+ * destination set; where branches part, the router copies it (`noc.flitsReplicated`).
+ */
+export class MessageNetwork implements Network {
+  readonly model = 'message' as const;
+  readonly routerEvaluations = 0;
+  readonly maxBufferOccupancyFlits = 0;
+  readonly minCredits = 0;
+
+  private readonly mesh: Mesh;
+  private readonly route: RoutingFunction;
+  private readonly R: number;
+  private readonly routerDelay: number;
+  private readonly LT: number;
+  /** cycle from which each router output port (r x 5 + port) is free */
+  private readonly portFree: Float64Array;
+  /** cycle from which each router input port (r x 5 + port) can send through the crossbar again */
+  private readonly inputFree: Float64Array;
+  /** cycle from which each tile's injection channel is free */
+  private readonly injectFree: Float64Array;
+  private readonly links: Float64Array;
+  private nextId = 0;
+  private inFlightFlits = 0;
+  private inFlightPackets = 0;
+  private readonly cBufW: Counter[];
+  private readonly cBufR: Counter[];
+  private readonly cRC: Counter[];
+  private readonly cVA: Counter[];
+  private readonly cSA: Counter[];
+  private readonly cXB: Counter[];
+  private readonly cLink: Counter[];
+  private readonly cCred: Counter[];
+  private readonly cRep: Counter[];
+  private readonly cPktIn: Counter[];
+  private readonly cFlitIn: Counter[];
+  private readonly cFlitOut: Counter[];
+  private readonly hopHandler = (h: Hop) => this.atRouter(h);
+  private readonly deliverHandler = (h: Hop) => this.deliver(h);
+
+  constructor(
+    private readonly sim: Simulator,
+    readonly design: Design,
+    options: NetworkOptions,
+  ) {
+    this.mesh = makeMesh(design.mesh.rows, design.mesh.cols);
+    this.route = routingFunction(design, this.mesh);
+    const R = (this.R = this.mesh.routers);
+    this.routerDelay = routerDelayCycles(design.noc);
+    this.LT = design.noc.linkTraversalCycles;
+    this.portFree = new Float64Array(R * PORTS);
+    this.injectFree = new Float64Array(R);
+    this.inputFree = new Float64Array(R * PORTS);
+    this.links = new Float64Array(R * PORTS);
+    const reg = options.counters;
+    const cols = this.mesh.cols;
+    const per = (name: string, inst: (r: number) => string) => Array.from({ length: R }, (_, r) => reg.register(name, inst(r)));
+    const rn = (r: number) => routerName(cols, r);
+    const ni = (r: number) => interfaceName(cols, r);
+    this.cBufW = per('noc.bufferWrites', rn);
+    this.cBufR = per('noc.bufferReads', rn);
+    this.cRC = per('noc.routeComputations', rn);
+    this.cVA = per('noc.vcAllocations', rn);
+    this.cSA = per('noc.switchAllocations', rn);
+    this.cXB = per('noc.crossbarTraversals', rn);
+    this.cLink = per('noc.linkFlitHops', rn);
+    this.cCred = per('noc.creditsReturned', rn);
+    this.cRep = per('noc.flitsReplicated', rn);
+    this.cPktIn = per('noc.packetsInjected', ni);
+    this.cFlitIn = per('noc.flitsInjected', ni);
+    this.cFlitOut = per('noc.flitsEjected', ni);
+  }
+
+  send(src: number, dst: number, bytes: number, onDelivered: DeliveryHandler, tag = 0): NocPacket {
+    if (!(Number.isSafeInteger(bytes) && bytes >= 0)) throw new RangeError(`send: bytes ${bytes} must be a non-negative integer`);
+    return this.inject(src, [dst], packetFlits(this.design.noc, bytes), bytes, onDelivered, tag)[0];
+  }
+
+  sendPacket(src: number, dst: number, flits: number, onDelivered: DeliveryHandler, tag = 0): NocPacket {
+    if (!(Number.isSafeInteger(flits) && flits >= 1)) throw new RangeError(`sendPacket: flits ${flits} must be a positive integer`);
+    const bytes = Math.floor(Math.max(0, flits * this.design.noc.flitBits - this.design.noc.headerBits) / 8);
+    return this.inject(src, [dst], flits, bytes, onDelivered, tag)[0];
+  }
+
+  multicast(src: number, dsts: readonly number[], bytes: number, onDelivered: DeliveryHandler, tag = 0): void {
+    if (!(Number.isSafeInteger(bytes) && bytes >= 0)) throw new RangeError(`multicast: bytes ${bytes} must be a non-negative integer`);
+    if (this.design.noc.multicast === 'tree') {
+      if (dsts.length) this.inject(src, [...new Set(dsts)], packetFlits(this.design.noc, bytes), bytes, onDelivered, tag);
+    } else for (const d of dsts) this.send(src, d, bytes, onDelivered, tag);
+  }
+
+  settle(): void {
+    // nothing is evaluated lazily at message level
+  }
+
+  flitsInFlight(): number {
+    return this.inFlightFlits;
+  }
+
+  packetsInFlight(): number {
+    return this.inFlightPackets;
+  }
+
+  linkFlits(): Float64Array {
+    return this.links.slice();
+  }
+
+  linkUtilisation(cycles = this.sim.now): Float64Array {
+    const u = this.links.slice();
+    for (let k = 0; k < u.length; k++) u[k] = cycles > 0 ? u[k] / cycles : 0;
+    return u;
+  }
+
+  private inject(src: number, dsts: number[], flits: number, bytes: number, onDelivered: DeliveryHandler, tag: number): NocPacket[] {
+    const check = (t: number, what: string) => {
+      if (!(Number.isInteger(t) && t >= 0 && t < this.R)) throw new RangeError(`${what} tile ${t} is not in 0..${this.R - 1}`);
+    };
+    check(src, 'source');
+    for (const d of dsts) check(d, 'destination');
+    const now = this.sim.now;
+    const pkts = dsts.map((d) => new MessagePacket(this.nextId++, src, d, bytes, tag, now, flits, hopCount(this.mesh.cols, src, d), onDelivered));
+    // the injection channel carries one flit per cycle
+    const depart = Math.max(now, this.injectFree[src]);
+    this.injectFree[src] = depart + flits;
+    for (const p of pkts) p.headInjectedAtCycles = depart;
+    this.cPktIn[src].value++;
+    this.cFlitIn[src].value += flits;
+    this.inFlightFlits += flits;
+    this.inFlightPackets += pkts.length;
+    this.sim.scheduleAt(depart + INJECTION_CYCLES, this.hopHandler, { router: src, inPort: LOCAL, pkts, flits }, PRIORITY_DEFAULT);
+    return pkts;
+  }
+
+  /** The head of a message (or tree branch) reaches router h.router. */
+  private atRouter(h: Hop): void {
+    const r = h.router;
+    const L = h.flits;
+    const now = this.sim.now;
+    // one route computation and one buffer write/read per flit at every router
+    this.cRC[r].value++;
+    this.cBufW[r].value += L;
+    this.cBufR[r].value += L;
+    this.cCred[r].value += L;
+    // group the destinations by output port (one group for unicast)
+    const groups = new Map<number, MessagePacket[]>();
+    for (const p of h.pkts) {
+      const op = this.route(r, p.dst);
+      const g = groups.get(op);
+      if (g) g.push(p);
+      else groups.set(op, [p]);
+    }
+    if (groups.size > 1) {
+      this.cRep[r].value += (groups.size - 1) * L;
+      this.inFlightFlits += (groups.size - 1) * L;
+    }
+    for (const [op, pkts] of groups) {
+      const k = r * PORTS + op;
+      // the crossbar passes one flit per cycle per input and per output port
+      const kin = r * PORTS + h.inPort;
+      const depart = Math.max(now + this.routerDelay, this.portFree[k], this.inputFree[kin]);
+      this.portFree[k] = depart + L;
+      this.inputFree[kin] = depart + L;
+      this.links[k] += L;
+      this.cVA[r].value++;
+      this.cSA[r].value += L;
+      this.cXB[r].value += L;
+      if (op === LOCAL) {
+        // tail ejected L - 1 cycles after the head; one branch ends here
+        this.sim.scheduleAt(depart + EJECTION_CYCLES + L - 1, this.deliverHandler, { router: r, inPort: h.inPort, pkts, flits: L }, PRIORITY_DEFAULT);
+      } else {
+        this.cLink[r].value += L;
+        const n = this.mesh.neighbour[k];
+        this.sim.scheduleAt(depart + this.LT, this.hopHandler, { router: n, inPort: oppositePort(op), pkts, flits: L }, PRIORITY_DEFAULT);
+      }
+    }
+  }
+
+  private deliver(h: Hop): void {
+    const p = h.pkts[0];
+    this.cFlitOut[h.router].value += h.flits;
+    this.inFlightFlits -= h.flits;
+    this.inFlightPackets--;
+    p.onDelivered(p, this.sim.now);
+  }
+}
+
+interface Hop {
+  router: number;
+  inPort: number;
+  pkts: MessagePacket[];
+  flits: number;
+}
+
+class MessagePacket implements NocPacket {
+  headInjectedAtCycles = -1;
+  constructor(
+    readonly id: number,
+    readonly src: number,
+    readonly dst: number,
+    readonly bytes: number,
+    readonly tag: number,
+    readonly createdAtCycles: number,
+    readonly flits: number,
+    readonly hops: number,
+    readonly onDelivered: DeliveryHandler,
+  ) {}
+}

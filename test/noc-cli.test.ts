@@ -1,0 +1,77 @@
+import { main } from '../cli/main.js';
+import { memoryIo } from '../cli/io.js';
+
+async function run(args: string[]) {
+  const io = memoryIo();
+  const code = await main(args, io);
+  return { code, out: io.out, err: io.err, written: io.written };
+}
+
+const quick = ['--warmup', '200', '--measure', '500', '--mesh', '4x4'];
+
+describe('tessera noc', () => {
+  test('one load point: a table with the latency columns', async () => {
+    const r = await run(['noc', ...quick, '--rate', '0.1']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/4x4 uniform, 2 VCs x 4 flits, 1-flit packets, flit/);
+    expect(r.out).toMatch(/offered\s+accepted\s+avg latency/);
+    expect(r.out).toMatch(/zero-load latency/);
+  });
+
+  test('--json has the issue fields per load point; --sweep stops after the first saturated point', async () => {
+    const r = await run(['noc', ...quick, '--sweep', '0.1:0.9:0.2', '--json', '--traffic', 'transpose', '--vcs', '3', '--buffer', '5']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.noc.virtualChannels).toBe(3);
+    expect(j.noc.bufferDepthFlits).toBe(5);
+    const fields = ['offeredFlitsPerNodeCycle', 'acceptedFlitsPerNodeCycle', 'avgPacketLatencyCycles', 'avgNetworkLatencyCycles', 'p99PacketLatencyCycles', 'avgHops', 'saturated', 'simulatedCycles', 'wallSeconds'];
+    for (const p of j.points) for (const f of fields) expect(p).toHaveProperty(f);
+    expect(j.points[j.points.length - 1].saturated).toBe(true);
+    expect(j.points.slice(0, -1).every((p: { saturated: boolean }) => !p.saturated)).toBe(true);
+    expect(j.points[0].offeredFlitsPerNodeCycle).toBe(0.1);
+  });
+
+  test('--csv to stdout and --svg to a file; message model and stage delays', async () => {
+    const r = await run(['noc', ...quick, '--sweep', '0.05:0.15:0.05', '--csv', '', '--svg', 'out/noc.svg', '--model', 'message', '--rc', '2', '--link', '2', '--routing', 'yx']);
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines[0]).toBe('offeredFlitsPerNodeCycle,acceptedFlitsPerNodeCycle,avgPacketLatencyCycles,avgNetworkLatencyCycles,p99PacketLatencyCycles,avgHops,saturated,simulatedCycles,wallSeconds');
+    expect(lines.length).toBe(4);
+    const svg = String(r.written.get('out/noc.svg'));
+    expect(svg).toMatch(/^<svg/);
+    expect(svg).toMatch(/Latency vs offered load/);
+    expect(svg).toMatch(/Accepted vs offered load/);
+    expect(svg).toMatch(/Link load at/);
+  });
+
+  test('--design takes the NoC of a design; options override it', async () => {
+    const r = await run(['noc', '--design', 'w4a16-8x8-7nm', '--rate', '0.05', '--warmup', '100', '--measure', '300', '--buffer', '6']);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/8x8 uniform, 4 VCs x 6 flits/);
+  });
+
+  const bad: [string[], RegExp][] = [
+    [['--rate', '0'], /--rate = 0: offered load must be in \(0, 1\]/],
+    [['--rate', '1.5'], /--rate = 1.5/],
+    [['--sweep', '0.1:2:0.1'], /--sweep hi = 2/],
+    [['--vcs', '0'], /--vcs = 0/],
+    [['--buffer', '0'], /--buffer = 0/],
+    [['--mesh', '0x8'], /--mesh = "0x8"/],
+    [['--mesh', 'eight'], /--mesh = "eight"/],
+    [['--traffic', 'zigzag'], /--traffic = "zigzag": unknown pattern/],
+    [['--routing', 'west-first'], /--routing = "west-first": unknown routing function/],
+    [['--model', 'analytic'], /--model = "analytic"/],
+    [['--mesh', '4x6', '--traffic', 'transpose'], /transpose needs a square mesh/],
+    [['--packet-flits', '0'], /--packet-flits = 0/],
+  ];
+  for (const [args, re] of bad) {
+    test(`bad option ${args.join(' ')}: one line, exit code 2`, async () => {
+      const r = await run(['noc', ...args]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(re);
+      expect(r.err.trim().split('\n').length).toBe(1);
+      expect(r.out).toBe('');
+    });
+  }
+});
