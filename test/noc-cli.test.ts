@@ -45,6 +45,12 @@ describe('tessera noc', () => {
     expect(svg).toMatch(/Link load at/);
   });
 
+  test('--design takes the NoC of a design; options override it', async () => {
+    const r = await run(['noc', '--design', 'w4a16-8x8-7nm', '--rate', '0.05', '--warmup', '100', '--measure', '300', '--buffer', '6']);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/8x8 uniform, 4 VCs x 6 flits/);
+  });
+
   const bad: [string[], RegExp][] = [
     [['--rate', '0'], /--rate = 0: offered load must be in \(0, 1\]/],
     [['--rate', '1.5'], /--rate = 1.5/],

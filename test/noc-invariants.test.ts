@@ -86,6 +86,8 @@ describe('flit and message models lose nothing (random runs of every pattern)', 
           let linkSum = 0;
           for (let k = 0; k < links.length; k++) if (k % 5 !== 0) linkSum += links[k];
           expect(linkSum).toBe(r.expectedHopFlits);
+          const u = r.net.linkUtilisation(1000);
+          for (let k = 0; k < links.length; k++) expect(u[k]).toBeCloseTo(links[k] / 1000, 12);
         });
       }
     }
@@ -111,7 +113,7 @@ describe('send(), multicast and the watchdog', () => {
 
   test('unicast multicast delivers once per destination; tree multicast replicates in the routers', () => {
     const dsts = [1, 5, 9, 14, 15, 3];
-    for (const [model, mode] of [['flit', 'unicast'], ['message', 'unicast'], ['message', 'tree']] as const) {
+    for (const [model, mode] of [['flit', 'unicast'], ['message', 'unicast'], ['message', 'tree'], ['flit', 'tree']] as const) {
       const d = nocTestDesign(4, 4, { multicast: mode });
       const sim = new Simulator();
       const counters = new CounterRegistry();
@@ -126,6 +128,7 @@ describe('send(), multicast and the watchdog', () => {
         // one packet of L flits leaves the source; the XY tree forks into six leaves
         const L = Math.ceil((800 + 32) / 128);
         expect(t['noc.flitsInjected']).toBe(L);
+        expect(t['noc.packetsInjected']).toBe(1);
         expect(t['noc.flitsReplicated']).toBe(5 * L);
         // a tree uses fewer link traversals than unicast fan-out (sum of the hop counts = 21)
         expect(t['noc.linkFlitHops']).toBeLessThan(21 * L);
@@ -152,5 +155,44 @@ describe('send(), multicast and the watchdog', () => {
     expect(String((err as Error).message)).toMatch(/no flit moved for 500 cycles/);
     expect(String((err as Error).message)).toMatch(/router\[0,0\] local vc\d \(active, 3 flits\)/);
     expect(sim.now).toBeLessThan(1000);
+  });
+
+  test('random tree multicast and unicast traffic drains completely, flit and message level', () => {
+    for (const model of ['flit', 'message'] as const) {
+      for (const noc of [{ multicast: 'tree' }, { multicast: 'tree', virtualChannels: 4, bufferDepthFlits: 2, injectionQueues: 'per-vc' }]) {
+        const d = nocTestDesign(5, 5, noc);
+        const sim = new Simulator();
+        const counters = new CounterRegistry();
+        const net = createNetwork(sim, d, { model, counters, watchdogCycles: 5000 });
+        const rng = new Rng(9, 'test/tree');
+        let expected = 0;
+        let got = 0;
+        for (let c = 0; c < 400; c++) {
+          sim.scheduleAt(c, () => {
+            for (let s = 0; s < 25; s++) {
+              const u = rng.next();
+              if (u < 0.01) {
+                const dsts = Array.from({ length: rng.int(1, 8) }, () => rng.int(0, 24));
+                expected += new Set(dsts).size;
+                net.multicast(s, dsts, rng.int(0, 60), () => got++);
+              } else if (u < 0.05) {
+                expected++;
+                net.send(s, rng.int(0, 24), rng.int(0, 60), () => got++);
+              }
+            }
+          });
+        }
+        sim.run();
+        const t = counters.totals();
+        expect(got).toBe(expected);
+        expect(net.flitsInFlight()).toBe(0);
+        expect(t['noc.flitsEjected']).toBe(t['noc.flitsInjected'] + t['noc.flitsReplicated']);
+        expect(t['noc.flitsReplicated']).toBeGreaterThan(0);
+        if (model === 'flit') {
+          expect(net.maxBufferOccupancyFlits).toBeLessThanOrEqual(d.noc.bufferDepthFlits);
+          expect(net.minCredits).toBeGreaterThanOrEqual(0);
+        }
+      }
+    }
   });
 });

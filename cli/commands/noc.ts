@@ -102,7 +102,6 @@ export function nocDesign(io: Io, a: Partial<NocArgs>): Design {
     if (a.injection !== 'single' && a.injection !== 'per-vc') throw new InputError(SRC, '--injection', a.injection, 'allowed: single, per-vc', 'use --injection single');
     noc.injectionQueues = a.injection;
   }
-  if (noc.multicast === 'tree' && a.model === 'flit') noc.multicast = 'unicast'; // the lab sends unicast packets only
   return parseInput(DesignSchema, base, a.design ?? SRC);
 }
 
@@ -232,7 +231,9 @@ export function nocCommand(io: Io, now: () => number = () => performance.now()):
             ['offered', 'accepted', 'avg latency', 'avg network', 'p99', 'hops', 'saturated', 'cycles', 'wall s'],
           ),
         );
-        io.stdout(`zero-load latency ${num(points[0]?.zeroLoadLatencyCycles ?? Number.NaN)} cycles; saturation at ${points.filter((p) => !p.saturated).reduce((m, p) => Math.max(m, p.offeredFlitsPerNodeCycle), 0)} flits/node/cycle (highest unsaturated offered load)\n`);
+        const sat = points.filter((p) => !p.saturated).reduce((m, p) => Math.max(m, p.offeredFlitsPerNodeCycle), 0);
+        const satText = a.sweep === undefined ? (points[0]?.saturated ? '; this load is past saturation' : '') : points.some((p) => p.saturated) ? `; saturation at ${sat} flits/node/cycle (highest unsaturated offered load)` : '; no saturated point in the sweep';
+        io.stdout(`zero-load latency ${num(points[0]?.zeroLoadLatencyCycles ?? Number.NaN)} cycles${satText}\n`);
       }
       if (a.csv !== undefined) {
         const head = 'offeredFlitsPerNodeCycle,acceptedFlitsPerNodeCycle,avgPacketLatencyCycles,avgNetworkLatencyCycles,p99PacketLatencyCycles,avgHops,saturated,simulatedCycles,wallSeconds';

@@ -1,12 +1,20 @@
-import { Priority } from '../kernel/priority.js';
+import { Priority as KernelPriority } from '../kernel/priority.js';
 import type { SimEvent, Simulator } from '../kernel/simulator.js';
 import type { Design } from '../design/design.js';
 import type { Counter } from '../counters/counter.js';
 import type { CounterRegistry } from '../counters/registry.js';
 import type { DeliveryHandler } from './port.js';
-import { LOCAL, PORTS, PORT_NAMES, hopCount, interfaceName, makeMesh, oppositePort, routerName, routingFunction, type Mesh, type RoutingFunction } from './mesh.js';
+import { LOCAL as MESH_LOCAL, PORTS as MESH_PORTS, PORT_NAMES, hopCount, interfaceName, makeMesh, oppositePort, routerName, routingFunction, type Mesh, type RoutingFunction } from './mesh.js';
 import { EJECTION_CYCLES, INJECTION_CYCLES, packetFlits } from './packet.js';
 import { NocDeadlockError, type Network, type NetworkOptions, type NocPacket } from './network.js';
+
+
+// Module-local copies: imported bindings can compile to getters, too slow for the hot loops.
+const PORTS = MESH_PORTS;
+const LOCAL = MESH_LOCAL;
+const PRIORITY_DEFAULT = KernelPriority.Default;
+const PRIORITY_LOW = KernelPriority.Low;
+const PRIORITY_EXIT = KernelPriority.Exit;
 
 /**
  * Flit-level mesh NoC: input-queued wormhole routers with virtual channels and credit-based
@@ -23,11 +31,16 @@ import { NocDeadlockError, type Network, type NetworkOptions, type NocPacket } f
  * followed by the head of the next (BookSim's behaviour); a head starts route
  * computation when it reaches the front of its VC.
  *
+ * Tree multicast: route computation splits a multicast packet's destinations by output
+ * port into branch packets; the head needs an output VC on every branch port, and each
+ * flit crosses to all branches in one switch allocation (synchronous replication).
+ *
  * Evaluation: all of one router's stages run in one evaluation per cycle; every effect
  * on another router (flit arrival, credit) lands at least one cycle later, so routers of
  * one cycle may be evaluated in any order (two-phase semantics). The event engine
- * evaluates a router only at cycles where a stage can act and computes that next cycle
- * after each evaluation; the cycle engine evaluates every router every cycle. Both call
+ * evaluates a router only at cycles where switch allocation can act and computes that
+ * next cycle after each evaluation (VC allocation is caught up lazily, see
+ * catchUpVcAllocation); the cycle engine evaluates every router every cycle. Both call
  * the same code and give identical results.
  *
  * Data layout: flat typed arrays. Input VC i = (r x 5 + port) x V + vc; its buffer slots
@@ -42,6 +55,8 @@ const ACTIVE = 3;
 /** Output-VC slots per router: the five router output ports plus the interface's injection side. */
 const OP = 6;
 const NI_SIDE = 5;
+/** SINGLE[mask]: the port of a one-port mask, -1 for none or several (fast path for unicast). */
+const SINGLE = Int8Array.from({ length: 32 }, (_, m) => (m !== 0 && (m & (m - 1)) === 0 ? 31 - Math.clz32(m) : -1));
 
 export class FlitNetwork implements Network {
   readonly model = 'flit' as const;
@@ -68,8 +83,13 @@ export class FlitNetwork implements Network {
   private readonly ivState: Uint8Array;
   /** ROUTING: cycle the route is ready; ACTIVE: cycle the output VC is usable */
   private readonly ivReadyAt: Float64Array;
-  private readonly ivOutPort: Int8Array;
-  private readonly ivOutVc: Int16Array;
+  /** output ports the front packet needs (one bit per port; several for a multicast branch point) */
+  private readonly ivMask: Uint8Array;
+  /** output ports still waiting for an output VC */
+  private readonly ivPending: Uint8Array;
+  /** per (input VC, output port): the output VC allocated and the packet slot its copies carry */
+  private readonly ivBranchVc: Int16Array;
+  private readonly ivBranchSlot: Int32Array;
   private readonly ivHead: Int32Array;
   private readonly ivCount: Int32Array;
   /** output VC (o index) that feeds this input VC, i.e. who gets our credits */
@@ -88,11 +108,15 @@ export class FlitNetwork implements Network {
   private readonly vaPtr: Int32Array; // per (router, output port): next input VC to favour
   private readonly saInPtr: Int32Array; // per (router, input port): next VC
   private readonly saOutPtr: Int32Array; // per (router, output port): next input port
+  private readonly saPriority: Uint8Array; // per (router, input port): its multicast lost an output last time
   private readonly reqVc = new Int32Array(PORTS);
-  private readonly reqOut = new Int32Array(PORTS);
+  private readonly reqMask = new Int32Array(PORTS);
+  private readonly grant = new Int32Array(PORTS);
   // per router
   private readonly buffered: Int32Array;
   private readonly waiting: Int32Array;
+  /** last cycle whose VC allocation router r has done */
+  private readonly lastVa: Float64Array;
   private readonly links: Float64Array;
   // network interfaces
   private readonly queues: Packet[][];
@@ -127,13 +151,15 @@ export class FlitNetwork implements Network {
   private readonly cXB: Counter[];
   private readonly cLink: Counter[];
   private readonly cCred: Counter[];
+  private readonly cRep: Counter[];
   private readonly cPktIn: Counter[];
   private readonly cFlitIn: Counter[];
   private readonly cFlitOut: Counter[];
 
   private readonly evalHandler = (k: number) => this.onWake(k);
   private readonly tickHandler = () => this.tick();
-  private readonly deliverHandler = (slot: number) => this.deliver(slot);
+  private readonly deliverHandler = (t: number) => this.deliverDue(t);
+  private readonly dueDeliveries = new Map<number, number[]>();
   private readonly watchdogHandler = () => this.checkWatchdog();
 
   constructor(
@@ -141,9 +167,6 @@ export class FlitNetwork implements Network {
     readonly design: Design,
     options: NetworkOptions,
   ) {
-    if (design.noc.multicast === 'tree') {
-      throw new RangeError("noc.multicast = 'tree' is not implemented at flit level yet; use 'unicast' or the message model");
-    }
     const noc = design.noc;
     this.mesh = makeMesh(design.mesh.rows, design.mesh.cols);
     this.route = routingFunction(design, this.mesh);
@@ -163,8 +186,10 @@ export class FlitNetwork implements Network {
     const nIv = R * PORTS * V;
     this.ivState = new Uint8Array(nIv);
     this.ivReadyAt = new Float64Array(nIv);
-    this.ivOutPort = new Int8Array(nIv);
-    this.ivOutVc = new Int16Array(nIv);
+    this.ivMask = new Uint8Array(nIv);
+    this.ivPending = new Uint8Array(nIv);
+    this.ivBranchVc = new Int16Array(nIv * PORTS);
+    this.ivBranchSlot = new Int32Array(nIv * PORTS);
     this.ivHead = new Int32Array(nIv);
     this.ivCount = new Int32Array(nIv);
     this.ivUpstream = new Int32Array(nIv).fill(-1);
@@ -192,8 +217,10 @@ export class FlitNetwork implements Network {
     this.vaPtr = new Int32Array(R * PORTS);
     this.saInPtr = new Int32Array(R * PORTS);
     this.saOutPtr = new Int32Array(R * PORTS);
+    this.saPriority = new Uint8Array(R * PORTS);
     this.buffered = new Int32Array(R);
     this.waiting = new Int32Array(R);
+    this.lastVa = new Float64Array(R).fill(-1);
     this.links = new Float64Array(R * PORTS);
     const nQ = this.perVcQueues ? V : 1;
     this.queues = Array.from({ length: R * nQ }, () => []);
@@ -221,7 +248,7 @@ export class FlitNetwork implements Network {
     this.cXB = per('noc.crossbarTraversals', rn);
     this.cLink = per('noc.linkFlitHops', rn);
     this.cCred = per('noc.creditsReturned', rn);
-    per('noc.flitsReplicated', rn); // unicast only at flit level: stays 0
+    this.cRep = per('noc.flitsReplicated', rn);
     this.cPktIn = per('noc.packetsInjected', ni);
     this.cFlitIn = per('noc.flitsInjected', ni);
     this.cFlitOut = per('noc.flitsEjected', ni);
@@ -241,7 +268,14 @@ export class FlitNetwork implements Network {
   }
 
   multicast(src: number, dsts: readonly number[], bytes: number, onDelivered: DeliveryHandler, tag = 0): void {
-    for (const d of dsts) this.send(src, d, bytes, onDelivered, tag);
+    if (!(Number.isSafeInteger(bytes) && bytes >= 0)) throw new RangeError(`multicast: bytes ${bytes} must be a non-negative integer`);
+    const unique = [...new Set(dsts)];
+    if (this.design.noc.multicast !== 'tree' || unique.length < 2) {
+      for (const d of unique) this.send(src, d, bytes, onDelivered, tag);
+      return;
+    }
+    for (const d of unique) this.checkTile(d, 'destination');
+    this.enqueue(src, unique[0], packetFlits(this.design.noc, bytes), bytes, onDelivered, tag, unique);
   }
 
   // ---- inspection ------------------------------------------------------------------
@@ -258,23 +292,50 @@ export class FlitNetwork implements Network {
     return this.links.slice();
   }
 
+  linkUtilisation(cycles = this.sim.now): Float64Array {
+    const u = this.links.slice();
+    for (let k = 0; k < u.length; k++) u[k] = cycles > 0 ? u[k] / cycles : 0;
+    return u;
+  }
+
+  /**
+   * Bring the lazily evaluated VC allocation of every router up to date through cycle
+   * `throughCycles` (default: now), so counters read mid-run match the cycle-by-cycle
+   * engine. Call it after the run has finished the cycle.
+   */
+  settle(throughCycles = this.sim.now): void {
+    for (let r = 0; r < this.R; r++) if (this.buffered[r] > 0 && this.lastVa[r] < throughCycles) this.catchUpVcAllocation(r, throughCycles);
+  }
+
   // ---- injection -------------------------------------------------------------------
 
   private checkTile(t: number, what: string): void {
     if (!(Number.isInteger(t) && t >= 0 && t < this.R)) throw new RangeError(`${what} tile ${t} is not in 0..${this.R - 1}`);
   }
 
-  private enqueue(src: number, dst: number, flits: number, bytes: number, onDelivered: DeliveryHandler, tag: number): NocPacket {
+  /** Put a packet in the packet table; returns its slot. */
+  private store(pkt: Packet): number {
+    const slot = this.freeSlots.length ? this.freeSlots.pop()! : this.packets.length;
+    this.packets[slot] = pkt;
+    pkt.slot = slot;
+    return slot;
+  }
+
+  private release(slot: number): void {
+    this.packets[slot] = undefined;
+    this.freeSlots.push(slot);
+  }
+
+  private enqueue(src: number, dst: number, flits: number, bytes: number, onDelivered: DeliveryHandler, tag: number, dsts: number[] | null = null): NocPacket {
     this.checkTile(src, 'source');
     this.checkTile(dst, 'destination');
-    const slot = this.freeSlots.length ? this.freeSlots.pop()! : this.packets.length;
     const pkt = new Packet(this.nextId++, src, dst, bytes, tag, this.sim.now, flits, hopCount(this.mesh.cols, src, dst), onDelivered);
-    this.packets[slot] = pkt;
+    pkt.dsts = dsts;
+    this.store(pkt);
     const q = this.perVcQueues ? src * this.V + (this.niAssign[src]++ % this.V) : src;
     this.queues[q].push(pkt);
-    pkt.slot = slot;
     this.queued[src]++;
-    this.inFlightPackets++;
+    this.inFlightPackets += dsts ? dsts.length : 1;
     this.startWatchdog();
     this.wake(this.R + src, this.sim.now);
     return pkt;
@@ -293,7 +354,7 @@ export class FlitNetwork implements Network {
     const old = this.pendingEv[k];
     if (old) this.sim.cancel(old);
     this.nextAt[k] = t;
-    this.pendingEv[k] = this.sim.scheduleAt(t, this.evalHandler, k, Priority.Low);
+    this.pendingEv[k] = this.sim.scheduleAt(t, this.evalHandler, k, PRIORITY_LOW);
   }
 
   private onWake(k: number): void {
@@ -308,7 +369,7 @@ export class FlitNetwork implements Network {
   private ensureTick(): void {
     if (this.tickPending) return;
     this.tickPending = true;
-    this.sim.scheduleAt(Math.max(this.sim.now, this.lastTick + 1), this.tickHandler, undefined, Priority.Low);
+    this.sim.scheduleAt(Math.max(this.sim.now, this.lastTick + 1), this.tickHandler, undefined, PRIORITY_LOW);
   }
 
   /** Cycle-by-cycle reference: every router and interface, every cycle, while traffic remains. */
@@ -385,65 +446,59 @@ export class FlitNetwork implements Network {
     else this.wake(r, Math.max(arrival, this.ivReadyAt[i]));
   }
 
-  /** A head flit reached the front of input VC i at cycle `front`: route computation, ready RC cycles later. */
+  /**
+   * A head flit reached the front of input VC i at cycle `front`: route computation,
+   * ready RC cycles later. A tree-multicast packet is split here by output port into one
+   * branch packet per port (the router replicates its flits as they cross the crossbar).
+   */
   private startRouting(r: number, i: number, slot: number, front: number): void {
     if (this.ivState[i] !== IDLE) throw new Error(`internal: head flit at the front of busy VC ${i}`);
+    const pkt = this.packets[slot]!;
+    const bb = i * PORTS;
+    let mask = 0;
+    if (pkt.dsts === null) {
+      const op = this.route(r, pkt.dst);
+      mask = 1 << op;
+      this.ivBranchSlot[bb + op] = slot;
+    } else {
+      const groups: number[][] = [[], [], [], [], []];
+      for (const d of pkt.dsts) groups[this.route(r, d)].push(d);
+      for (let op = 0; op < PORTS; op++) {
+        const g = groups[op];
+        if (g.length === 0) continue;
+        mask |= 1 << op;
+        const dst = op === LOCAL ? r : g[0];
+        const b = new Packet(this.nextId++, pkt.src, dst, pkt.bytes, pkt.tag, pkt.createdAtCycles, pkt.flits, hopCount(this.mesh.cols, pkt.src, dst), pkt.onDelivered);
+        b.headInjectedAtCycles = pkt.headInjectedAtCycles;
+        if (op !== LOCAL && g.length > 1) b.dsts = g;
+        this.ivBranchSlot[bb + op] = this.store(b);
+      }
+    }
+    this.ivMask[i] = mask;
+    this.ivPending[i] = mask;
     this.ivState[i] = ROUTING;
-    this.ivOutPort[i] = this.route(r, this.packets[slot]!.dst);
     this.ivReadyAt[i] = front + this.RC;
     this.cRC[r].value++;
-    this.wake(r, front + this.RC);
+    this.wake(r, Math.max(front + this.RC, this.pendingFreeAt(r, i, 0)) + this.VA);
   }
-
-  // ---- the router ------------------------------------------------------------------
 
   /** One router, one cycle: route computation, VC allocation, switch allocation and traversal. Returns the next cycle with work. */
   private evalRouter(r: number, now: number): number {
     if (this.buffered[r] === 0) return Number.POSITIVE_INFINITY;
     this.routerEvaluations++;
     const V = this.V;
-    const PV = PORTS * V;
-    const base = r * PV;
+    const base = r * PORTS * V;
 
-    // Route computation done: the head now waits for an output VC.
-    for (let i = base; i < base + PV; i++) {
-      if (this.ivState[i] === ROUTING && this.ivReadyAt[i] <= now) {
-        this.ivState[i] = WAIT_VC;
-        this.waiting[r]++;
-      }
-    }
-
-    // VC allocation (separable, round-robin): per output port, waiting heads in
-    // round-robin order from the port's pointer each take the free output VC with the
-    // most credits (the emptiest downstream buffer; lowest index on ties).
-    if (this.waiting[r] > 0) {
-      for (let op = 0; op < PORTS; op++) {
-        const ptr = r * PORTS + op;
-        const start = this.vaPtr[ptr];
-        const ovBase = (r * OP + op) * V;
-        for (let k = 0; k < PV; k++) {
-          const li = (start + k) % PV;
-          const i = base + li;
-          if (this.ivState[i] !== WAIT_VC || this.ivOutPort[i] !== op) continue;
-          const freeV = this.emptiestFreeVc(ovBase, op !== LOCAL, now);
-          if (freeV < 0) break;
-          const o = ovBase + freeV;
-          this.ovFreeAt[o] = Number.POSITIVE_INFINITY;
-          this.ivOutVc[i] = freeV;
-          this.ivState[i] = ACTIVE;
-          this.ivReadyAt[i] = now + this.VA;
-          this.waiting[r]--;
-          this.cVA[r].value++;
-          this.vaPtr[ptr] = (li + 1) % PV;
-        }
-      }
-    }
+    this.catchUpVcAllocation(r, now);
 
     // Switch allocation, input first (iSLIP, one iteration): each input port picks one
-    // ready VC with a credit, round-robin; each output port grants one requesting input.
+    // ready VC with a credit on every output it needs, round-robin; each output port
+    // grants one requesting input (inputs whose multicast lost last time first). A
+    // multicast flit crosses only when all its outputs granted it in the same cycle.
     const reqVc = this.reqVc;
-    const reqOut = this.reqOut;
+    const reqMask = this.reqMask;
     let requests = 0;
+    let wanted = 0;
     for (let p = 0; p < PORTS; p++) {
       reqVc[p] = -1;
       const pb = base + p * V;
@@ -453,40 +508,170 @@ export class FlitNetwork implements Network {
         const i = pb + v;
         if (this.ivState[i] !== ACTIVE || this.ivCount[i] === 0 || this.ivReadyAt[i] > now) continue;
         if (this.bufArrival[i * this.D + this.ivHead[i]] > now) continue;
-        const op = this.ivOutPort[i];
-        if (op !== LOCAL && this.creditsAt((r * OP + op) * V + this.ivOutVc[i], now) <= 0) continue;
+        if (!this.hasCredits(r, i, now)) continue;
         reqVc[p] = v;
-        reqOut[p] = op;
+        reqMask[p] = this.ivMask[i];
+        wanted |= this.ivMask[i];
         requests++;
         break;
       }
     }
-    if (requests > 0) {
-      for (let op = 0; op < PORTS; op++) {
-        const ptr = r * PORTS + op;
-        const start = this.saOutPtr[ptr];
-        for (let k = 0; k < PORTS; k++) {
-          const p = (start + k) % PORTS;
-          if (reqVc[p] < 0 || reqOut[p] !== op) continue;
-          this.saOutPtr[ptr] = (p + 1) % PORTS;
-          this.saInPtr[r * PORTS + p] = (reqVc[p] + 1) % V;
-          this.traverse(r, base + p * V + reqVc[p], op, now);
-          break;
-        }
+    if (requests === 0) return this.nextRouterWork(r, now);
+    const grant = this.grant;
+    for (let op = 0; op < PORTS; op++) {
+      grant[op] = -1;
+      if ((wanted & (1 << op)) === 0) continue;
+      const ptr = r * PORTS + op;
+      const start = this.saOutPtr[ptr];
+      for (let k = 0; k < PORTS; k++) {
+        const p = (start + k) % PORTS;
+        if (reqVc[p] < 0 || (reqMask[p] & (1 << op)) === 0) continue;
+        if (grant[op] < 0 || (this.saPriority[r * PORTS + p] && !this.saPriority[r * PORTS + grant[op]])) grant[op] = p;
       }
     }
-
+    for (let p = 0; p < PORTS; p++) {
+      if (reqVc[p] < 0) continue;
+      const m = reqMask[p];
+      const one = SINGLE[m];
+      let all = one >= 0 ? grant[one] === p : true;
+      if (one < 0) for (let op = 0; op < PORTS; op++) if (m & (1 << op) && grant[op] !== p) all = false;
+      if (!all) {
+        if (m & (m - 1)) this.saPriority[r * PORTS + p] = 1; // a multicast that lost an output
+        continue;
+      }
+      this.saPriority[r * PORTS + p] = 0;
+      for (let op = 0; op < PORTS; op++) if (m & (1 << op)) this.saOutPtr[r * PORTS + op] = (p + 1) % PORTS;
+      this.saInPtr[r * PORTS + p] = (reqVc[p] + 1) % V;
+      this.traverse(r, base + p * V + reqVc[p], now);
+    }
     return this.nextRouterWork(r, now);
   }
 
-  /** The free output VC (from ovBase) with the most credits, or -1 if none is free. */
-  private emptiestFreeVc(ovBase: number, withCredits: boolean, now: number): number {
+  /** Does every output input VC i needs have a credit at cycle `now` (ejection always does)? */
+  private hasCredits(r: number, i: number, now: number): boolean {
+    const m = this.ivMask[i];
+    const one = SINGLE[m];
+    if (one >= 0) return one === LOCAL || this.creditsAt((r * OP + one) * this.V + this.ivBranchVc[i * PORTS + one], now) > 0;
+    for (let op = 1; op < PORTS; op++) {
+      if ((m & (1 << op)) === 0) continue;
+      if (this.creditsAt((r * OP + op) * this.V + this.ivBranchVc[i * PORTS + op], now) <= 0) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Route computation and VC allocation for every cycle x in (last done, now] in which
+   * they can act, in order. The event engine wakes a router for the switch allocation
+   * that follows a VC allocation (cycle x + VA), not for the VC allocation itself, and
+   * performs the VC allocation of cycle x here. This is exact: what VC allocation at x
+   * reads (heads ready by x, output VCs free at x, credits arrived by x, the round-robin
+   * pointers) changes only through this router's own evaluations or through arrivals
+   * stamped with their cycle, and no evaluation of this router happened in between.
+   */
+  private catchUpVcAllocation(r: number, now: number): void {
+    const PV = PORTS * this.V;
+    const base = r * PV;
+    let from = this.lastVa[r] + 1;
+    for (;;) {
+      // the first cycle >= from at which a head is ready and an output VC it needs is free
+      let x = Number.POSITIVE_INFINITY;
+      for (let i = base; i < base + PV; i++) {
+        const st = this.ivState[i];
+        if (st === ROUTING) x = Math.min(x, Math.max(from, this.ivReadyAt[i], this.pendingFreeAt(r, i, from)));
+        else if (st === WAIT_VC) x = Math.min(x, this.pendingFreeAt(r, i, from));
+      }
+      if (x > now) break;
+      this.allocateVcs(r, x);
+      from = x + 1;
+    }
+    this.lastVa[r] = now;
+  }
+
+  /** The first cycle >= from at which an output VC of port op of router r is free (Infinity if none will be without further events). */
+  private firstFreeAt(r: number, op: number, from: number): number {
+    const ovBase = (r * OP + op) * this.V;
+    let t = Number.POSITIVE_INFINITY;
+    for (let v = 0; v < this.V; v++) t = Math.min(t, this.ovFreeAt[ovBase + v]);
+    return Math.max(t, from);
+  }
+
+  /** The first cycle >= from at which some output still wanted by input VC i has a free VC. */
+  private pendingFreeAt(r: number, i: number, from: number): number {
+    const m = this.ivPending[i];
+    const one = SINGLE[m];
+    if (one >= 0) return this.firstFreeAt(r, one, from);
+    let t = Number.POSITIVE_INFINITY;
+    for (let op = 0; op < PORTS; op++) if (m & (1 << op)) t = Math.min(t, this.firstFreeAt(r, op, from));
+    return t;
+  }
+
+  /** Route computation done and VC allocation, as in cycle x. */
+  private allocateVcs(r: number, x: number): void {
+    const V = this.V;
+    const PV = PORTS * V;
+    const base = r * PV;
+    // Route computation done: the head now waits for output VCs.
+    let wanted = 0;
+    for (let i = base; i < base + PV; i++) {
+      const st = this.ivState[i];
+      if (st === ROUTING && this.ivReadyAt[i] <= x) {
+        this.ivState[i] = WAIT_VC;
+        this.waiting[r]++;
+        wanted |= this.ivPending[i];
+      } else if (st === WAIT_VC) wanted |= this.ivPending[i];
+    }
+    if (wanted === 0) return;
+    // VC allocation (separable, round-robin): per output port, waiting heads in
+    // round-robin order from the port's pointer each take the free output VC with the
+    // most credits (the emptiest downstream buffer; lowest index on ties). A multicast
+    // head holds the VCs it got until it has one on every output it needs.
+    for (let op = 0; op < PORTS; op++) {
+      const bit = 1 << op;
+      if ((wanted & bit) === 0) continue;
+      const ptr = r * PORTS + op;
+      const start = this.vaPtr[ptr];
+      const ovBase = (r * OP + op) * V;
+      for (let k = 0; k < PV; k++) {
+        const li = (start + k) % PV;
+        const i = base + li;
+        if (this.ivState[i] !== WAIT_VC || (this.ivPending[i] & bit) === 0) continue;
+        const freeV = this.emptiestFreeVc(ovBase, op !== LOCAL, x);
+        if (freeV < 0) break;
+        this.ovFreeAt[ovBase + freeV] = Number.POSITIVE_INFINITY;
+        this.ivBranchVc[i * PORTS + op] = freeV;
+        this.ivPending[i] &= ~bit;
+        this.cVA[r].value++;
+        this.vaPtr[ptr] = (li + 1) % PV;
+        if (this.ivPending[i] === 0) {
+          this.ivState[i] = ACTIVE;
+          this.ivReadyAt[i] = x + this.VA;
+          this.waiting[r]--;
+        }
+      }
+    }
+  }
+
+  /** Credits of output VC o at cycle x, counting returned credits without absorbing them. */
+  private creditsAtTime(o: number, x: number): number {
+    let c = this.ovCredits[o];
+    const D = this.D;
+    const base = o * D;
+    let h = this.ovRingHead[o];
+    for (let n = this.ovRingCount[o]; n > 0 && this.ovRing[base + h] <= x; n--) {
+      c++;
+      h = h + 1 === D ? 0 : h + 1;
+    }
+    return c;
+  }
+
+  /** The free output VC (from ovBase) with the most credits at cycle x, or -1 if none is free. */
+  private emptiestFreeVc(ovBase: number, withCredits: boolean, x: number): number {
     let best = -1;
     let bestCredits = -1;
     for (let v = 0; v < this.V; v++) {
       const o = ovBase + v;
-      if (this.ovFreeAt[o] > now) continue;
-      const c = withCredits ? this.creditsAt(o, now) : 0;
+      if (this.ovFreeAt[o] > x) continue;
+      const c = withCredits ? this.creditsAtTime(o, x) : 0;
       if (c > bestCredits) {
         best = v;
         bestCredits = c;
@@ -495,9 +680,10 @@ export class FlitNetwork implements Network {
     return best;
   }
 
-  /** A granted flit leaves input VC i through output port op (switch + link traversal). */
-  private traverse(r: number, i: number, op: number, now: number): void {
+  /** A granted flit leaves input VC i through its output port(s) (switch + link traversal). */
+  private traverse(r: number, i: number, now: number): void {
     const D = this.D;
+    const V = this.V;
     const s = i * D + this.ivHead[i];
     const slot = this.bufPkt[s];
     const f = this.bufFlit[s];
@@ -505,40 +691,50 @@ export class FlitNetwork implements Network {
     this.ivCount[i]--;
     this.buffered[r]--;
     this.cBufR[r].value++;
-    this.cSA[r].value++;
-    this.cXB[r].value++;
-    this.links[r * PORTS + op]++;
     this.lastProgress = now;
     const pkt = this.packets[slot]!;
     const tail = f === pkt.flits - 1;
     this.returnCredit(r, i, now + 1 + this.CR);
-    const ov = this.ivOutVc[i];
-    if (tail) {
+    const m = this.ivMask[i];
+    let copies = 0;
+    for (let op = 0; op < PORTS; op++) {
+      if ((m & (1 << op)) === 0) continue;
+      copies++;
+      const ov = this.ivBranchVc[i * PORTS + op];
+      const bslot = this.ivBranchSlot[i * PORTS + op];
+      this.cSA[r].value++;
+      this.cXB[r].value++;
+      this.links[r * PORTS + op]++;
       // the output VC is released with the tail and may be reallocated from the next cycle
-      this.ovFreeAt[(r * OP + op) * this.V + ov] = now + 1;
+      if (tail) this.ovFreeAt[(r * OP + op) * V + ov] = now + 1;
+      if (op === LOCAL) {
+        // ejection channel into the interface's unbounded sink
+        this.cFlitOut[r].value++;
+        this.inFlightFlits--;
+        if (tail) this.scheduleDelivery(bslot, now + this.SAST + EJECTION_CYCLES);
+        continue;
+      }
+      const o = (r * OP + op) * V + ov;
+      const c = --this.ovCredits[o];
+      if (c < this.minCredits) this.minCredits = c;
+      if (c < 0) throw new Error(`internal: negative credits on output VC ${o}`);
+      this.cLink[r].value++;
+      const n = this.mesh.neighbour[r * PORTS + op];
+      this.writeFlit(n, (n * PORTS + oppositePort(op)) * V + ov, bslot, f, now + this.SAST + this.LT);
+    }
+    if (copies > 1) {
+      this.cRep[r].value += copies - 1;
+      this.inFlightFlits += copies - 1;
+    }
+    if (tail) {
       this.ivState[i] = IDLE;
+      if (pkt.dsts !== null) this.release(slot); // a split multicast packet lives on in its branches
       // the next packet's head, if already queued behind, now reaches the front
       if (this.ivCount[i] > 0) {
         const h = i * D + this.ivHead[i];
         this.startRouting(r, i, this.bufPkt[h], Math.max(this.bufArrival[h], now + 1));
       }
     }
-    if (op === LOCAL) {
-      // ejection channel into the interface's unbounded sink
-      this.cFlitOut[r].value++;
-      this.inFlightFlits--;
-      if (tail) {
-        this.sim.scheduleAt(now + this.SAST + EJECTION_CYCLES, this.deliverHandler, slot, Priority.Default);
-      }
-      return;
-    }
-    const o = (r * OP + op) * this.V + ov;
-    const c = --this.ovCredits[o];
-    if (c < this.minCredits) this.minCredits = c;
-    if (c < 0) throw new Error(`internal: negative credits on output VC ${o}`);
-    this.cLink[r].value++;
-    const n = this.mesh.neighbour[r * PORTS + op];
-    this.writeFlit(n, (n * PORTS + oppositePort(op)) * this.V + ov, slot, f, now + this.SAST + this.LT);
   }
 
   /** Earliest cycle after `now` at which router r can act (Infinity: only an arrival or credit can give it work). */
@@ -552,23 +748,20 @@ export class FlitNetwork implements Network {
       if (this.ivCount[i] === 0) continue;
       const st = this.ivState[i];
       let t = Number.POSITIVE_INFINITY;
-      if (st === ROUTING) t = this.ivReadyAt[i];
-      else if (st === WAIT_VC) {
-        const ovBase = (r * OP + this.ivOutPort[i]) * V;
-        for (let v = 0; v < V; v++) {
-          const f = this.ovFreeAt[ovBase + v];
-          const c = f <= now ? now + 1 : f;
-          if (c < t) t = c;
-        }
-      } else if (st === ACTIVE) {
+      // heads: the first switch allocation they could win follows VC allocation by VA cycles
+      if (st === ROUTING) t = Math.max(this.ivReadyAt[i], this.pendingFreeAt(r, i, now + 1)) + this.VA;
+      else if (st === WAIT_VC) t = this.pendingFreeAt(r, i, now + 1) + this.VA;
+      else if (st === ACTIVE) {
         const e = Math.max(this.bufArrival[i * this.D + this.ivHead[i]], this.ivReadyAt[i]);
         if (e > now) t = e;
         else {
-          const op = this.ivOutPort[i];
-          if (op === LOCAL) t = now + 1;
-          else {
-            const o = (r * OP + op) * V + this.ivOutVc[i];
-            t = this.creditsAt(o, now) > 0 ? now + 1 : this.nextCreditAt(o);
+          // every needed output must have a credit: wait for the latest of the missing ones
+          t = now + 1;
+          const m = this.ivMask[i];
+          for (let op = 1; op < PORTS; op++) {
+            if ((m & (1 << op)) === 0) continue;
+            const o = (r * OP + op) * V + this.ivBranchVc[i * PORTS + op];
+            if (this.creditsAt(o, now) <= 0) t = Math.max(t, this.nextCreditAt(o));
           }
         }
       }
@@ -648,10 +841,30 @@ export class FlitNetwork implements Network {
     return this.queued[t] > 0 ? Math.max(next, now + 1) : Number.POSITIVE_INFINITY;
   }
 
+  /**
+   * Deliveries due in the same cycle run in one event, ordered by (destination, packet id),
+   * so the order of onDelivered calls does not depend on the order routers were evaluated.
+   */
+  private scheduleDelivery(slot: number, t: number): void {
+    const list = this.dueDeliveries.get(t);
+    if (list) list.push(slot);
+    else {
+      this.dueDeliveries.set(t, [slot]);
+      this.sim.scheduleAt(t, this.deliverHandler, t, PRIORITY_DEFAULT);
+    }
+  }
+
+  private deliverDue(t: number): void {
+    const slots = this.dueDeliveries.get(t)!;
+    this.dueDeliveries.delete(t);
+    const pkts = this.packets;
+    if (slots.length > 1) slots.sort((a, b) => pkts[a]!.dst - pkts[b]!.dst || pkts[a]!.id - pkts[b]!.id);
+    for (const s of slots) this.deliver(s);
+  }
+
   private deliver(slot: number): void {
     const pkt = this.packets[slot]!;
-    this.packets[slot] = undefined;
-    this.freeSlots.push(slot);
+    this.release(slot);
     this.inFlightPackets--;
     pkt.onDelivered(pkt, this.sim.now);
   }
@@ -661,7 +874,7 @@ export class FlitNetwork implements Network {
   private startWatchdog(): void {
     if (this.watchdog) return;
     this.lastProgress = Math.max(this.lastProgress, this.sim.now);
-    this.watchdog = this.sim.scheduleAt(this.lastProgress + this.watchdogCycles, this.watchdogHandler, undefined, Priority.Exit);
+    this.watchdog = this.sim.scheduleAt(this.lastProgress + this.watchdogCycles, this.watchdogHandler, undefined, PRIORITY_EXIT);
   }
 
   private checkWatchdog(): void {
@@ -669,7 +882,7 @@ export class FlitNetwork implements Network {
     if (this.inFlightPackets === 0) return;
     const now = this.sim.now;
     if (now - this.lastProgress >= this.watchdogCycles) throw new NocDeadlockError(this.describeStuck(now));
-    this.watchdog = this.sim.scheduleAt(this.lastProgress + this.watchdogCycles, this.watchdogHandler, undefined, Priority.Exit);
+    this.watchdog = this.sim.scheduleAt(this.lastProgress + this.watchdogCycles, this.watchdogHandler, undefined, PRIORITY_EXIT);
   }
 
   /** One line naming the routers and VCs that hold flits (for the watchdog's error). */
@@ -689,6 +902,8 @@ export class FlitNetwork implements Network {
 class Packet implements NocPacket {
   headInjectedAtCycles = -1;
   slot = -1;
+  /** tree multicast: the destinations this copy still serves (null: unicast to dst) */
+  dsts: number[] | null = null;
   constructor(
     readonly id: number,
     readonly src: number,

@@ -88,6 +88,12 @@ export function runLoadPoint(design: Design, o: LoadPointOptions): LoadPointResu
   let sumZero = 0;
   let stopped = false;
 
+  // runs end after every evaluation of their last cycle, so both engines stop at the same state
+  const stopAtCycleEnd = () => {
+    if (stopped) return;
+    stopped = true;
+    sim.scheduleAt(sim.now, () => sim.stop(), undefined, Priority.Exit);
+  };
   const onDelivered = (msg: NetworkMessage, at: number) => {
     const pkt = msg as NetworkMessage & { flits: number; headInjectedAtCycles: number; hops: number };
     if (at >= start && at < end) acceptedFlits += pkt.flits;
@@ -97,10 +103,7 @@ export function runLoadPoint(design: Design, o: LoadPointOptions): LoadPointResu
       sumHops += pkt.hops;
       sumZero += zeroLoadLatencyCycles(design.noc, pkt.hops, pkt.flits);
       outstanding--;
-      if (windowClosed && outstanding === 0) {
-        stopped = true;
-        sim.stop();
-      }
+      if (windowClosed && outstanding === 0) stopAtCycleEnd();
     }
   };
   const create = (src: number) => {
@@ -114,16 +117,11 @@ export function runLoadPoint(design: Design, o: LoadPointOptions): LoadPointResu
   for (let s = 0; s < n; s++) sim.scheduleAt(geometricGap(rngs[s], p) - 1, create, s, Priority.Default);
   sim.scheduleAt(end, () => {
     windowClosed = true;
-    if (outstanding === 0) {
-      stopped = true;
-      sim.stop();
-    }
+    if (outstanding === 0) stopAtCycleEnd();
   }, undefined, Priority.Urgent);
-  sim.scheduleAt(deadline, () => {
-    stopped = true;
-    sim.stop();
-  }, undefined, Priority.Exit);
+  sim.scheduleAt(deadline, stopAtCycleEnd, undefined, Priority.Exit);
   sim.run();
+  net.settle(sim.now);
   const converged = windowClosed && outstanding === 0;
 
   const m = latencies.length;

@@ -1,11 +1,17 @@
-import { Priority } from '../kernel/priority.js';
+import { Priority as KernelPriority } from '../kernel/priority.js';
 import type { Simulator } from '../kernel/simulator.js';
 import type { Design } from '../design/design.js';
 import type { Counter } from '../counters/counter.js';
 import type { DeliveryHandler } from './port.js';
-import { LOCAL, PORTS, hopCount, oppositePort, interfaceName, makeMesh, routerName, routingFunction, type Mesh, type RoutingFunction } from './mesh.js';
+import { LOCAL as MESH_LOCAL, PORTS as MESH_PORTS, hopCount, oppositePort, interfaceName, makeMesh, routerName, routingFunction, type Mesh, type RoutingFunction } from './mesh.js';
 import { EJECTION_CYCLES, INJECTION_CYCLES, packetFlits, routerDelayCycles } from './packet.js';
 import type { Network, NetworkOptions, NocPacket } from './network.js';
+
+
+// Module-local copies: imported bindings can compile to getters, too slow for the hot loops.
+const PORTS = MESH_PORTS;
+const LOCAL = MESH_LOCAL;
+const PRIORITY_DEFAULT = KernelPriority.Default;
 
 /**
  * Message-level mesh NoC (the fast model for whole-chip runs). A packet of L flits moves
@@ -109,6 +115,10 @@ export class MessageNetwork implements Network {
     } else for (const d of dsts) this.send(src, d, bytes, onDelivered, tag);
   }
 
+  settle(): void {
+    // nothing is evaluated lazily at message level
+  }
+
   flitsInFlight(): number {
     return this.inFlightFlits;
   }
@@ -119,6 +129,12 @@ export class MessageNetwork implements Network {
 
   linkFlits(): Float64Array {
     return this.links.slice();
+  }
+
+  linkUtilisation(cycles = this.sim.now): Float64Array {
+    const u = this.links.slice();
+    for (let k = 0; k < u.length; k++) u[k] = cycles > 0 ? u[k] / cycles : 0;
+    return u;
   }
 
   private inject(src: number, dsts: number[], flits: number, bytes: number, onDelivered: DeliveryHandler, tag: number): NocPacket[] {
@@ -137,7 +153,7 @@ export class MessageNetwork implements Network {
     this.cFlitIn[src].value += flits;
     this.inFlightFlits += flits;
     this.inFlightPackets += pkts.length;
-    this.sim.scheduleAt(depart + INJECTION_CYCLES, this.hopHandler, { router: src, inPort: LOCAL, pkts, flits }, Priority.Default);
+    this.sim.scheduleAt(depart + INJECTION_CYCLES, this.hopHandler, { router: src, inPort: LOCAL, pkts, flits }, PRIORITY_DEFAULT);
     return pkts;
   }
 
@@ -176,11 +192,11 @@ export class MessageNetwork implements Network {
       this.cXB[r].value += L;
       if (op === LOCAL) {
         // tail ejected L - 1 cycles after the head; one branch ends here
-        this.sim.scheduleAt(depart + EJECTION_CYCLES + L - 1, this.deliverHandler, { router: r, inPort: h.inPort, pkts, flits: L }, Priority.Default);
+        this.sim.scheduleAt(depart + EJECTION_CYCLES + L - 1, this.deliverHandler, { router: r, inPort: h.inPort, pkts, flits: L }, PRIORITY_DEFAULT);
       } else {
         this.cLink[r].value += L;
         const n = this.mesh.neighbour[k];
-        this.sim.scheduleAt(depart + this.LT, this.hopHandler, { router: n, inPort: oppositePort(op), pkts, flits: L }, Priority.Default);
+        this.sim.scheduleAt(depart + this.LT, this.hopHandler, { router: n, inPort: oppositePort(op), pkts, flits: L }, PRIORITY_DEFAULT);
       }
     }
   }

@@ -39,6 +39,11 @@ export interface Network extends NetworkPort {
   send(src: number, dst: number, bytes: number, onDelivered: DeliveryHandler, tag?: number): NocPacket;
   /** Send a packet of exactly `flits` flits (the synthetic-traffic lab's unit). */
   sendPacket(src: number, dst: number, flits: number, onDelivered: DeliveryHandler, tag?: number): NocPacket;
+  /**
+   * Bring lazily evaluated router stages up to date through `throughCycles` (default now)
+   * before reading counters mid-run; call it once the cycle is complete.
+   */
+  settle(throughCycles?: number): void;
   /** Flits injected into the network and not yet ejected (copies included). */
   flitsInFlight(): number;
   /** Packets handed to the network and not yet delivered (queued at the source included). */
@@ -48,6 +53,8 @@ export interface Network extends NetworkPort {
    * ejection, 1 north, 2 east, 3 south, 4 west). Utilisation = flits / cycles.
    */
   linkFlits(): Float64Array;
+  /** Flits per cycle on each router port over `cycles` (default: the cycles simulated so far); same indexing. */
+  linkUtilisation(cycles?: number): Float64Array;
   /** Router evaluations performed (flit model; routers x cycles in the cycle-by-cycle engine). */
   readonly routerEvaluations: number;
   /** Largest number of flits any VC buffer ever held (flit model; 0 for the message model). */
