@@ -35,7 +35,6 @@ export async function main(argv: readonly string[], io: Io = nodeIo): Promise<nu
     .command(nocCommand(io))
     .command(kernelCommand(io))
     .command(simCommand(io))
-    .command(nocCommand(io))
     .demandCommand(1, 'name a command (tessera --help lists them)')
     .strict()
     .version(pkg.version)

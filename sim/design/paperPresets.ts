@@ -48,10 +48,12 @@ function tile(wmemKiB: number, dmemKiB: number) {
     dmemKiB,
     wmemKiB,
     imemKiB: TABLE16.imemKiB,
-    scalarWritePorts: 1,
-    vectorWritePorts: 1,
-    scalarDispatchPorts: 1,
-    vectorDispatchPorts: 1,
+    // write and dispatch ports are not published; 2 each (Table 7 allows 1-16) lets a
+    // ROM load and a MAC issue together, which the ROM port width assumes
+    scalarWritePorts: 2,
+    vectorWritePorts: 2,
+    scalarDispatchPorts: 2,
+    vectorDispatchPorts: 2,
   };
 }
 
@@ -75,7 +77,7 @@ export function paperPresets(): Record<string, DesignInput> {
       processNodeNm: nm,
       clockMHz,
       mesh: { rows, cols },
-      noc: { flitBits: TABLE16.flitBits, virtualChannels: 2, bufferDepthFlits: 4, routing: 'xy' },
+      noc: { flitBits: TABLE16.flitBits, virtualChannels: 2, bufferDepthFlits: 4, routing: 'xy', multicast: 'tree' },
       tile: tile(wmem, dmemKiB),
       precision: { weights: 'fp16', activations: 'fp16', kvCache: 'fp16' },
       mapping: { pipelineStages: 8, kvWindowTokens: 0, heterogeneousTiles: false },
@@ -95,7 +97,7 @@ export function paperPresets(): Record<string, DesignInput> {
       processNodeNm: nm,
       clockMHz: 10,
       mesh: { rows, cols },
-      noc: { flitBits: TABLE16.flitBits, virtualChannels: 2, bufferDepthFlits: 4, routing: 'xy' },
+      noc: { flitBits: TABLE16.flitBits, virtualChannels: 2, bufferDepthFlits: 4, routing: 'xy', multicast: 'tree' },
       tile: tile(wmem, 1024),
       precision: { weights: 'fp16', activations: 'fp16', kvCache: 'int4' },
       mapping: { pipelineStages: 1, kvWindowTokens: 0, heterogeneousTiles: false },

@@ -423,6 +423,9 @@ export function buildKernel(t: TileTiming, spec: KernelSpec): BuiltKernel {
  * For several tokens the weights loaded once serve up to 8 tokens (weight-stationary).
  */
 function emitMatmul(b: ProgramBuilder, t: TileTiming, rows: number, cols: number, tokens: number): void {
+  // A thin slice (fewer rows than half the lanes) would leave most lanes idle with rows
+  // across the lanes: run the columns across the lanes instead (dot products).
+  if (rows <= t.lanes / 2 && tokens <= 4 && cols >= t.lanes) return emitDotMatmul(b, t, rows, cols, tokens);
   const L = t.lanes;
   const wp: Precision = t.precision.weights;
   const wBits = PRECISION_BITS[wp];
@@ -485,6 +488,65 @@ function emitMatmul(b: ProgramBuilder, t: TileTiming, rows: number, cols: number
   };
   b.loop(Math.floor(rows / L), () => tokenTiles(L));
   if (rows % L) tokenTiles(rows % L);
+}
+
+/**
+ * Matrix product as dot products, for slices with few rows: weights stored row-major, a
+ * ROM load carries `lanes` consecutive columns of one row; the activation chunk loaded
+ * once serves a group of up to 4 rows; each (row, token) keeps enough accumulators to
+ * hide the MAC latency, summed at the end by a tree and a reduction to one scalar.
+ */
+function emitDotMatmul(b: ProgramBuilder, t: TileTiming, rows: number, cols: number, tokens: number): void {
+  const L = t.lanes;
+  const wp: Precision = t.precision.weights;
+  const actB = PRECISION_BITS[t.precision.activations] / 8;
+  const macLat = t.tile.vectorLatencyCycles.mac;
+  const G = Math.min(4, rows);
+  const chains = G * tokens;
+  const A = Math.max(1, Math.min(Math.floor(16 / chains), Math.ceil(macLat / chains)));
+  const acc = (r: number, tok: number, a: number) => v((r * tokens + tok) * A + a);
+  const xregs = Array.from({ length: tokens }, (_, i) => v(16 + i));
+  const wregs = new Regs(v(24), 6);
+  const scalesPerRow = wp === 'int4' ? Math.ceil(cols / INT4_GROUP_SIZE) : wp === 'int8' ? 1 : 0;
+  const chunk = (g: number, e: number, a: number) => {
+    for (let tok = 0; tok < tokens; tok++) b.emit(instr(Op.LDDMEM, xregs[tok], [x(2)], { bytes: e * actB }));
+    for (let r = 0; r < g; r++) {
+      const w = wregs.take();
+      b.emit(instr(Op.LDROM, w, [ADDR], { bytes: storageBytes(e, wp) }));
+      for (let tok = 0; tok < tokens; tok++) b.emit(instr(Op.VMAC, acc(r, tok, a), [acc(r, tok, a), w, xregs[tok]], { elems: e }));
+    }
+  };
+  const rowGroup = (g: number) => {
+    for (let r = 0; r < g; r++) for (let tok = 0; tok < tokens; tok++) for (let a = 0; a < A; a++) b.emit(instr(Op.VADD, acc(r, tok, a), [], { elems: 0 }));
+    if (scalesPerRow) b.emit(instr(Op.LDROM, v(30), [ADDR], { scaleBytes: g * scalesPerRow * SCALE_BYTES }));
+    const full = Math.floor(cols / L);
+    b.loop(Math.floor(full / A), () => {
+      for (let a = 0; a < A; a++) chunk(g, L, a);
+      b.emit(instr(Op.SALU, ADDR, [ADDR]));
+    });
+    for (let a = 0; a < full % A; a++) chunk(g, L, a);
+    if (cols % L) chunk(g, cols % L, 0);
+    for (let r = 0; r < g; r++) {
+      for (let tok = 0; tok < tokens; tok++) {
+        let level = Array.from({ length: A }, (_, a) => acc(r, tok, a));
+        while (level.length > 1) {
+          const nx: number[] = [];
+          for (let i = 0; i + 1 < level.length; i += 2) {
+            b.emit(instr(Op.VADD, level[i], [level[i], level[i + 1]], { elems: L }));
+            nx.push(level[i]);
+          }
+          if (level.length % 2) nx.push(level[level.length - 1]);
+          level = nx;
+        }
+        b.emit(instr(Op.VRED, x(4), [level[0]], { elems: L })); // the row's dot product
+        if (scalesPerRow) b.emit(instr(Op.SALU, x(4), [x(4), v(30)]));
+        b.emit(instr(Op.STDMEM, -1, [x(4), x(3)], { bytes: actB }));
+      }
+    }
+    b.emit(instr(Op.SALU, x(3), [x(3)]));
+  };
+  b.loop(Math.floor(rows / G), () => rowGroup(G));
+  if (rows % G) rowGroup(rows % G);
 }
 
 /**
