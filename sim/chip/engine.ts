@@ -19,6 +19,8 @@ export interface Send {
   readonly dsts: number[];
   readonly targets: Task[];
   readonly bytes: number;
+  /** destination -> position, built on the first delivery of a large multicast */
+  index?: Map<number, number>;
 }
 
 export class Task {
@@ -165,30 +167,67 @@ export class ChipEngine {
     this.runNext(task.tile);
   };
 
+  /**
+   * Hand a send to the network. Deliveries find their target task through the message
+   * tag (a slot per send) and, for multicast, the destination: no closure or map per
+   * message on the hot path.
+   */
   private issue(src: number, s: Send): void {
-    const remote: number[] = [];
-    const byDst = new Map<number, Task>();
-    s.dsts.forEach((d, i) => {
-      if (d === src) {
+    let remote = 0;
+    for (let i = 0; i < s.dsts.length; i++) {
+      if (s.dsts[i] === src) {
         this.localDeliveries++;
         this.satisfy(s.targets[i]);
-      } else {
-        remote.push(d);
-        byDst.set(d, s.targets[i]);
-      }
-    });
-    if (remote.length === 0) return;
-    this.bytesSent += s.bytes * remote.length;
-    this.messagesSent += remote.length;
-    const sent = this.sim.now;
-    const record = this.options.recordTimeline;
-    const deliver = (msg: NetworkMessage, at: number) => {
-      if (record) this.messages.push({ src, dst: msg.dst, bytes: s.bytes, sentCycles: sent, deliveredCycles: at });
-      this.satisfy(byDst.get(msg.dst)!);
-    };
-    if (remote.length === 1) this.network.send(src, remote[0], s.bytes, deliver);
-    else this.network.multicast(src, remote, s.bytes, deliver);
+      } else remote++;
+    }
+    if (remote === 0) return;
+    const slot = this.freeSlots.length ? this.freeSlots.pop()! : this.slots.length;
+    if (slot >= this.slotPending.length) {
+      const grow = (a: Int32Array | Float64Array) => {
+        const b = new (a.constructor as typeof Int32Array | typeof Float64Array)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.slotPending = grow(this.slotPending) as Int32Array;
+      this.slotSentAt = grow(this.slotSentAt) as Float64Array;
+    }
+    this.slots[slot] = s;
+    this.slotPending[slot] = remote;
+    this.slotSentAt[slot] = this.sim.now;
+    this.bytesSent += s.bytes * remote;
+    this.messagesSent += remote;
+    if (remote === 1) {
+      const d = s.dsts[0] === src ? s.dsts[1] : s.dsts[0];
+      this.network.send(src, d, s.bytes, this.onDelivered, slot);
+    } else {
+      const dsts = s.dsts.filter((d) => d !== src);
+      this.network.multicast(src, dsts, s.bytes, this.onDelivered, slot);
+    }
   }
+
+  private readonly slots: (Send | null)[] = [];
+  private slotPending: Int32Array = new Int32Array(1024);
+  private slotSentAt: Float64Array = new Float64Array(1024);
+  private readonly freeSlots: number[] = [];
+
+  private readonly onDelivered = (msg: NetworkMessage, at: number): void => {
+    const slot = msg.tag;
+    const s = this.slots[slot]!;
+    if (this.options.recordTimeline) this.messages.push({ src: msg.src, dst: msg.dst, bytes: s.bytes, sentCycles: this.slotSentAt[slot], deliveredCycles: at });
+    let i = 0;
+    if (s.dsts.length > 1) {
+      if (s.dsts.length <= 8) i = s.dsts.indexOf(msg.dst);
+      else {
+        s.index ??= new Map(s.dsts.map((d, k) => [d, k]));
+        i = s.index.get(msg.dst)!;
+      }
+    }
+    if (--this.slotPending[slot] === 0) {
+      this.slots[slot] = null;
+      this.freeSlots.push(slot);
+    }
+    this.satisfy(s.targets[i]);
+  };
 
   /** Counter totals over all tiles. */
   totals(): Record<string, number> {

@@ -138,7 +138,7 @@ export function simulateChip(input: SimInput): SimOutput {
 
   const sim = new Simulator();
   const registry = new CounterRegistry();
-  const network = createNetwork(sim, design, { model: input.fidelity === 'fast' ? 'message' : 'flit', counters: registry });
+  const network = createNetwork(sim, design, { model: input.fidelity === 'fast' ? 'message' : 'flit', counters: registry, reservation: 'path' });
   const costs = new TileKernelCosts(design, input.fidelity === 'detailed' ? 'detailed' : 'fast');
   const served: ServeResult = serveTrace(card, design, trace, mapping, { sim, network, costs }, {
     batching: serving.batching,
@@ -213,9 +213,9 @@ export function simulateChip(input: SimInput): SimOutput {
   const compute = computeTokensPerSecond(card, design, meanContext);
   const memory = memoryTokensPerSecond(card, design, meanContext, batch);
   const noc = nocTokensPerSecond(design, chip['noc.linkFlitHops'] ?? 0, served.generatedTokens);
-  const cp = mappedCriticalPath(card, design, mapping, batch, meanContext);
-  // the same path with the tile model's kernel times (zero-load messages): what the tiles alone cost
-  const cpTiles = mappedCriticalPath(card, design, mapping, batch, meanContext, (tile, work) => costs.cost(tile, work).cycles);
+  // the critical path at resource limits, and the same path at the tile model's kernel
+  // times (zero-load messages): what the tiles alone cost
+  const [cp, cpTiles] = mappedCriticalPaths(card, design, mapping, batch, meanContext, (tile, work) => costs.cost(tile, work).cycles);
   // `slots` micro-batch steps can be in flight at once, each at least the critical path long
   const slots = serving.batching === 'single' ? 1 : Math.max(1, Math.min(serving.microBatches, serving.maxBatch, trace.requests.length));
   const mappingBound = Math.min((slots * batch * design.clockMHz * 1e6) / cp, compute, memory, noc);
@@ -290,9 +290,10 @@ export function simulateChip(input: SimInput): SimOutput {
 
 /**
  * Critical path of one decode step of `batch` sequences at `contextTokens` on the mapped
- * chip: every task at its tile's tightest resource, every message at its zero-load latency.
+ * chip, every message at its zero-load latency: [every task at its tile's tightest
+ * resource, every task at `taskCycles` (the tile model's time)].
  */
-export function mappedCriticalPath(card: ModelCard, design: Design, mapping: ChipMapping, batch: number, contextTokens: number, taskCycles?: (tile: number, work: NonNullable<Task['work']>) => number): number {
+export function mappedCriticalPaths(card: ModelCard, design: Design, mapping: ChipMapping, batch: number, contextTokens: number, taskCycles: (tile: number, work: NonNullable<Task['work']>) => number): [number, number] {
   const place = new Placement(mapping, design.mesh.cols, card.text.numKvHeads, card.text.numLayers);
   const seqs = Array.from({ length: batch }, () => ({ contextTokens, newTokens: 1, textTokens: 1, emitsToken: true, tokenIds: [0] }));
   const built = buildTextStep({ card, design, place }, 0, seqs, design.mapping.kvWindowTokens);
@@ -300,9 +301,8 @@ export function mappedCriticalPath(card: ModelCard, design: Design, mapping: Chi
   const bytesPerWeight = bytesPerElement(design.precision.weights);
   const kvEntry = (kvBytesPerTokenPerLayer(card, design.precision.kvCache) + kvScaleBytesPerTokenPerLayer(card, design.precision.kvCache)) / (2 * card.text.numKvHeads * card.text.headDim);
   const cols = design.mesh.cols;
-  return criticalPathCycles(
-    built.tasks,
-    (t) => (t.work ? (taskCycles ? taskCycles(t.tile, t.work) : minWorkCycles(tiles[t.tile], design, t.work, bytesPerWeight, kvEntry)) : 0),
-    (src, dst, bytes) => zeroLoadLatencyCycles(design.noc, Math.abs(Math.floor(src / cols) - Math.floor(dst / cols)) + Math.abs((src % cols) - (dst % cols)), packetFlits(design.noc, bytes)),
-  );
+  const message = (src: number, dst: number, bytes: number) => zeroLoadLatencyCycles(design.noc, Math.abs(Math.floor(src / cols) - Math.floor(dst / cols)) + Math.abs((src % cols) - (dst % cols)), packetFlits(design.noc, bytes));
+  const atLimits = criticalPathCycles(built.tasks, (t) => (t.work ? minWorkCycles(tiles[t.tile], design, t.work, bytesPerWeight, kvEntry) : 0), message);
+  const atKernels = criticalPathCycles(built.tasks, (t) => (t.work ? taskCycles(t.tile, t.work) : 0), message);
+  return [atLimits, atKernels];
 }

@@ -22,7 +22,9 @@ const PRIORITY_DEFAULT = KernelPriority.Default;
  * injection channel and the ejection port are reserved the same way; the tail is ejected
  * L - 1 cycles after the head. Contention therefore still delays messages (first come,
  * first served per link, in head-arrival order), but there are no per-flit events: one
- * event per router on the path. Buffers are not modelled (no wormhole back-pressure), so
+ * event per router on the path. With `reservation: 'path'` the whole route is reserved
+ * when the message is injected (links are granted in injection order rather than
+ * head-arrival order), leaving one event per delivery: the full-chip fast fidelity. Buffers are not modelled (no wormhole back-pressure), so
  * near saturation it is optimistic; docs/noc.md gives the measured agreement.
  *
  * Tree multicast (`noc.multicast = 'tree'`): the packet follows the XY tree of its
@@ -61,7 +63,9 @@ export class MessageNetwork implements Network {
   private readonly cPktIn: Counter[];
   private readonly cFlitIn: Counter[];
   private readonly cFlitOut: Counter[];
-  private readonly hopHandler = (h: Hop) => this.atRouter(h);
+  private readonly hopHandler = (h: Hop) => this.atRouter(h.router, h.inPort, h.pkts, h.flits, this.sim.now);
+  /** `path`: reserve the whole route when the message is injected (one event per delivery). */
+  private readonly pathReservation: boolean;
   private readonly deliverHandler = (h: Hop) => this.deliver(h);
 
   constructor(
@@ -71,6 +75,7 @@ export class MessageNetwork implements Network {
   ) {
     this.mesh = makeMesh(design.mesh.rows, design.mesh.cols);
     this.route = routingFunction(design, this.mesh);
+    this.pathReservation = options.reservation === 'path';
     const R = (this.R = this.mesh.routers);
     this.routerDelay = routerDelayCycles(design.noc);
     this.LT = design.noc.linkTraversalCycles;
@@ -153,23 +158,29 @@ export class MessageNetwork implements Network {
     this.cFlitIn[src].value += flits;
     this.inFlightFlits += flits;
     this.inFlightPackets += pkts.length;
-    this.sim.scheduleAt(depart + INJECTION_CYCLES, this.hopHandler, { router: src, inPort: LOCAL, pkts, flits }, PRIORITY_DEFAULT);
+    if (this.pathReservation) this.atRouter(src, LOCAL, pkts, flits, depart + INJECTION_CYCLES);
+    else this.sim.scheduleAt(depart + INJECTION_CYCLES, this.hopHandler, { router: src, inPort: LOCAL, pkts, flits }, PRIORITY_DEFAULT);
     return pkts;
   }
 
-  /** The head of a message (or tree branch) reaches router h.router. */
-  private atRouter(h: Hop): void {
-    const r = h.router;
-    const L = h.flits;
-    const now = this.sim.now;
+  /**
+   * The head of a message (or tree branch) reaches router r at cycle `now` (the current
+   * cycle with per-hop events; a future cycle when the whole path is reserved at injection).
+   */
+  private atRouter(r: number, inPort: number, headPkts: MessagePacket[], L: number, now: number): void {
     // one route computation and one buffer write/read per flit at every router
     this.cRC[r].value++;
     this.cBufW[r].value += L;
     this.cBufR[r].value += L;
     this.cCred[r].value += L;
-    // group the destinations by output port (one group for unicast)
+    if (headPkts.length === 1) {
+      // unicast (or a tree branch with one destination left): no grouping needed
+      this.forward(r, inPort, this.route(r, headPkts[0].dst), headPkts, L, now);
+      return;
+    }
+    // group the destinations by output port
     const groups = new Map<number, MessagePacket[]>();
-    for (const p of h.pkts) {
+    for (const p of headPkts) {
       const op = this.route(r, p.dst);
       const g = groups.get(op);
       if (g) g.push(p);
@@ -179,25 +190,29 @@ export class MessageNetwork implements Network {
       this.cRep[r].value += (groups.size - 1) * L;
       this.inFlightFlits += (groups.size - 1) * L;
     }
-    for (const [op, pkts] of groups) {
-      const k = r * PORTS + op;
-      // the crossbar passes one flit per cycle per input and per output port
-      const kin = r * PORTS + h.inPort;
-      const depart = Math.max(now + this.routerDelay, this.portFree[k], this.inputFree[kin]);
-      this.portFree[k] = depart + L;
-      this.inputFree[kin] = depart + L;
-      this.links[k] += L;
-      this.cVA[r].value++;
-      this.cSA[r].value += L;
-      this.cXB[r].value += L;
-      if (op === LOCAL) {
-        // tail ejected L - 1 cycles after the head; one branch ends here
-        this.sim.scheduleAt(depart + EJECTION_CYCLES + L - 1, this.deliverHandler, { router: r, inPort: h.inPort, pkts, flits: L }, PRIORITY_DEFAULT);
-      } else {
-        this.cLink[r].value += L;
-        const n = this.mesh.neighbour[k];
-        this.sim.scheduleAt(depart + this.LT, this.hopHandler, { router: n, inPort: oppositePort(op), pkts, flits: L }, PRIORITY_DEFAULT);
-      }
+    for (const [op, pkts] of groups) this.forward(r, inPort, op, pkts, L, now);
+  }
+
+  /** Switch the head through router r to output port `op` and on to the next router or the ejection port. */
+  private forward(r: number, inPort: number, op: number, pkts: MessagePacket[], L: number, now: number): void {
+    const k = r * PORTS + op;
+    // the crossbar passes one flit per cycle per input and per output port
+    const kin = r * PORTS + inPort;
+    const depart = Math.max(now + this.routerDelay, this.portFree[k], this.inputFree[kin]);
+    this.portFree[k] = depart + L;
+    this.inputFree[kin] = depart + L;
+    this.links[k] += L;
+    this.cVA[r].value++;
+    this.cSA[r].value += L;
+    this.cXB[r].value += L;
+    if (op === LOCAL) {
+      // tail ejected L - 1 cycles after the head; one branch ends here
+      this.sim.scheduleAt(depart + EJECTION_CYCLES + L - 1, this.deliverHandler, { router: r, inPort, pkts, flits: L }, PRIORITY_DEFAULT);
+    } else {
+      this.cLink[r].value += L;
+      const n = this.mesh.neighbour[k];
+      if (this.pathReservation) this.atRouter(n, oppositePort(op), pkts, L, depart + this.LT);
+      else this.sim.scheduleAt(depart + this.LT, this.hopHandler, { router: n, inPort: oppositePort(op), pkts, flits: L }, PRIORITY_DEFAULT);
     }
   }
 

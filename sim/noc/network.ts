@@ -20,6 +20,12 @@ export interface NetworkOptions {
    * reference the event-driven engine is tested against).
    */
   engine?: 'event' | 'cycle';
+  /**
+   * Message model only: `hop` (default) handles each router on the route as an event, in
+   * head-arrival order; `path` reserves the whole route at injection, one event per
+   * delivery (links granted in injection order; the full-chip fast fidelity).
+   */
+  reservation?: 'hop' | 'path';
 }
 
 /** A message inside the network: the port's message plus what the network needs. */
