@@ -137,17 +137,23 @@ describe('tessera validate: malformed inputs exit 2 with one line naming file, f
 });
 
 describe('tessera start and list', () => {
-  test('start validates every bundled model, trace and preset', async () => {
-    const r = await run(['start']);
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    for (const name of ['llama-3.1-8b', 'smolvlm-256m', 'azure-conv', 'azure-code', 'tiny-2x2']) expect(r.out).toContain(`${name}: `);
-  });
+  test('start simulates the main job, prints the summary and writes the HTML report', async () => {
+    const io = memoryIo();
+    const code = await main(['start', '--report', 'out/report.html'], io);
+    expect(io.err).toBe('');
+    expect(code).toBe(0);
+    expect(io.out).toMatch(/llama-3\.1-8b on paper-llama-3nm/);
+    expect(io.out).toMatch(/tokens\/s\s+[\d,.]+/);
+    const html = String(io.written.get('out/report.html'));
+    expect(html).toMatch(/<svg/);
+    expect(html).toMatch(/Simulation/);
+  }, 120_000);
 
   test('list names the built-ins', async () => {
     const r = await run(['list', '--json']);
     const j = JSON.parse(r.out);
     expect(j.models).toContain('llama-3.1-8b');
     expect(j.traces).toEqual(['azure-conv', 'azure-code']);
+    expect(j.presets).toContain('paper-llama-3nm');
   });
 });
