@@ -1,5 +1,9 @@
 import { PriorityQueue } from '@datastructures-js/priority-queue';
-import { Priority, PRIORITY_LEVELS } from './priority.js';
+import { Priority, PRIORITY_LEVELS as LEVELS } from './priority.js';
+
+// Module-local copy: under tsx an imported binding can compile to a getter, which costs
+// measurably on the hot paths below.
+const PRIORITY_LEVELS = LEVELS;
 
 /** An event handler; `arg` is the value given to `schedule`, so hot paths need no closures. */
 export type EventHandler<T = any> = (arg: T) => void;
