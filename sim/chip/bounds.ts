@@ -102,29 +102,48 @@ export function minWorkCycles(tile: TileParams, design: Design, w: TileWork, byt
  * topological, so this sorts first).
  */
 export function criticalPathCycles(tasks: readonly Task[], taskCycles: (t: Task) => number, messageCycles: (src: number, dst: number, bytes: number) => number): number {
+  return criticalPaths(tasks, [taskCycles], messageCycles)[0];
+}
+
+/**
+ * Longest paths through a step's task graph for several task-time functions at once (one
+ * topological pass): each task at `taskCycles[k]`, each message at `messageCycles`.
+ */
+export function criticalPaths(tasks: readonly Task[], taskCycles: readonly ((t: Task) => number)[], messageCycles: (src: number, dst: number, bytes: number) => number): number[] {
   const n = tasks.length;
-  tasks.forEach((t, i) => (t.index = i));
+  const K = taskCycles.length;
+  for (let i = 0; i < n; i++) tasks[i].index = i;
   const indeg = new Int32Array(n);
   for (const t of tasks) {
     for (const x of t.after) indeg[x.index]++;
     for (const s of t.sends) for (const x of s.targets) indeg[x.index]++;
   }
-  const start = new Float64Array(n);
+  const start = new Float64Array(n * K);
+  const end = new Float64Array(K);
+  const longest = new Float64Array(K);
   const ready: number[] = [];
   for (let i = 0; i < n; i++) if (indeg[i] === 0) ready.push(i);
-  let longest = 0;
   while (ready.length) {
     const t = tasks[ready.pop()!];
-    const end = start[t.index] + taskCycles(t);
-    if (end > longest) longest = end;
-    const relax = (x: Task, at: number) => {
-      if (at > start[x.index]) start[x.index] = at;
+    const base = t.index * K;
+    for (let k = 0; k < K; k++) {
+      end[k] = start[base + k] + taskCycles[k](t);
+      if (end[k] > longest[k]) longest[k] = end[k];
+    }
+    for (const x of t.after) {
+      const xb = x.index * K;
+      for (let k = 0; k < K; k++) if (end[k] > start[xb + k]) start[xb + k] = end[k];
       if (--indeg[x.index] === 0) ready.push(x.index);
-    };
-    for (const x of t.after) relax(x, end);
+    }
     for (const s of t.sends) {
-      for (let i = 0; i < s.targets.length; i++) relax(s.targets[i], end + (s.dsts[i] === t.tile ? 0 : messageCycles(t.tile, s.dsts[i], s.bytes)));
+      for (let i = 0; i < s.targets.length; i++) {
+        const x = s.targets[i];
+        const lat = s.dsts[i] === t.tile ? 0 : messageCycles(t.tile, s.dsts[i], s.bytes);
+        const xb = x.index * K;
+        for (let k = 0; k < K; k++) if (end[k] + lat > start[xb + k]) start[xb + k] = end[k] + lat;
+        if (--indeg[x.index] === 0) ready.push(x.index);
+      }
     }
   }
-  return longest;
+  return Array.from(longest);
 }

@@ -141,17 +141,29 @@ export class ChipEngine {
     if (task.work) {
       const c = this.costs.cost(tile, task.work);
       cycles = c.cycles;
-      for (const name in c.counters) {
-        let arr = this.tileCounters.get(name);
-        if (!arr) {
-          arr = new Float64Array(this.tileCount);
-          this.tileCounters.set(name, arr);
-        }
-        arr[tile] += c.counters[name];
+      // counters in a compact form, computed once per (cached) cost object
+      let compact = this.compactCosts.get(c);
+      if (!compact) {
+        const names = Object.keys(c.counters);
+        compact = { arrays: names.map((n) => this.counterArray(n)), values: Float64Array.from(names, (n) => c.counters[n]) };
+        this.compactCosts.set(c, compact);
       }
+      const { arrays, values } = compact;
+      for (let i = 0; i < arrays.length; i++) arrays[i][tile] += values[i];
       this.busyCycles[tile] += cycles;
     }
     this.sim.schedule(cycles, this.finish, task, Priority.Default);
+  }
+
+  private readonly compactCosts = new WeakMap<object, { arrays: Float64Array[]; values: Float64Array }>();
+
+  private counterArray(name: string): Float64Array {
+    let arr = this.tileCounters.get(name);
+    if (!arr) {
+      arr = new Float64Array(this.tileCount);
+      this.tileCounters.set(name, arr);
+    }
+    return arr;
   }
 
   private readonly finish = (task: Task): void => {

@@ -22,7 +22,8 @@ export class Placement {
   readonly unitRegion = new Map<string, number>();
   /** Root tile of each region (the mapper's choice: nearest the region's centroid). */
   readonly regionRoot: number[];
-  private readonly holders = new Map<string, Holder[]>();
+  /** tensor -> (layer + 1) -> holders */
+  private readonly holders = new Map<string, Holder[][]>();
   /** kvParts[layer][head] = the tiles holding parts of that head's context. */
   readonly kvParts: KvPart[][][];
 
@@ -36,9 +37,9 @@ export class Placement {
     this.regionRoot = mapping.regions.map((r) => r.root);
     for (const tp of mapping.tiles) {
       for (const s of tp.weightSlices) {
-        const key = `${s.tensor}@${s.layer}`;
-        let list = this.holders.get(key);
-        if (!list) this.holders.set(key, (list = []));
+        let byLayer = this.holders.get(s.tensor);
+        if (!byLayer) this.holders.set(s.tensor, (byLayer = []));
+        const list = (byLayer[s.layer + 1] ??= []);
         list.push({ tile: tp.tile, rows: s.rowEnd - s.rowStart, rowStart: s.rowStart });
       }
     }
@@ -52,7 +53,7 @@ export class Placement {
 
   /** Tiles holding rows of `tensor` (for `layer`, -1 for non-layer tensors), in row order. */
   holdersOf(tensor: string, layer: number): Holder[] {
-    const h = this.holders.get(`${tensor}@${layer}`);
+    const h = this.holders.get(tensor)?.[layer + 1];
     if (!h) throw new Error(`internal: no tile holds ${tensor} (layer ${layer})`);
     return h;
   }

@@ -20,7 +20,7 @@ import { Placement } from './placement.js';
 import { serveTrace, type ServeResult } from './serve.js';
 import { TileKernelCosts } from './tileCosts.js';
 import { buildTextStep } from './step.js';
-import { computeTokensPerSecond, criticalPathCycles, memoryTokensPerSecond, minWorkCycles, nocTokensPerSecond } from './bounds.js';
+import { computeTokensPerSecond, criticalPaths, memoryTokensPerSecond, minWorkCycles, nocTokensPerSecond } from './bounds.js';
 import type { ChipEngine, Task } from './engine.js';
 
 /**
@@ -206,16 +206,19 @@ export function simulateChip(input: SimInput): SimOutput {
     title: simulatedText,
   });
 
-  // Bounds at the run's typical decode step: `batch` = tokens per step (rows of one
-  // micro-batch step), context = the requests' mean context over their generation.
-  const meanContext = Math.round(trace.requests.reduce((s, r) => s + r.promptTokens + r.outputTokens / 2, 0) / Math.max(1, trace.requests.length));
-  const batch = Math.max(1, Math.round(served.generatedTokens / Math.max(1, served.steps)));
+  // Bounds at the run's largest decode step (`batch` rows of one micro-batch step), at that
+  // step's first occurrence (its shortest context); without decode steps, a step is built
+  // at the requests' mean context.
+  const largest = [...served.decodeSteps.keys()].sort((a, b) => b - a)[0];
+  const rep = largest !== undefined ? served.decodeSteps.get(largest)! : undefined;
+  const meanContext = rep ? rep.contextTokens : Math.round(trace.requests.reduce((s, r) => s + r.promptTokens + r.outputTokens / 2, 0) / Math.max(1, trace.requests.length));
+  const batch = largest ?? 1;
   const compute = computeTokensPerSecond(card, design, meanContext);
   const memory = memoryTokensPerSecond(card, design, meanContext, batch);
   const noc = nocTokensPerSecond(design, chip['noc.linkFlitHops'] ?? 0, served.generatedTokens);
   // the critical path at resource limits, and the same path at the tile model's kernel
   // times (zero-load messages): what the tiles alone cost
-  const [cp, cpTiles] = mappedCriticalPaths(card, design, mapping, batch, meanContext, (tile, work) => costs.cost(tile, work).cycles);
+  const [cp, cpTiles] = mappedCriticalPaths(card, design, mapping, batch, meanContext, (tile, work) => costs.cost(tile, work).cycles, rep?.tasks);
   // `slots` micro-batch steps can be in flight at once, each at least the critical path long
   const slots = serving.batching === 'single' ? 1 : Math.max(1, Math.min(serving.microBatches, serving.maxBatch, trace.requests.length));
   const mappingBound = Math.min((slots * batch * design.clockMHz * 1e6) / cp, compute, memory, noc);
@@ -293,16 +296,29 @@ export function simulateChip(input: SimInput): SimOutput {
  * chip, every message at its zero-load latency: [every task at its tile's tightest
  * resource, every task at `taskCycles` (the tile model's time)].
  */
-export function mappedCriticalPaths(card: ModelCard, design: Design, mapping: ChipMapping, batch: number, contextTokens: number, taskCycles: (tile: number, work: NonNullable<Task['work']>) => number): [number, number] {
-  const place = new Placement(mapping, design.mesh.cols, card.text.numKvHeads, card.text.numLayers);
-  const seqs = Array.from({ length: batch }, () => ({ contextTokens, newTokens: 1, textTokens: 1, emitsToken: true, tokenIds: [0] }));
-  const built = buildTextStep({ card, design, place }, 0, seqs, design.mapping.kvWindowTokens);
+export function mappedCriticalPaths(
+  card: ModelCard,
+  design: Design,
+  mapping: ChipMapping,
+  batch: number,
+  contextTokens: number,
+  taskCycles: (tile: number, work: NonNullable<Task['work']>) => number,
+  /** the step's task graph when the run already built it */
+  graph?: readonly Task[],
+): [number, number] {
+  const tasks =
+    graph ??
+    buildTextStep(
+      { card, design, place: new Placement(mapping, design.mesh.cols, card.text.numKvHeads, card.text.numLayers) },
+      0,
+      Array.from({ length: batch }, () => ({ contextTokens, newTokens: 1, textTokens: 1, emitsToken: true, tokenIds: [0] })),
+      design.mapping.kvWindowTokens,
+    ).tasks;
   const tiles = resolveTiles(design);
   const bytesPerWeight = bytesPerElement(design.precision.weights);
   const kvEntry = (kvBytesPerTokenPerLayer(card, design.precision.kvCache) + kvScaleBytesPerTokenPerLayer(card, design.precision.kvCache)) / (2 * card.text.numKvHeads * card.text.headDim);
   const cols = design.mesh.cols;
   const message = (src: number, dst: number, bytes: number) => zeroLoadLatencyCycles(design.noc, Math.abs(Math.floor(src / cols) - Math.floor(dst / cols)) + Math.abs((src % cols) - (dst % cols)), packetFlits(design.noc, bytes));
-  const atLimits = criticalPathCycles(built.tasks, (t) => (t.work ? minWorkCycles(tiles[t.tile], design, t.work, bytesPerWeight, kvEntry) : 0), message);
-  const atKernels = criticalPathCycles(built.tasks, (t) => (t.work ? taskCycles(t.tile, t.work) : 0), message);
+  const [atLimits, atKernels] = criticalPaths(tasks, [(t) => (t.work ? minWorkCycles(tiles[t.tile], design, t.work, bytesPerWeight, kvEntry) : 0), (t) => (t.work ? taskCycles(t.tile, t.work) : 0)], message);
   return [atLimits, atKernels];
 }

@@ -8,7 +8,7 @@ import { imageTiles, imageTokens } from '../model/derive.js';
 import type { NetworkPort } from '../noc/port.js';
 import type { ChipMapping } from './mapping.js';
 import { Placement } from './placement.js';
-import { ChipEngine } from './engine.js';
+import { ChipEngine, type Task } from './engine.js';
 import { buildTextStep, buildVisionStep, type StepSequence } from './step.js';
 import type { TileCostModel } from './work.js';
 
@@ -61,6 +61,12 @@ export interface ServeResult {
   readonly kvPositionsWritten: number;
   readonly engine: ChipEngine;
   readonly events: number;
+  /**
+   * The first decode-only step of each batch size seen (its task graph and mean context),
+   * for the mapping bound: the earliest step of a size has the shortest context, so its
+   * critical path is the shortest of its size.
+   */
+  readonly decodeSteps: ReadonlyMap<number, { readonly tasks: readonly Task[]; readonly contextTokens: number }>;
 }
 
 interface Seq {
@@ -111,6 +117,7 @@ export function serveTrace(card: ModelCard, design: Design, trace: Trace, mappin
   let kvWritten = 0;
   let stepIds = 0;
   let finished = 0;
+  const decodeSteps = new Map<number, { tasks: readonly Task[]; contextTokens: number }>();
 
   const kvNeed = (r: RequestRecord) => {
     const all = r.promptTokens + r.imageTokens + r.outputTokens;
@@ -203,6 +210,9 @@ export function serveTrace(card: ModelCard, design: Design, trace: Trace, mappin
     slotBusy[slot] = 1;
     const built = buildTextStep(sc, stepIds++, rows, window, imageInput);
     kvRead += built.kvPositionsRead;
+    if (members.every((m) => m.seq.state === 'decode') && !decodeSteps.has(rows.length)) {
+      decodeSteps.set(rows.length, { tasks: built.tasks, contextTokens: Math.round(rows.reduce((a, r) => a + r.contextTokens, 0) / rows.length) });
+    }
     built.done.onDone = () => {
       steps++;
       const now = sim.now;
@@ -243,5 +253,5 @@ export function serveTrace(card: ModelCard, design: Design, trace: Trace, mappin
   if (finished < records.length && !(opt.maxCycles !== undefined && sim.now > opt.maxCycles)) {
     throw new Error(`internal: simulation stalled with ${records.length - finished} requests unfinished at cycle ${sim.now}`);
   }
-  return { requests: records, simulatedCycles: sim.now, steps, generatedTokens: generated, kvPositionsRead: kvRead, kvPositionsWritten: kvWritten, engine, events: sim.eventsDispatched - before };
+  return { requests: records, simulatedCycles: sim.now, steps, generatedTokens: generated, kvPositionsRead: kvRead, kvPositionsWritten: kvWritten, engine, events: sim.eventsDispatched - before, decodeSteps };
 }

@@ -66,7 +66,7 @@ export class MessageNetwork implements Network {
   private readonly hopHandler = (h: Hop) => this.atRouter(h.router, h.inPort, h.pkts, h.flits, this.sim.now);
   /** `path`: reserve the whole route when the message is injected (one event per delivery). */
   private readonly pathReservation: boolean;
-  private readonly deliverHandler = (h: Hop) => this.deliver(h);
+  private readonly deliverHandler = (pkts: MessagePacket[]) => this.deliver(pkts);
 
   constructor(
     private readonly sim: Simulator,
@@ -207,7 +207,7 @@ export class MessageNetwork implements Network {
     this.cXB[r].value += L;
     if (op === LOCAL) {
       // tail ejected L - 1 cycles after the head; one branch ends here
-      this.sim.scheduleAt(depart + EJECTION_CYCLES + L - 1, this.deliverHandler, { router: r, inPort, pkts, flits: L }, PRIORITY_DEFAULT);
+      this.sim.scheduleAt(depart + EJECTION_CYCLES + L - 1, this.deliverHandler, pkts, PRIORITY_DEFAULT);
     } else {
       this.cLink[r].value += L;
       const n = this.mesh.neighbour[k];
@@ -216,10 +216,11 @@ export class MessageNetwork implements Network {
     }
   }
 
-  private deliver(h: Hop): void {
-    const p = h.pkts[0];
-    this.cFlitOut[h.router].value += h.flits;
-    this.inFlightFlits -= h.flits;
+  /** The tail of a branch with one destination reaches its ejection port. */
+  private deliver(pkts: MessagePacket[]): void {
+    const p = pkts[0];
+    this.cFlitOut[p.dst].value += p.flits;
+    this.inFlightFlits -= p.flits;
     this.inFlightPackets--;
     p.onDelivered(p, this.sim.now);
   }
