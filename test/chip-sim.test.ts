@@ -150,3 +150,22 @@ describe('vision-language requests', () => {
     expect(r.counters.kvBytesWritten).toBe(card.text.numLayers * 2 * card.text.numKvHeads * card.text.headDim * 2 * (8 + 48 + 3 - 1));
   });
 });
+
+describe('message-level NoC on whole-chip traffic', () => {
+  test.each([
+    ['smollm2-135m', 'edge-4x4-28nm', 'decode:2@64'],
+    ['llama-3.2-1b', 'w4a16-8x8-7nm', 'decode:1@128'],
+  ])('%s on %s, %s: average message latency within 10% of the flit model', async (m, d, t) => {
+    const { presetDesign } = await import('../sim/design/presets.js');
+    const lat: number[] = [];
+    for (const fidelity of ['fast', 'flit'] as const) {
+      const out = simulateChip({ card: model(m), design: presetDesign(d)!, trace: generateTrace(t), tech: DEFAULT_TECH, fidelity, seed: 1, recordTimeline: true });
+      expect(out.result.mapping.feasible).toBe(true);
+      const ms = out.engine!.messages;
+      expect(ms.length).toBeGreaterThan(100);
+      lat.push(ms.reduce((s, x) => s + x.deliveredCycles - x.sentCycles, 0) / ms.length);
+    }
+    console.log(`${m} on ${d}: mean message latency message-level ${lat[0].toFixed(1)} vs flit-level ${lat[1].toFixed(1)} cycles`);
+    expect(Math.abs(lat[0] / lat[1] - 1)).toBeLessThan(0.1);
+  });
+});

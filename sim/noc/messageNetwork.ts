@@ -190,15 +190,19 @@ export class MessageNetwork implements Network {
       this.cRep[r].value += (groups.size - 1) * L;
       this.inFlightFlits += (groups.size - 1) * L;
     }
-    for (const [op, pkts] of groups) this.forward(r, inPort, op, pkts, L, now);
+    // the crossbar replicates each flit to every branch in one switch allocation (as the
+    // flit model does), so all branches leave together once every output port is free
+    let depart = Math.max(now + this.routerDelay, this.inputFree[r * PORTS + inPort]);
+    for (const op of groups.keys()) depart = Math.max(depart, this.portFree[r * PORTS + op]);
+    for (const [op, pkts] of groups) this.forward(r, inPort, op, pkts, L, now, depart);
   }
 
   /** Switch the head through router r to output port `op` and on to the next router or the ejection port. */
-  private forward(r: number, inPort: number, op: number, pkts: MessagePacket[], L: number, now: number): void {
+  private forward(r: number, inPort: number, op: number, pkts: MessagePacket[], L: number, now: number, at = -1): void {
     const k = r * PORTS + op;
     // the crossbar passes one flit per cycle per input and per output port
     const kin = r * PORTS + inPort;
-    const depart = Math.max(now + this.routerDelay, this.portFree[k], this.inputFree[kin]);
+    const depart = at >= 0 ? at : Math.max(now + this.routerDelay, this.portFree[k], this.inputFree[kin]);
     this.portFree[k] = depart + L;
     this.inputFree[kin] = depart + L;
     this.links[k] += L;
