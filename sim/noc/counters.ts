@@ -1,3 +1,6 @@
+import type { Counter } from '../counters/counter.js';
+import type { CounterRegistry } from '../counters/registry.js';
+import { interfaceName, routerName } from './mesh.js';
 import type { CounterDef } from '../counters/counter.js';
 
 /**
@@ -19,3 +22,38 @@ export const NOC_COUNTERS: readonly CounterDef[] = [
   { name: 'noc.linkFlitHops', unit: 'flits', description: 'flits crossing an inter-router link (one per flit per hop)' },
   { name: 'noc.creditsReturned', unit: 'events', description: 'credits sent back upstream when a buffer slot frees' },
 ];
+
+/** One counter per router (`router[r,c]`) or interface (`ni[r,c]`) for each NoC quantity. */
+export interface NocCounterSet {
+  readonly bufferWrites: Counter[];
+  readonly bufferReads: Counter[];
+  readonly routeComputations: Counter[];
+  readonly vcAllocations: Counter[];
+  readonly switchAllocations: Counter[];
+  readonly crossbarTraversals: Counter[];
+  readonly linkFlitHops: Counter[];
+  readonly creditsReturned: Counter[];
+  readonly flitsReplicated: Counter[];
+  readonly packetsInjected: Counter[];
+  readonly flitsInjected: Counter[];
+  readonly flitsEjected: Counter[];
+}
+
+/** Register the NoC's counters for every router and network interface of a rows x cols mesh. */
+export function registerNocCounters(reg: CounterRegistry, routers: number, cols: number): NocCounterSet {
+  const per = (name: string, kind: 'router' | 'ni') => Array.from({ length: routers }, (_, r) => reg.register(name, kind === 'router' ? routerName(cols, r) : interfaceName(cols, r)));
+  return {
+    bufferWrites: per('noc.bufferWrites', 'router'),
+    bufferReads: per('noc.bufferReads', 'router'),
+    routeComputations: per('noc.routeComputations', 'router'),
+    vcAllocations: per('noc.vcAllocations', 'router'),
+    switchAllocations: per('noc.switchAllocations', 'router'),
+    crossbarTraversals: per('noc.crossbarTraversals', 'router'),
+    linkFlitHops: per('noc.linkFlitHops', 'router'),
+    creditsReturned: per('noc.creditsReturned', 'router'),
+    flitsReplicated: per('noc.flitsReplicated', 'router'),
+    packetsInjected: per('noc.packetsInjected', 'ni'),
+    flitsInjected: per('noc.flitsInjected', 'ni'),
+    flitsEjected: per('noc.flitsEjected', 'ni'),
+  };
+}

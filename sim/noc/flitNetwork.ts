@@ -2,11 +2,11 @@ import { Priority as KernelPriority } from '../kernel/priority.js';
 import type { SimEvent, Simulator } from '../kernel/simulator.js';
 import type { Design } from '../design/design.js';
 import type { Counter } from '../counters/counter.js';
-import type { CounterRegistry } from '../counters/registry.js';
 import type { DeliveryHandler } from './port.js';
-import { LOCAL as MESH_LOCAL, PORTS as MESH_PORTS, PORT_NAMES, hopCount, interfaceName, makeMesh, oppositePort, routerName, routingFunction, type Mesh, type RoutingFunction } from './mesh.js';
+import { LOCAL as MESH_LOCAL, PORTS as MESH_PORTS, PORT_NAMES, hopCount, makeMesh, oppositePort, routerName, routingFunction, type Mesh, type RoutingFunction } from './mesh.js';
 import { EJECTION_CYCLES, INJECTION_CYCLES, packetFlits } from './packet.js';
 import { NocDeadlockError, type Network, type NetworkOptions, type NocPacket } from './network.js';
+import { registerNocCounters } from './counters.js';
 
 
 // Module-local copies: imported bindings can compile to getters, too slow for the hot loops.
@@ -235,23 +235,20 @@ export class FlitNetwork implements Network {
     this.lastEval = new Float64Array(2 * R).fill(-1);
     this.pendingEv = new Array(2 * R).fill(null);
 
-    const reg = options.counters;
-    const cols = this.mesh.cols;
-    const per = (name: string, inst: (r: number) => string) => Array.from({ length: R }, (_, r) => reg.register(name, inst(r)));
-    const rn = (r: number) => routerName(cols, r);
-    const ni = (r: number) => interfaceName(cols, r);
-    this.cBufW = per('noc.bufferWrites', rn);
-    this.cBufR = per('noc.bufferReads', rn);
-    this.cRC = per('noc.routeComputations', rn);
-    this.cVA = per('noc.vcAllocations', rn);
-    this.cSA = per('noc.switchAllocations', rn);
-    this.cXB = per('noc.crossbarTraversals', rn);
-    this.cLink = per('noc.linkFlitHops', rn);
-    this.cCred = per('noc.creditsReturned', rn);
-    this.cRep = per('noc.flitsReplicated', rn);
-    this.cPktIn = per('noc.packetsInjected', ni);
-    this.cFlitIn = per('noc.flitsInjected', ni);
-    this.cFlitOut = per('noc.flitsEjected', ni);
+    ({
+      bufferWrites: this.cBufW,
+      bufferReads: this.cBufR,
+      routeComputations: this.cRC,
+      vcAllocations: this.cVA,
+      switchAllocations: this.cSA,
+      crossbarTraversals: this.cXB,
+      linkFlitHops: this.cLink,
+      creditsReturned: this.cCred,
+      flitsReplicated: this.cRep,
+      packetsInjected: this.cPktIn,
+      flitsInjected: this.cFlitIn,
+      flitsEjected: this.cFlitOut,
+    } = registerNocCounters(options.counters, R, this.mesh.cols));
   }
 
   // ---- the port --------------------------------------------------------------------

@@ -3,8 +3,9 @@ import type { Simulator } from '../kernel/simulator.js';
 import type { Design } from '../design/design.js';
 import type { Counter } from '../counters/counter.js';
 import type { DeliveryHandler } from './port.js';
-import { LOCAL as MESH_LOCAL, PORTS as MESH_PORTS, hopCount, oppositePort, interfaceName, makeMesh, routerName, routingFunction, type Mesh, type RoutingFunction } from './mesh.js';
+import { LOCAL as MESH_LOCAL, PORTS as MESH_PORTS, hopCount, oppositePort, makeMesh, routingFunction, type Mesh, type RoutingFunction } from './mesh.js';
 import { EJECTION_CYCLES, INJECTION_CYCLES, packetFlits, routerDelayCycles } from './packet.js';
+import { registerNocCounters } from './counters.js';
 import type { Network, NetworkOptions, NocPacket } from './network.js';
 
 
@@ -83,23 +84,20 @@ export class MessageNetwork implements Network {
     this.injectFree = new Float64Array(R);
     this.inputFree = new Float64Array(R * PORTS);
     this.links = new Float64Array(R * PORTS);
-    const reg = options.counters;
-    const cols = this.mesh.cols;
-    const per = (name: string, inst: (r: number) => string) => Array.from({ length: R }, (_, r) => reg.register(name, inst(r)));
-    const rn = (r: number) => routerName(cols, r);
-    const ni = (r: number) => interfaceName(cols, r);
-    this.cBufW = per('noc.bufferWrites', rn);
-    this.cBufR = per('noc.bufferReads', rn);
-    this.cRC = per('noc.routeComputations', rn);
-    this.cVA = per('noc.vcAllocations', rn);
-    this.cSA = per('noc.switchAllocations', rn);
-    this.cXB = per('noc.crossbarTraversals', rn);
-    this.cLink = per('noc.linkFlitHops', rn);
-    this.cCred = per('noc.creditsReturned', rn);
-    this.cRep = per('noc.flitsReplicated', rn);
-    this.cPktIn = per('noc.packetsInjected', ni);
-    this.cFlitIn = per('noc.flitsInjected', ni);
-    this.cFlitOut = per('noc.flitsEjected', ni);
+    ({
+      bufferWrites: this.cBufW,
+      bufferReads: this.cBufR,
+      routeComputations: this.cRC,
+      vcAllocations: this.cVA,
+      switchAllocations: this.cSA,
+      crossbarTraversals: this.cXB,
+      linkFlitHops: this.cLink,
+      creditsReturned: this.cCred,
+      flitsReplicated: this.cRep,
+      packetsInjected: this.cPktIn,
+      flitsInjected: this.cFlitIn,
+      flitsEjected: this.cFlitOut,
+    } = registerNocCounters(options.counters, R, this.mesh.cols));
   }
 
   send(src: number, dst: number, bytes: number, onDelivered: DeliveryHandler, tag = 0): NocPacket {

@@ -87,20 +87,7 @@ export function buildKernel(t: TileTiming, spec: KernelSpec): BuiltKernel {
   const accs = (latency: number, streams = 1) => Math.max(1, Math.min(8, Math.ceil(latency / streams)));
   /** chunks of `n` elements, `L` lanes each: [full chunks, remainder] */
   const chunks = (n: number): [number, number] => [Math.floor(n / L), n % L];
-  /** sum `regs` pairwise into regs[0] (a tree of vector adds) */
-  const treeSum = (regs: number[], elems: number) => {
-    let level = regs.slice();
-    while (level.length > 1) {
-      const nextLevel: number[] = [];
-      for (let i = 0; i + 1 < level.length; i += 2) {
-        vop(Op.VADD, level[i], [level[i], level[i + 1]], elems);
-        nextLevel.push(level[i]);
-      }
-      if (level.length % 2) nextLevel.push(level[level.length - 1]);
-      level = nextLevel;
-    }
-    return level[0];
-  };
+  const treeSum = (regs: number[], elems: number) => emitTreeSum(b, regs, elems);
   /** run `body(elems)` over `n` elements in chunks of `L` (a loop of full chunks and a tail) */
   const overChunks = (n: number, body: (elems: number) => void) => {
     const [full, rem] = chunks(n);
@@ -466,19 +453,9 @@ function emitMatmul(b: ProgramBuilder, t: TileTiming, rows: number, cols: number
     b.loop(full, () => chunk(rowsHere, L, toks));
     if (cols % L) chunk(rowsHere, cols % L, toks);
     for (let tok = 0; tok < toks; tok++) {
-      const regs = Array.from({ length: aPer }, (_, a) => acc(tok, a));
-      let level = regs;
-      while (level.length > 1) {
-        const nx: number[] = [];
-        for (let i = 0; i + 1 < level.length; i += 2) {
-          b.emit(instr(Op.VADD, level[i], [level[i], level[i + 1]], { elems: rowsHere }));
-          nx.push(level[i]);
-        }
-        if (level.length % 2) nx.push(level[level.length - 1]);
-        level = nx;
-      }
-      if (scalesPerRow) b.emit(instr(Op.VMUL, level[0], [level[0], v(30)], { elems: rowsHere }));
-      b.emit(instr(Op.STDMEM, -1, [level[0], x(3)], { bytes: rowsHere * actB }));
+      const sum = emitTreeSum(b, Array.from({ length: aPer }, (_, a) => acc(tok, a)), rowsHere);
+      if (scalesPerRow) b.emit(instr(Op.VMUL, sum, [sum, v(30)], { elems: rowsHere }));
+      b.emit(instr(Op.STDMEM, -1, [sum, x(3)], { bytes: rowsHere * actB }));
     }
     b.emit(instr(Op.SALU, x(3), [x(3)]));
   };
@@ -488,6 +465,21 @@ function emitMatmul(b: ProgramBuilder, t: TileTiming, rows: number, cols: number
   };
   b.loop(Math.floor(rows / L), () => tokenTiles(L));
   if (rows % L) tokenTiles(rows % L);
+}
+
+/** Sum accumulator registers pairwise into the first (a tree of vector adds); returns it. */
+function emitTreeSum(b: ProgramBuilder, regs: readonly number[], elems: number): number {
+  let level = regs.slice();
+  while (level.length > 1) {
+    const nx: number[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) {
+      b.emit(instr(Op.VADD, level[i], [level[i], level[i + 1]], { elems }));
+      nx.push(level[i]);
+    }
+    if (level.length % 2) nx.push(level[level.length - 1]);
+    level = nx;
+  }
+  return level[0];
 }
 
 /**
@@ -528,17 +520,8 @@ function emitDotMatmul(b: ProgramBuilder, t: TileTiming, rows: number, cols: num
     if (cols % L) chunk(g, cols % L, 0);
     for (let r = 0; r < g; r++) {
       for (let tok = 0; tok < tokens; tok++) {
-        let level = Array.from({ length: A }, (_, a) => acc(r, tok, a));
-        while (level.length > 1) {
-          const nx: number[] = [];
-          for (let i = 0; i + 1 < level.length; i += 2) {
-            b.emit(instr(Op.VADD, level[i], [level[i], level[i + 1]], { elems: L }));
-            nx.push(level[i]);
-          }
-          if (level.length % 2) nx.push(level[level.length - 1]);
-          level = nx;
-        }
-        b.emit(instr(Op.VRED, x(4), [level[0]], { elems: L })); // the row's dot product
+        const sum = emitTreeSum(b, Array.from({ length: A }, (_, a) => acc(r, tok, a)), L);
+        b.emit(instr(Op.VRED, x(4), [sum], { elems: L })); // the row's dot product
         if (scalesPerRow) b.emit(instr(Op.SALU, x(4), [x(4), v(30)]));
         b.emit(instr(Op.STDMEM, -1, [x(4), x(3)], { bytes: actB }));
       }
