@@ -169,3 +169,27 @@ describe('message-level NoC on whole-chip traffic', () => {
     expect(Math.abs(lat[0] / lat[1] - 1)).toBeLessThan(0.1);
   });
 });
+
+describe('heterogeneous tiles', () => {
+  test('tiles sized from their work hold their slices and KV, and the chip gets smaller than an oversized uniform one', async () => {
+    const { resolveTiles } = await import('../sim/design/tiles.js');
+    const { mapModel } = await import('../sim/chip/mapping.js');
+    const { sizeTilesFromWork } = await import('../sim/chip/heterogeneous.js');
+    const card = model('smollm2-135m');
+    const uniform = design({ mesh: { rows: 3, cols: 4 }, tile: { ...tile, wmemKiB: 40000, dmemKiB: 512 }, mapping: { pipelineStages: 3 } });
+    const hetero = parseInput(DesignSchema, { ...uniform, mapping: { ...uniform.mapping, heterogeneousTiles: true } }, 'hetero');
+    const a = sim(card, uniform, 'decode:2@64');
+    const b = sim(card, hetero, 'decode:2@64');
+    expect(a.mapping.feasible && b.mapping.feasible).toBe(true);
+    expect(b.metrics.areaMm2).toBeLessThan(a.metrics.areaMm2);
+    // the same weights are read either way
+    expect(b.counters.romBytesRead).toBe(a.counters.romBytesRead);
+    // each sized tile holds exactly its share (+2%) and tiles differ
+    const sized = sizeTilesFromWork(uniform, mapModel(card, uniform, { maxBatch: 4, chunkTokens: 32, requiredKvTokens: 66 }), 66);
+    const tiles = resolveTiles(sized);
+    const map = mapModel(card, sized, { maxBatch: 4, chunkTokens: 32, requiredKvTokens: 66 });
+    expect(map.feasible).toBe(true);
+    for (const t of map.tiles) expect(t.romBytes).toBeLessThanOrEqual(tiles[t.tile].wmemKiB * 1024);
+    expect(new Set(tiles.map((t) => t.wmemKiB)).size).toBeGreaterThan(1);
+  });
+});

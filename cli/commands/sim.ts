@@ -27,6 +27,7 @@ export interface SimArgs {
   maxBatch?: number;
   prefillChunk?: number;
   microBatches?: number;
+  heterogeneousTiles?: boolean;
   profile: string;
   weights?: string;
   powerBudget?: number;
@@ -43,7 +44,8 @@ function withServing(design: Design, a: SimArgs, name: string): Design {
     ...(a.prefillChunk !== undefined ? { prefillChunkTokens: a.prefillChunk } : {}),
     ...(a.microBatches !== undefined ? { microBatches: a.microBatches } : {}),
   };
-  return parseInput(DesignSchema, { ...design, serving }, name);
+  const mapping = a.heterogeneousTiles === undefined ? design.mapping : { ...design.mapping, heterogeneousTiles: a.heterogeneousTiles };
+  return parseInput(DesignSchema, { ...design, serving, mapping }, name);
 }
 
 function weightsOf(a: SimArgs): Weights {
@@ -157,6 +159,7 @@ export function simCommand(io: Io): CommandModule<object, SimArgs> {
           .option('max-batch', { type: 'number', describe: 'override serving.maxBatch' })
           .option('prefill-chunk', { type: 'number', describe: 'override serving.prefillChunkTokens' })
           .option('micro-batches', { type: 'number', describe: 'override serving.microBatches' })
+          .option('heterogeneous-tiles', { type: 'boolean', describe: "size each tile's WMEM, DMEM, VLEN and FETCH from its share of the work (mapping.heterogeneousTiles)" })
           .option('profile', { type: 'string', default: 'default', describe: 'PPA weight profile: default (0.4/0.4/0.2) or low-power (0.2/0.6/0.2)' })
           .option('weights', { type: 'string', describe: 'PPA weights perf,power,area (sum to 1), e.g. 0.5,0.3,0.2' })
           .option('power-budget', { type: 'number', describe: 'power budget in W (feasibility)' })

@@ -17,6 +17,7 @@ import { bytesPerElement } from '../units/precision.js';
 import { kvBytesPerTokenPerLayer, kvScaleBytesPerTokenPerLayer } from '../model/derive.js';
 import { mapModel, type ChipMapping } from './mapping.js';
 import { Placement } from './placement.js';
+import { sizeTilesFromWork } from './heterogeneous.js';
 import { serveTrace, type ServeResult } from './serve.js';
 import { TileKernelCosts } from './tileCosts.js';
 import { buildTextStep } from './step.js';
@@ -110,13 +111,20 @@ export function checkTraceFitsModel(card: ModelCard, trace: Trace, traceName: st
 }
 
 export function simulateChip(input: SimInput): SimOutput {
-  const { card, design, trace, tech } = input;
-  const names = input.names ?? { design: design.name, model: card.name, trace: trace.name };
+  const { card, trace, tech } = input;
+  const names = input.names ?? { design: input.design.name, model: card.name, trace: trace.name };
   checkTraceFitsModel(card, trace, names.trace);
-  const serving = design.serving;
-  const mapping = mapModel(card, design, { maxBatch: serving.batching === 'single' ? 1 : serving.maxBatch, chunkTokens: serving.prefillChunkTokens, requiredKvTokens: kvTokensNeeded(card, design, trace) });
+  const serving = input.design.serving;
+  const mapOptions = { maxBatch: serving.batching === 'single' ? 1 : serving.maxBatch, chunkTokens: serving.prefillChunkTokens, requiredKvTokens: kvTokensNeeded(card, input.design, trace) };
+  let design = input.design;
+  let mapping = mapModel(card, design, mapOptions);
+  if (design.mapping.heterogeneousTiles) {
+    // size every tile from its share of the work, then map onto the sized tiles
+    design = sizeTilesFromWork(design, mapping, mapOptions.requiredKvTokens);
+    mapping = mapModel(card, design, mapOptions);
+  }
   const reasons = mapping.shortfalls.map((s) => `${s.what} do not fit on tile ${s.tile} (row ${Math.floor(s.tile / design.mesh.cols)}, col ${s.tile % design.mesh.cols}): need ${s.needBytes} bytes, have ${s.haveBytes}`);
-  const simulatedText = `${names.model} on ${names.design} (${design.mesh.rows}x${design.mesh.cols} tiles, ${design.processNodeNm} nm, ${design.clockMHz} MHz), trace ${names.trace} (${trace.requests.length} requests), fidelity ${input.fidelity}: ${input.fidelity === 'detailed' ? 'detailed' : 'fast'} tile model, ${input.fidelity === 'fast' ? 'message-level' : 'flit-level'} NoC; ${serving.batching} batching, max batch ${serving.maxBatch}, ${serving.microBatches} micro-batch(es), prefill chunk ${serving.prefillChunkTokens}; ${design.mapping.pipelineStages} pipeline region(s)`;
+  const simulatedText = `${names.model} on ${names.design} (${design.mesh.rows}x${design.mesh.cols} tiles, ${design.processNodeNm} nm, ${design.clockMHz} MHz), trace ${names.trace} (${trace.requests.length} requests), fidelity ${input.fidelity}: ${input.fidelity === 'detailed' ? 'detailed' : 'fast'} tile model, ${input.fidelity === 'fast' ? 'message-level' : 'flit-level'} NoC; ${serving.batching} batching, max batch ${serving.maxBatch}, ${serving.microBatches} micro-batch(es), prefill chunk ${serving.prefillChunkTokens}; ${design.mapping.pipelineStages} pipeline region(s)${input.design.mapping.heterogeneousTiles ? '; tiles sized from their share of the work (WMEM, DMEM, VLEN, FETCH per tile)' : ''}`;
 
   if (!mapping.feasible) {
     const report = powerReport({ design, tech, counters: {}, simulatedCycles: 1, tokens: 0, reference: referenceFor(card), weights: input.weights, constraints: input.constraints, mappingFeasible: false, title: `INFEASIBLE: ${simulatedText}` });
