@@ -3,7 +3,7 @@
 # apt-get install -y chromium) and save a screenshot. Not part of the jest suite.
 # Usage: cli/report/screenshot.sh [OUT_DIR] [PRESET]
 set -eu
-out="${1:-/tmp/tessera-report}"
+out="${1:-${TMPDIR:-/tmp}/tessera-report}"
 preset="${2:-hetero-6x6-5nm}"
 mkdir -p "$out"
 cd "$(dirname "$0")/../.."
