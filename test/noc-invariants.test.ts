@@ -195,4 +195,32 @@ describe('send(), multicast and the watchdog', () => {
       }
     }
   });
+  test('path-reserved tree multicast (trunk and branches) matches router-by-router grouping on an idle network', () => {
+    // 'hop' reservation groups destinations at every router; 'path' walks the dimension-order
+    // tree directly. On an idle network (multicasts far apart) both give the same delivery
+    // cycle for every destination and the same counts.
+    for (const routing of ['xy', 'yx'] as const) {
+      const d = nocTestDesign(6, 7, { multicast: 'tree', routing });
+      const rng = new Rng(4, `test/tree-walk/${routing}`);
+      const casts = Array.from({ length: 60 }, () => ({ src: rng.int(0, 41), dsts: Array.from({ length: rng.int(2, 20) }, () => rng.int(0, 41)), bytes: rng.int(0, 200) }));
+      const run = (reservation: 'hop' | 'path') => {
+        const sim = new Simulator();
+        const counters = new CounterRegistry();
+        const net = createNetwork(sim, d, { model: 'message', counters, reservation });
+        const arrivals: string[] = [];
+        casts.forEach((c, k) =>
+          sim.scheduleAt(k * 1000, () => net.multicast(c.src, c.dsts, c.bytes, (m, at) => arrivals.push(`${k}:${m.dst}@${at - k * 1000}`))),
+        );
+        sim.run();
+        return { arrivals: arrivals.sort(), totals: counters.totals(), inFlight: net.flitsInFlight() };
+      };
+      const hop = run('hop');
+      const path = run('path');
+      expect(path.arrivals).toEqual(hop.arrivals);
+      expect(path.totals).toEqual(hop.totals);
+      expect(path.inFlight).toBe(0);
+      // every distinct destination of every multicast is reached once
+      expect(path.arrivals.length).toBe(casts.reduce((s, c) => s + new Set(c.dsts).size, 0));
+    }
+  });
 });

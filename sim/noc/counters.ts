@@ -41,7 +41,8 @@ export interface NocCounterSet {
 
 /** Register the NoC's counters for every router and network interface of a rows x cols mesh. */
 export function registerNocCounters(reg: CounterRegistry, routers: number, cols: number): NocCounterSet {
-  const per = (name: string, kind: 'router' | 'ni') => Array.from({ length: routers }, (_, r) => reg.register(name, kind === 'router' ? routerName(cols, r) : interfaceName(cols, r)));
+  const names = { router: Array.from({ length: routers }, (_, r) => routerName(cols, r)), ni: Array.from({ length: routers }, (_, r) => interfaceName(cols, r)) };
+  const per = (name: string, kind: 'router' | 'ni') => names[kind].map((instance) => reg.register(name, instance));
   return {
     bufferWrites: per('noc.bufferWrites', 'router'),
     bufferReads: per('noc.bufferReads', 'router'),

@@ -3,7 +3,7 @@ import type { Simulator } from '../kernel/simulator.js';
 import type { Design } from '../design/design.js';
 import type { Counter } from '../counters/counter.js';
 import type { DeliveryHandler } from './port.js';
-import { LOCAL as MESH_LOCAL, PORTS as MESH_PORTS, hopCount, oppositePort, makeMesh, routingFunction, type Mesh, type RoutingFunction } from './mesh.js';
+import { LOCAL as MESH_LOCAL, PORTS as MESH_PORTS, NORTH, EAST, SOUTH, WEST, hopCount, oppositePort, makeMesh, routingFunction, type Mesh, type RoutingFunction } from './mesh.js';
 import { EJECTION_CYCLES, INJECTION_CYCLES, packetFlits, routerDelayCycles } from './packet.js';
 import { registerNocCounters } from './counters.js';
 import type { Network, NetworkOptions, NocPacket } from './network.js';
@@ -30,6 +30,9 @@ const PRIORITY_DEFAULT = KernelPriority.Default;
  *
  * Tree multicast (`noc.multicast = 'tree'`): the packet follows the XY tree of its
  * destination set; where branches part, the router copies it (`noc.flitsReplicated`).
+ * With path reservation a dimension-order tree is walked directly as a trunk along the
+ * first dimension and branches along the second (`reserveTree`), with the same timing
+ * and counts as grouping the destinations router by router.
  */
 export class MessageNetwork implements Network {
   readonly model = 'message' as const;
@@ -67,7 +70,13 @@ export class MessageNetwork implements Network {
   private readonly hopHandler = (h: Hop) => this.atRouter(h.router, h.inPort, h.pkts, h.flits, this.sim.now);
   /** `path`: reserve the whole route when the message is injected (one event per delivery). */
   private readonly pathReservation: boolean;
-  private readonly deliverHandler = (pkts: MessagePacket[]) => this.deliver(pkts);
+  private readonly deliverHandler = (p: MessagePacket) => this.deliver(p);
+  /** Dimension-order routing (xy or yx): a multicast tree is a trunk plus branches. */
+  private readonly xyFirst: boolean | null;
+  /** Scratch for `reserveTree`: per trunk coordinate, the branch extent; per router, the packet ending there. */
+  private readonly branchMin: Int32Array;
+  private readonly branchMax: Int32Array;
+  private readonly endingAt: (MessagePacket | undefined)[];
 
   constructor(
     private readonly sim: Simulator,
@@ -84,6 +93,11 @@ export class MessageNetwork implements Network {
     this.injectFree = new Float64Array(R);
     this.inputFree = new Float64Array(R * PORTS);
     this.links = new Float64Array(R * PORTS);
+    this.xyFirst = design.noc.routing === 'xy' ? true : design.noc.routing === 'yx' ? false : null;
+    const trunkLength = this.xyFirst === false ? this.mesh.rows : this.mesh.cols;
+    this.branchMin = new Int32Array(trunkLength).fill(2 ** 30);
+    this.branchMax = new Int32Array(trunkLength).fill(-1);
+    this.endingAt = new Array<MessagePacket | undefined>(R);
     ({
       bufferWrites: this.cBufW,
       bufferReads: this.cBufR,
@@ -102,7 +116,25 @@ export class MessageNetwork implements Network {
 
   send(src: number, dst: number, bytes: number, onDelivered: DeliveryHandler, tag = 0): NocPacket {
     if (!(Number.isSafeInteger(bytes) && bytes >= 0)) throw new RangeError(`send: bytes ${bytes} must be a non-negative integer`);
+    if (this.pathReservation) return this.injectUnicast(src, dst, packetFlits(this.design.noc, bytes), bytes, onDelivered, tag);
     return this.inject(src, [dst], packetFlits(this.design.noc, bytes), bytes, onDelivered, tag)[0];
+  }
+
+  /** `inject` for one destination under path reservation (no arrays: the full-chip hot path). */
+  private injectUnicast(src: number, dst: number, L: number, bytes: number, onDelivered: DeliveryHandler, tag: number): MessagePacket {
+    if (!(Number.isInteger(src) && src >= 0 && src < this.R)) throw new RangeError(`source tile ${src} is not in 0..${this.R - 1}`);
+    if (!(Number.isInteger(dst) && dst >= 0 && dst < this.R)) throw new RangeError(`destination tile ${dst} is not in 0..${this.R - 1}`);
+    const now = this.sim.now;
+    const p = new MessagePacket(this.nextId++, src, dst, bytes, tag, now, L, hopCount(this.mesh.cols, src, dst), onDelivered);
+    const depart = Math.max(now, this.injectFree[src]);
+    this.injectFree[src] = depart + L;
+    p.headInjectedAtCycles = depart;
+    this.cPktIn[src].value++;
+    this.cFlitIn[src].value += L;
+    this.inFlightFlits += L;
+    this.inFlightPackets++;
+    this.reserveUnicast(src, LOCAL, p, L, depart + INJECTION_CYCLES, true);
+    return p;
   }
 
   sendPacket(src: number, dst: number, flits: number, onDelivered: DeliveryHandler, tag = 0): NocPacket {
@@ -114,7 +146,8 @@ export class MessageNetwork implements Network {
   multicast(src: number, dsts: readonly number[], bytes: number, onDelivered: DeliveryHandler, tag = 0): void {
     if (!(Number.isSafeInteger(bytes) && bytes >= 0)) throw new RangeError(`multicast: bytes ${bytes} must be a non-negative integer`);
     if (this.design.noc.multicast === 'tree') {
-      if (dsts.length) this.inject(src, [...new Set(dsts)], packetFlits(this.design.noc, bytes), bytes, onDelivered, tag);
+      if (dsts.length > 1 && this.pathReservation && this.xyFirst !== null) this.reserveTree(src, dsts, packetFlits(this.design.noc, bytes), bytes, onDelivered, tag);
+      else if (dsts.length) this.inject(src, [...new Set(dsts)], packetFlits(this.design.noc, bytes), bytes, onDelivered, tag);
     } else for (const d of dsts) this.send(src, d, bytes, onDelivered, tag);
   }
 
@@ -173,7 +206,8 @@ export class MessageNetwork implements Network {
     this.cCred[r].value += L;
     if (headPkts.length === 1) {
       // unicast (or a tree branch with one destination left): no grouping needed
-      this.forward(r, inPort, this.route(r, headPkts[0].dst), headPkts, L, now);
+      if (this.pathReservation) this.reserveUnicast(r, inPort, headPkts[0], L, now);
+      else this.forward(r, inPort, this.route(r, headPkts[0].dst), headPkts, L, now);
       return;
     }
     // group the destinations by output port
@@ -195,6 +229,43 @@ export class MessageNetwork implements Network {
     for (const [op, pkts] of groups) this.forward(r, inPort, op, pkts, L, now, depart);
   }
 
+  /**
+   * Path reservation of one destination from router r on (whose route computation and
+   * buffer counts `atRouter` has made unless `countFirst`): the same per-router rule as
+   * `forward`, as a loop.
+   */
+  private reserveUnicast(r: number, inPort: number, p: MessagePacket, L: number, arrive: number, countFirst = false): void {
+    const dst = p.dst;
+    for (let first = true; ; first = false) {
+      if (!first || countFirst) {
+        this.cRC[r].value++;
+        this.cBufW[r].value += L;
+        this.cBufR[r].value += L;
+        this.cCred[r].value += L;
+      }
+      const op = this.route(r, dst);
+      const k = r * PORTS + op;
+      const kin = r * PORTS + inPort;
+      let depart = arrive + this.routerDelay;
+      if (this.portFree[k] > depart) depart = this.portFree[k];
+      if (this.inputFree[kin] > depart) depart = this.inputFree[kin];
+      this.portFree[k] = depart + L;
+      this.inputFree[kin] = depart + L;
+      this.links[k] += L;
+      this.cVA[r].value++;
+      this.cSA[r].value += L;
+      this.cXB[r].value += L;
+      if (op === LOCAL) {
+        this.sim.scheduleAt(depart + EJECTION_CYCLES + L - 1, this.deliverHandler, p, PRIORITY_DEFAULT);
+        return;
+      }
+      this.cLink[r].value += L;
+      r = this.mesh.neighbour[k];
+      inPort = oppositePort(op);
+      arrive = depart + this.LT;
+    }
+  }
+
   /** Switch the head through router r to output port `op` and on to the next router or the ejection port. */
   private forward(r: number, inPort: number, op: number, pkts: MessagePacket[], L: number, now: number, at = -1): void {
     const k = r * PORTS + op;
@@ -209,7 +280,7 @@ export class MessageNetwork implements Network {
     this.cXB[r].value += L;
     if (op === LOCAL) {
       // tail ejected L - 1 cycles after the head; one branch ends here
-      this.sim.scheduleAt(depart + EJECTION_CYCLES + L - 1, this.deliverHandler, pkts, PRIORITY_DEFAULT);
+      this.sim.scheduleAt(depart + EJECTION_CYCLES + L - 1, this.deliverHandler, pkts[0], PRIORITY_DEFAULT);
     } else {
       this.cLink[r].value += L;
       const n = this.mesh.neighbour[k];
@@ -218,9 +289,135 @@ export class MessageNetwork implements Network {
     }
   }
 
+  /**
+   * Tree multicast under path reservation and dimension-order routing, without grouping
+   * destinations router by router: the tree is a trunk along the first dimension (through
+   * the source's row for xy) and, off each trunk router, a branch each way along the
+   * second dimension as far as the farthest destination. Each router on it switches once
+   * (`switchOnce`) to all its output ports, exactly as `atRouter` does.
+   */
+  private reserveTree(src: number, dstList: readonly number[], L: number, bytes: number, onDelivered: DeliveryHandler, tag: number): void {
+    const cols = this.mesh.cols;
+    const xy = this.xyFirst === true;
+    // coordinates: t along the trunk (first dimension), u along the branches
+    const tOf = (r: number) => (xy ? r % cols : Math.floor(r / cols));
+    const uOf = (r: number) => (xy ? Math.floor(r / cols) : r % cols);
+    const at = (t: number, u: number) => (xy ? u * cols + t : t * cols + u);
+    const tPlus = xy ? EAST : SOUTH;
+    const tMinus = xy ? WEST : NORTH;
+    const uPlus = xy ? SOUTH : EAST;
+    const uMinus = xy ? NORTH : WEST;
+    if (!(Number.isInteger(src) && src >= 0 && src < this.R)) throw new RangeError(`source tile ${src} is not in 0..${this.R - 1}`);
+    const now = this.sim.now;
+    const depart = Math.max(now, this.injectFree[src]);
+    this.injectFree[src] = depart + L;
+    const endingAt = this.endingAt;
+    const bMin = this.branchMin;
+    const bMax = this.branchMax;
+    const st = tOf(src);
+    const su = uOf(src);
+    let tLo = st;
+    let tHi = st;
+    let n = 0;
+    for (const d of dstList) {
+      if (!(Number.isInteger(d) && d >= 0 && d < this.R)) {
+        for (const e of dstList) if (Number.isInteger(e) && e >= 0 && e < this.R) endingAt[e] = undefined;
+        throw new RangeError(`destination tile ${d} is not in 0..${this.R - 1}`);
+      }
+      if (endingAt[d]) continue; // listed twice
+      const p = new MessagePacket(this.nextId++, src, d, bytes, tag, now, L, hopCount(cols, src, d), onDelivered);
+      p.headInjectedAtCycles = depart;
+      endingAt[d] = p;
+      n++;
+      const t = tOf(d);
+      const u = uOf(d);
+      if (u < bMin[t]) bMin[t] = u;
+      if (u > bMax[t]) bMax[t] = u;
+      if (t < tLo) tLo = t;
+      if (t > tHi) tHi = t;
+    }
+    this.cPktIn[src].value++;
+    this.cFlitIn[src].value += L;
+    this.inFlightFlits += L;
+    this.inFlightPackets += n;
+
+    // output ports of trunk router (t, su): on along the trunk, into the branches, local
+    const trunkPorts = (t: number, r: number, onward: number) => onward | (bMin[t] < su ? 1 << uMinus : 0) | (bMax[t] > su ? 1 << uPlus : 0) | (endingAt[r] ? 1 : 0);
+    const branches = (t: number, departed: number, mask: number) => {
+      if (mask & (1 << uMinus)) {
+        let dep = departed;
+        for (let u = su - 1; u >= bMin[t]; u--) {
+          const r = at(t, u);
+          dep = this.switchOnce(r, oppositePort(uMinus), dep + this.LT, (u > bMin[t] ? 1 << uMinus : 0) | (endingAt[r] ? 1 : 0), L);
+        }
+      }
+      if (mask & (1 << uPlus)) {
+        let dep = departed;
+        for (let u = su + 1; u <= bMax[t]; u++) {
+          const r = at(t, u);
+          dep = this.switchOnce(r, oppositePort(uPlus), dep + this.LT, (u < bMax[t] ? 1 << uPlus : 0) | (endingAt[r] ? 1 : 0), L);
+        }
+      }
+    };
+    const m0 = trunkPorts(st, src, (tHi > st ? 1 << tPlus : 0) | (tLo < st ? 1 << tMinus : 0));
+    const d0 = this.switchOnce(src, LOCAL, depart + INJECTION_CYCLES, m0, L);
+    branches(st, d0, m0);
+    for (const [dir, end] of [[1, tHi], [-1, tLo]] as const) {
+      let dep = d0;
+      const onward = dir > 0 ? tPlus : tMinus;
+      for (let t = st + dir; dir > 0 ? t <= end : t >= end; t += dir) {
+        const r = at(t, su);
+        const m = trunkPorts(t, r, t !== end ? 1 << onward : 0);
+        dep = this.switchOnce(r, oppositePort(onward), dep + this.LT, m, L);
+        branches(t, dep, m);
+      }
+    }
+    // clear the scratch
+    for (const d of dstList) {
+      endingAt[d] = undefined;
+      const t = tOf(d);
+      bMin[t] = 2 ** 30;
+      bMax[t] = -1;
+    }
+  }
+
+  /**
+   * One switch allocation at router r for a head arriving at `arrive` on `inPort`, copied to
+   * every output port in `mask` (bit p = port p): all copies leave together once the input
+   * and every output are free. Returns the departure cycle; schedules ejections.
+   */
+  private switchOnce(r: number, inPort: number, arrive: number, mask: number, L: number): number {
+    this.cRC[r].value++;
+    this.cBufW[r].value += L;
+    this.cBufR[r].value += L;
+    this.cCred[r].value += L;
+    const kin = r * PORTS + inPort;
+    let depart = Math.max(arrive + this.routerDelay, this.inputFree[kin]);
+    let outs = 0;
+    for (let op = 0; op < PORTS; op++) if (mask & (1 << op)) {
+      outs++;
+      if (this.portFree[r * PORTS + op] > depart) depart = this.portFree[r * PORTS + op];
+    }
+    if (outs > 1) {
+      this.cRep[r].value += (outs - 1) * L;
+      this.inFlightFlits += (outs - 1) * L;
+    }
+    this.inputFree[kin] = depart + L;
+    for (let op = 0; op < PORTS; op++) if (mask & (1 << op)) {
+      const k = r * PORTS + op;
+      this.portFree[k] = depart + L;
+      this.links[k] += L;
+      this.cVA[r].value++;
+      this.cSA[r].value += L;
+      this.cXB[r].value += L;
+      if (op === LOCAL) this.sim.scheduleAt(depart + EJECTION_CYCLES + L - 1, this.deliverHandler, this.endingAt[r]!, PRIORITY_DEFAULT);
+      else this.cLink[r].value += L;
+    }
+    return depart;
+  }
+
   /** The tail of a branch with one destination reaches its ejection port. */
-  private deliver(pkts: MessagePacket[]): void {
-    const p = pkts[0];
+  private deliver(p: MessagePacket): void {
     this.cFlitOut[p.dst].value += p.flits;
     this.inFlightFlits -= p.flits;
     this.inFlightPackets--;
