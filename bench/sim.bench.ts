@@ -12,9 +12,11 @@ import type { BenchSuite, Measured } from './harness.js';
 
 /**
  * Full-chip benchmarks (issue 6): wall time of one simulation, mapping included, process
- * start-up excluded. Each case runs once after three warm-up runs on another design point
- * (so module loading and JIT warm-up are not charged, and no kernel cache helps); the figure is the single run's wall time, which is what a
- * user waits for.
+ * start-up excluded, after three warm-up runs on another design point (so module loading
+ * and JIT warm-up are not charged, and no kernel cache helps: every run builds its own).
+ * Cases with a target of 2 s or less run 5 times and are judged on the median (garbage
+ * collection makes single sub-second runs vary by +-30% here); min and max are printed
+ * beside it. Longer cases run once.
  */
 
 interface Case {
@@ -60,12 +62,20 @@ export const simSuite: BenchSuite = {
     const only = process.env.TESSERA_BENCH_SIM;
     for (const c of CASES) {
       if (only && !c.name.includes(only)) continue;
-      const t0 = performance.now();
-      const { result } = simulateChip({ card: builtinModel(c.model)!, design: c.design()!, trace: c.trace(), tech: DEFAULT_TECH, fidelity: c.fidelity, seed: 1 });
-      const s = (performance.now() - t0) / 1000;
+      const runs = c.targetSeconds <= 2 ? 5 : 1;
+      const walls: number[] = [];
+      let result!: ReturnType<typeof simulateChip>['result'];
+      for (let k = 0; k < runs; k++) {
+        const t0 = performance.now();
+        ({ result } = simulateChip({ card: builtinModel(c.model)!, design: c.design()!, trace: c.trace(), tech: DEFAULT_TECH, fidelity: c.fidelity, seed: 1 }));
+        walls.push((performance.now() - t0) / 1000);
+      }
+      const sorted = [...walls].sort((a, b) => a - b);
+      const s = sorted[Math.floor(runs / 2)];
+      const spread = runs > 1 ? ` median of ${runs} (min ${sorted[0].toFixed(3)}, max ${sorted[runs - 1].toFixed(3)})` : '';
       const m = result.metrics;
       print(`  ${c.name}`);
-      print(`    wall ${s.toFixed(2)} s (target <= ${c.targetSeconds} s: ${s <= c.targetSeconds ? 'met' : 'MISSED'}); ${result.run.events.toLocaleString('en-US')} events, ${result.run.steps} steps, ${result.run.generatedTokens} tokens`);
+      print(`    wall ${s.toFixed(runs > 1 ? 3 : 2)} s${spread} (target <= ${c.targetSeconds} s: ${s <= c.targetSeconds ? 'met' : 'MISSED'}); ${result.run.events.toLocaleString('en-US')} events, ${result.run.steps} steps, ${result.run.generatedTokens} tokens`);
       print(`    tokens/s ${m.tokensPerSecond.toFixed(1)}, TTFT p50/p99 ${m.ttftMs.p50.toFixed(2)}/${m.ttftMs.p99.toFixed(2)} ms, ITL p50/p99 ${m.itlMs.p50.toFixed(3)}/${m.itlMs.p99.toFixed(3)} ms, ${m.powerW.toFixed(2)} W`);
       out.push({ name: c.name, perSecond: 1 / s, rmePercent: 0, samples: 1 });
     }

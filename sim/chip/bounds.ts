@@ -114,9 +114,10 @@ export function criticalPaths(tasks: readonly Task[], taskCycles: readonly ((t: 
   const K = taskCycles.length;
   for (let i = 0; i < n; i++) tasks[i].index = i;
   const indeg = new Int32Array(n);
-  for (const t of tasks) {
-    for (const x of t.after) indeg[x.index]++;
-    for (const s of t.sends) for (const x of s.targets) indeg[x.index]++;
+  for (let i = 0; i < n; i++) {
+    const { after, sends } = tasks[i];
+    for (let a = 0; a < after.length; a++) indeg[after[a].index]++;
+    for (let j = 0; j < sends.length; j++) for (let a = 0; a < sends[j].targets.length; a++) indeg[sends[j].targets[a].index]++;
   }
   const start = new Float64Array(n * K);
   const end = new Float64Array(K);
@@ -130,12 +131,14 @@ export function criticalPaths(tasks: readonly Task[], taskCycles: readonly ((t: 
       end[k] = start[base + k] + taskCycles[k](t);
       if (end[k] > longest[k]) longest[k] = end[k];
     }
-    for (const x of t.after) {
+    for (let a = 0; a < t.after.length; a++) {
+      const x = t.after[a];
       const xb = x.index * K;
       for (let k = 0; k < K; k++) if (end[k] > start[xb + k]) start[xb + k] = end[k];
       if (--indeg[x.index] === 0) ready.push(x.index);
     }
-    for (const s of t.sends) {
+    for (let j = 0; j < t.sends.length; j++) {
+      const s = t.sends[j];
       for (let i = 0; i < s.targets.length; i++) {
         const x = s.targets[i];
         const lat = s.dsts[i] === t.tile ? 0 : messageCycles(t.tile, s.dsts[i], s.bytes);

@@ -23,11 +23,16 @@ export interface Send {
   index?: Map<number, number>;
 }
 
+const NONE: readonly Task[] = Object.freeze([]);
+const NO_SENDS: readonly Send[] = Object.freeze([]);
+
 export class Task {
   /** Unmet dependencies: local predecessors plus messages still to arrive. */
   pending = 0;
-  readonly after: Task[] = [];
-  readonly sends: Send[] = [];
+  /** Local successors (a shared empty array until the first `then`: most tasks have none). */
+  after: readonly Task[] = NONE;
+  /** Messages sent on completion (shared empty array until the first `sendTo`). */
+  sends: readonly Send[] = NO_SENDS;
   startCycles = -1;
   endCycles = -1;
   /** Position in its step's task list (set by the builder; used by graph analyses). */
@@ -45,7 +50,8 @@ export class Task {
 
   /** `next` runs only after this task completes (same or another tile, no message). */
   then(next: Task): Task {
-    this.after.push(next);
+    if (this.after === NONE) this.after = [next];
+    else (this.after as Task[]).push(next);
     next.pending++;
     return next;
   }
@@ -54,7 +60,9 @@ export class Task {
   sendTo(targets: Task[], bytes: number): void {
     if (targets.length === 0) return;
     for (const t of targets) t.pending++;
-    this.sends.push({ dsts: targets.map((t) => t.tile), targets, bytes });
+    const send: Send = { dsts: targets.map((t) => t.tile), targets, bytes };
+    if (this.sends === NO_SENDS) this.sends = [send];
+    else (this.sends as Send[]).push(send);
   }
 }
 
@@ -173,8 +181,10 @@ export class ChipEngine {
     if (this.options.recordTimeline && task.work) {
       this.timeline.push({ tile: task.tile, label: task.label, step: task.step, startCycles: task.startCycles, endCycles: task.endCycles });
     }
-    for (const s of task.sends) this.issue(task.tile, s);
-    for (const n of task.after) this.satisfy(n);
+    const sends = task.sends;
+    for (let i = 0; i < sends.length; i++) this.issue(task.tile, sends[i]);
+    const after = task.after;
+    for (let i = 0; i < after.length; i++) this.satisfy(after[i]);
     task.onDone?.(task);
     this.runNext(task.tile);
   };
@@ -212,7 +222,7 @@ export class ChipEngine {
       const d = s.dsts[0] === src ? s.dsts[1] : s.dsts[0];
       this.network.send(src, d, s.bytes, this.onDelivered, slot);
     } else {
-      const dsts = s.dsts.filter((d) => d !== src);
+      const dsts = remote === s.dsts.length ? s.dsts : s.dsts.filter((d) => d !== src);
       this.network.multicast(src, dsts, s.bytes, this.onDelivered, slot);
     }
   }

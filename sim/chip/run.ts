@@ -327,6 +327,8 @@ export function mappedCriticalPaths(
   const kvEntry = (kvBytesPerTokenPerLayer(card, design.precision.kvCache) + kvScaleBytesPerTokenPerLayer(card, design.precision.kvCache)) / (2 * card.text.numKvHeads * card.text.headDim);
   const cols = design.mesh.cols;
   const message = (src: number, dst: number, bytes: number) => zeroLoadLatencyCycles(design.noc, Math.abs(Math.floor(src / cols) - Math.floor(dst / cols)) + Math.abs((src % cols) - (dst % cols)), packetFlits(design.noc, bytes));
-  const [atLimits, atKernels] = criticalPaths(tasks, [(t) => (t.work ? minWorkCycles(tiles[t.tile], design, t.work, bytesPerWeight, kvEntry) : 0), (t) => (t.work ? taskCycles(t.tile, t.work) : 0)], message);
+  // a task the run executed took exactly its kernel time (tiles run one task at a time)
+  const kernelTime = (t: Task) => (t.endCycles >= 0 ? t.endCycles - t.startCycles : t.work ? taskCycles(t.tile, t.work) : 0);
+  const [atLimits, atKernels] = criticalPaths(tasks, [(t) => (t.work ? minWorkCycles(tiles[t.tile], design, t.work, bytesPerWeight, kvEntry) : 0), kernelTime], message);
   return [atLimits, atKernels];
 }

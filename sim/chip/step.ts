@@ -120,11 +120,15 @@ function emitOps(ctx: Ctx, ops: readonly Op[], x: Task, width0: number, opts: { 
       const label = group.map((g) => g.name).join('+');
       const join = task(ctx, root, fuseArgmax ? { kind: 'argmax', width: rowsByTile.size, tokens: op.tokens } : null, fuseArgmax ? 'argmax' : `${label}:gather`);
       const holders: Task[] = [];
+      // holders with equal row counts share one work object (the cost model memoises on it)
+      const works = new Map<number, { linear: TileWork; argmax: TileWork }>();
       for (const [tile, rows] of rowsByTile) {
-        const t = task(ctx, tile, { kind: 'linear', rows, cols: op.inFeatures, tokens: op.tokens, fusedSiluMul: fuseSilu }, label);
+        let w = works.get(rows);
+        if (!w) works.set(rows, (w = { linear: { kind: 'linear', rows, cols: op.inFeatures, tokens: op.tokens, fusedSiluMul: fuseSilu }, argmax: { kind: 'argmax', width: rows, tokens: op.tokens } }));
+        const t = task(ctx, tile, w.linear, label);
         holders.push(t);
         if (fuseArgmax) {
-          const am = task(ctx, tile, { kind: 'argmax', width: rows, tokens: op.tokens }, 'argmax:local');
+          const am = task(ctx, tile, w.argmax, 'argmax:local');
           t.then(am);
           am.sendTo([join], op.tokens * 8); // (value, index) per row
         } else {

@@ -24,6 +24,8 @@ export class TileKernelCosts implements TileCostModel {
   /** Tiles with equal parameters share one cache. */
   private readonly classOf: Int32Array;
   private readonly caches: Map<string, TileCost>[] = [];
+  /** The same per class keyed by the work object itself (step builders share equal work objects). */
+  private readonly byObject: WeakMap<TileWork, TileCost>[] = [];
   /** Kernel-model events spent (cache misses only). */
   events = 0;
   kernelsRun = 0;
@@ -44,18 +46,27 @@ export class TileKernelCosts implements TileCostModel {
         id = ids.size;
         ids.set(key, id);
         this.caches.push(new Map());
+        this.byObject.push(new WeakMap());
       }
       this.classOf[i] = id;
     });
   }
 
   cost(tile: number, work: TileWork): TileCost {
-    const cache = this.caches[this.classOf[tile]];
+    const cls = this.classOf[tile];
+    const same = this.byObject[cls].get(work);
+    if (same) return same;
+    const cache = this.caches[cls];
     const key = workKey(work);
     const hit = cache.get(key);
-    if (hit) return hit;
+    if (hit) {
+      this.byObject[cls].set(work, hit);
+      return hit;
+    }
     const c = this.compute(tile, work);
-    cache.set(key, { ...c, events: 0 });
+    const cached = { ...c, events: 0 };
+    cache.set(key, cached);
+    this.byObject[cls].set(work, cached);
     return c;
   }
 

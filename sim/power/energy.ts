@@ -46,7 +46,8 @@ export interface EnergyResult {
 
 /** Reject counter names without an energy entry (the table must cover every counter). */
 export function checkCounters(record: CounterRecord, where: string): void {
-  for (const [name, v] of Object.entries(record)) {
+  for (const name in record) {
+    const v = record[name];
     if (!(name in ENERGY_MAP)) throw new InputError(where, name, v, 'counter has no energy entry in sim/power/energyMap.ts', 'add an entry (or an explicit zero with its reason) to ENERGY_MAP');
     if (!Number.isFinite(v) || v < 0) throw new InputError(where, name, v, 'a counter must be a finite count >= 0', 'check the run that produced the record');
   }
@@ -127,7 +128,7 @@ export function energyOf(counters: CounterRecord, design: Design, tech: TechTabl
   if (perTile) {
     perTile.forEach((rec, i) => {
       const ctx = context(op, design, area, tiles[i], rec, area.tiles[i].romMm2, area.tiles[i].coreLogicMm2);
-      for (const [name, count] of Object.entries(rec)) if (name.startsWith('tile.')) charge(name, count, ctx, i);
+      for (const name in rec) if (name.startsWith('tile.')) charge(name, rec[name], ctx, i);
     });
   }
 
