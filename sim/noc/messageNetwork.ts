@@ -200,10 +200,7 @@ export class MessageNetwork implements Network {
    */
   private atRouter(r: number, inPort: number, headPkts: MessagePacket[], L: number, now: number): void {
     // one route computation and one buffer write/read per flit at every router
-    this.cRC[r].value++;
-    this.cBufW[r].value += L;
-    this.cBufR[r].value += L;
-    this.cCred[r].value += L;
+    this.countArrival(r, L);
     if (headPkts.length === 1) {
       // unicast (or a tree branch with one destination left): no grouping needed
       if (this.pathReservation) this.reserveUnicast(r, inPort, headPkts[0], L, now);
@@ -238,10 +235,7 @@ export class MessageNetwork implements Network {
     const dst = p.dst;
     for (let first = true; ; first = false) {
       if (!first || countFirst) {
-        this.cRC[r].value++;
-        this.cBufW[r].value += L;
-        this.cBufR[r].value += L;
-        this.cCred[r].value += L;
+        this.countArrival(r, L);
       }
       const op = this.route(r, dst);
       const k = r * PORTS + op;
@@ -249,12 +243,7 @@ export class MessageNetwork implements Network {
       let depart = arrive + this.routerDelay;
       if (this.portFree[k] > depart) depart = this.portFree[k];
       if (this.inputFree[kin] > depart) depart = this.inputFree[kin];
-      this.portFree[k] = depart + L;
-      this.inputFree[kin] = depart + L;
-      this.links[k] += L;
-      this.cVA[r].value++;
-      this.cSA[r].value += L;
-      this.cXB[r].value += L;
+      this.grant(r, k, kin, depart, L);
       if (op === LOCAL) {
         this.sim.scheduleAt(depart + EJECTION_CYCLES + L - 1, this.deliverHandler, p, PRIORITY_DEFAULT);
         return;
@@ -266,18 +255,31 @@ export class MessageNetwork implements Network {
     }
   }
 
-  /** Switch the head through router r to output port `op` and on to the next router or the ejection port. */
-  private forward(r: number, inPort: number, op: number, pkts: MessagePacket[], L: number, now: number, at = -1): void {
-    const k = r * PORTS + op;
-    // the crossbar passes one flit per cycle per input and per output port
-    const kin = r * PORTS + inPort;
-    const depart = at >= 0 ? at : Math.max(now + this.routerDelay, this.portFree[k], this.inputFree[kin]);
+  /** A head of L flits enters router r: one route computation, L buffer writes, reads and credits. */
+  private countArrival(r: number, L: number): void {
+    this.cRC[r].value++;
+    this.cBufW[r].value += L;
+    this.cBufR[r].value += L;
+    this.cCred[r].value += L;
+  }
+
+  /** Output port k of router r granted to input kin from `depart` for L flits (VC and switch allocation, crossbar). */
+  private grant(r: number, k: number, kin: number, depart: number, L: number): void {
     this.portFree[k] = depart + L;
     this.inputFree[kin] = depart + L;
     this.links[k] += L;
     this.cVA[r].value++;
     this.cSA[r].value += L;
     this.cXB[r].value += L;
+  }
+
+  /** Switch the head through router r to output port `op` and on to the next router or the ejection port. */
+  private forward(r: number, inPort: number, op: number, pkts: MessagePacket[], L: number, now: number, at = -1): void {
+    const k = r * PORTS + op;
+    // the crossbar passes one flit per cycle per input and per output port
+    const kin = r * PORTS + inPort;
+    const depart = at >= 0 ? at : Math.max(now + this.routerDelay, this.portFree[k], this.inputFree[kin]);
+    this.grant(r, k, kin, depart, L);
     if (op === LOCAL) {
       // tail ejected L - 1 cycles after the head; one branch ends here
       this.sim.scheduleAt(depart + EJECTION_CYCLES + L - 1, this.deliverHandler, pkts[0], PRIORITY_DEFAULT);
@@ -387,10 +389,7 @@ export class MessageNetwork implements Network {
    * and every output are free. Returns the departure cycle; schedules ejections.
    */
   private switchOnce(r: number, inPort: number, arrive: number, mask: number, L: number): number {
-    this.cRC[r].value++;
-    this.cBufW[r].value += L;
-    this.cBufR[r].value += L;
-    this.cCred[r].value += L;
+    this.countArrival(r, L);
     const kin = r * PORTS + inPort;
     let depart = Math.max(arrive + this.routerDelay, this.inputFree[kin]);
     let outs = 0;
@@ -402,14 +401,8 @@ export class MessageNetwork implements Network {
       this.cRep[r].value += (outs - 1) * L;
       this.inFlightFlits += (outs - 1) * L;
     }
-    this.inputFree[kin] = depart + L;
     for (let op = 0; op < PORTS; op++) if (mask & (1 << op)) {
-      const k = r * PORTS + op;
-      this.portFree[k] = depart + L;
-      this.links[k] += L;
-      this.cVA[r].value++;
-      this.cSA[r].value += L;
-      this.cXB[r].value += L;
+      this.grant(r, r * PORTS + op, kin, depart, L);
       if (op === LOCAL) this.sim.scheduleAt(depart + EJECTION_CYCLES + L - 1, this.deliverHandler, this.endingAt[r]!, PRIORITY_DEFAULT);
       else this.cLink[r].value += L;
     }
