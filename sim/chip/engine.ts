@@ -186,7 +186,8 @@ export class ChipEngine {
     const after = task.after;
     for (let i = 0; i < after.length; i++) this.satisfy(after[i]);
     task.onDone?.(task);
-    this.runNext(task.tile);
+    // a successor on this tile may already have started (satisfy -> ready -> runNext)
+    if (!this.busy[task.tile]) this.runNext(task.tile);
   };
 
   /**
