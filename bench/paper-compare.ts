@@ -31,8 +31,8 @@ const SMOL: [number, number, number, number][] = [
 ];
 const f = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
-console.log('Llama 3.1 8B FP16, decode:8@512x3 (batch 3, 512-token context), fast fidelity');
-console.log('| node | paper tok/s | Tessera tok/s | paper W | Tessera W | paper mm2 | Tessera mm2 | paper compute/SRAM/ROM/NoC/leak W | Tessera compute/SRAM/ROM/NoC/leak W | J/token | bound at batch 3 (compute / memory / mapping) |');
+console.log('Llama 3.1 8B FP16, decode:8@512x3 (three sequences as 3 micro-batches of 1, 512-token context), fast fidelity');
+console.log('| node | paper tok/s | Tessera tok/s | paper W | Tessera W | paper mm2 | Tessera mm2 | paper compute/SRAM/ROM/NoC/leak W | Tessera compute/SRAM/ROM/NoC/leak W | J/token | bounds, 3 micro-batch steps of 1 (compute / memory / mapping) |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const [nm, tps, mw, mm2, c, s, r, n, l] of LLAMA) {
   const { result } = simulateChip({ card: builtinModel('llama-3.1-8b')!, design: presetDesign(`paper-llama-${nm}nm`)!, trace: generateTrace('decode:8@512x3'), tech: DEFAULT_TECH, fidelity: 'fast', seed: 1 });

@@ -5,6 +5,7 @@ import { DEFAULT_TECH } from '../sim/tech/defaultTable.js';
 import { DesignSchema, type DesignInput } from '../sim/design/design.js';
 import { parseInput } from '../sim/validate/zod.js';
 import { InputError } from '../sim/validate/inputError.js';
+import { presetDesign } from '../sim/design/presets.js';
 import { Rng } from '../sim/random/rng.js';
 import type { ModelCard } from '../sim/model/card.js';
 
@@ -47,6 +48,28 @@ describe('full-chip invariants, decode:1@C at batch 1', () => {
     expect(r.counters.flitsInjected).toBeGreaterThan(0);
   });
 
+  test.each([
+    [2, 100],
+    [3, 150],
+  ])('decode:1@CxB with B=%i, C=%i on a mesh that splits KV heads by context: KV reads are exactly B times one sequence', (B, C) => {
+    const card = model('smollm2-135m');
+    const d = design({ mesh: { rows: 3, cols: 4 }, tile: { ...tile, wmemKiB: 23000, dmemKiB: 1024 }, mapping: { pipelineStages: 2 }, serving: { batching: 'continuous', maxBatch: 4, prefillChunkTokens: 32, microBatches: 1 } });
+    const r = sim(card, d, `decode:1@${C}x${B}`);
+    expect(r.mapping.feasible).toBe(true);
+    const t = card.text;
+    expect(r.counters.kvBytesRead).toBe(B * t.numLayers * 2 * t.numKvHeads * t.headDim * 2 * (C + 1));
+    expect(r.counters.kvBytesWritten).toBe(B * t.numLayers * 2 * t.numKvHeads * t.headDim * 2);
+  });
+
+  test('decode:1@100x2 on paper-llama-3nm (one micro-batch): KV reads exactly twice one sequence', () => {
+    const card = model('llama-3.1-8b');
+    const p = presetDesign('paper-llama-3nm')!;
+    const d = parseInput(DesignSchema, { ...p, serving: { ...p.serving, microBatches: 1 } }, 'paper-llama-3nm, one micro-batch');
+    const r = simulateChip({ card, design: d, trace: generateTrace('decode:1@100x2'), tech: DEFAULT_TECH, fidelity: 'fast', seed: 1 }).result;
+    const t = card.text;
+    expect(r.counters.kvBytesRead).toBe(2 * t.numLayers * 2 * t.numKvHeads * t.headDim * 2 * 101);
+  });
+
   test('decode:N@CxB reads the weights once per step, not B times; KV reads scale with B', () => {
     const card = model('tiny');
     const one = sim(card, design(), 'decode:3@20');
@@ -60,44 +83,95 @@ describe('full-chip invariants, decode:1@C at batch 1', () => {
 });
 
 describe('bounds', () => {
-  test('tokens/s <= mapping bound <= every chip-wide bound, bounds recomputed from the design and card (random designs)', () => {
+  test('tokens/s <= mapping bound <= every chip-wide bound, bounds recomputed from the design and card (random designs and serving policies)', () => {
     const rng = new Rng(2026, 'bounds-property');
     const card = model('tiny');
+    const t = card.text;
     let checked = 0;
-    for (let i = 0; i < 12; i++) {
+    let batched = 0;
+    for (let i = 0; i < 24; i++) {
       const rows = rng.int(1, 3);
       const cols = rng.int(1, 3);
       const vlen = [128, 256, 512, 1024][rng.int(0, 3)];
+      const batching = rng.next() < 0.3 ? 'single' : 'continuous';
+      const maxBatch = rng.int(1, 4);
+      const microBatches = rng.int(1, 3);
       const d = design({
         mesh: { rows, cols },
         clockMHz: rng.int(100, 570),
         noc: { flitBits: [64, 128, 256][rng.int(0, 2)], virtualChannels: rng.int(1, 3), bufferDepthFlits: rng.int(2, 6) },
         tile: { ...tile, vlenBits: vlen, fetchWidth: rng.int(1, 8), reservationStations: rng.int(2, 16), wmemKiB: 256 },
         mapping: { pipelineStages: rng.int(1, Math.min(4, rows * cols)) },
+        serving: { batching, maxBatch, prefillChunkTokens: 32, microBatches },
       });
       const C = rng.int(1, 200);
-      const r = sim(card, d, `decode:2@${C}`);
+      const B = rng.int(1, 3);
+      const { result: r, engine } = simulateChip({ card, design: d, trace: generateTrace(`decode:${rng.int(2, 4)}@${C}x${B}`, 1), tech: DEFAULT_TECH, fidelity: 'fast', seed: 1 });
       if (!r.mapping.feasible) continue;
       checked++;
       const b = r.bounds;
-      // compute bound: all lanes (VLEN / 16 FP16 lanes) busy against one token's MACs at the bound's context
-      const t = card.text;
-      const c = b.boundAt.contextTokens;
-      const macs = t.numLayers * (t.hiddenSize * (t.numHeads + 2 * t.numKvHeads) * t.headDim + t.numHeads * t.headDim * t.hiddenSize + 3 * t.hiddenSize * t.intermediateSize) + t.vocabSize * t.hiddenSize + 2 * t.numLayers * t.numHeads * t.headDim * (c + 1);
+      // the largest decode step: one micro-batch slot's share of maxBatch (documented policy)
+      const slots = batching === 'single' ? 1 : Math.min(microBatches, maxBatch);
+      const batch = batching === 'single' ? 1 : Math.min(Math.ceil(maxBatch / slots), B);
+      if (batch > 1) batched++;
+      expect(b.boundAt).toEqual({ batch, contextTokens: C });
+      // compute bound: all lanes (VLEN / 16 FP16 lanes) busy against one token's MACs
+      const macs = t.numLayers * (t.hiddenSize * (t.numHeads + 2 * t.numKvHeads) * t.headDim + t.numHeads * t.headDim * t.hiddenSize + 3 * t.hiddenSize * t.intermediateSize) + t.vocabSize * t.hiddenSize + 2 * t.numLayers * t.numHeads * t.headDim * (C + 1);
       const f = d.clockMHz * 1e6;
-      expect(b.computeTokensPerSecond).toBeCloseTo((rows * cols * (vlen / 16) * f) / macs, 6);
+      const compute = (rows * cols * (vlen / 16) * f) / macs;
+      expect(b.computeTokensPerSecond).toBeCloseTo(compute, 6);
       // memory bound: ROM ports (VLEN/8 bytes per cycle each) against the streamed bytes, per step of `batch` tokens
       const rom = rows * cols * (vlen / 8) * f;
       const dmem = rows * cols * (vlen / 8) * 2 * f;
-      const kv = b.boundAt.batch * (c + 1) * t.numLayers * 2 * t.numKvHeads * t.headDim * 2;
-      expect(b.memoryTokensPerSecond).toBeCloseTo(b.boundAt.batch / Math.max(streamedFp16(card) / rom, kv / dmem), 6);
-      // NoC bound: every directed link carries a flit per cycle
+      const kv = batch * (C + 1) * t.numLayers * 2 * t.numKvHeads * t.headDim * 2;
+      const memory = batch / Math.max(streamedFp16(card) / rom, kv / dmem);
+      expect(b.memoryTokensPerSecond).toBeCloseTo(memory, 6);
+      // NoC bound: every directed link carries a flit per cycle, against the flit-hops the run counted
       const links = 2 * (rows * (cols - 1) + cols * (rows - 1));
-      if (r.allCounters['noc.linkFlitHops']) expect(b.nocTokensPerSecond).toBeCloseTo((links * f) / (r.allCounters['noc.linkFlitHops'] / r.run.generatedTokens), 6);
+      const hops = r.allCounters['noc.linkFlitHops'] ?? 0;
+      const noc = hops ? (links * f) / (hops / r.run.generatedTokens) : Infinity;
+      expect(b.nocTokensPerSecond).toBeCloseTo(noc, 6);
       expect(r.metrics.tokensPerSecond).toBeLessThanOrEqual(b.mappingTokensPerSecond * (1 + 1e-9));
-      for (const chipWide of [b.computeTokensPerSecond, b.memoryTokensPerSecond, b.nocTokensPerSecond]) expect(b.mappingTokensPerSecond).toBeLessThanOrEqual(chipWide * (1 + 1e-9));
+      for (const chipWide of [compute, memory, noc]) expect(b.mappingTokensPerSecond).toBeLessThanOrEqual(chipWide * (1 + 1e-9));
+      // a tile runs one task at a time: never busier than the run is long
+      for (const busy of engine!.busyCycles) expect(busy).toBeLessThanOrEqual(r.run.simulatedCycles);
     }
-    expect(checked).toBeGreaterThanOrEqual(6);
+    expect(checked).toBeGreaterThanOrEqual(12);
+    expect(batched).toBeGreaterThanOrEqual(3);
+  });
+
+  test('paper-llama-3nm, decode:1@512: at least half the mapping bound, or the report names the stall', () => {
+    const r = simulateChip({ card: model('llama-3.1-8b'), design: presetDesign('paper-llama-3nm')!, trace: generateTrace('decode:1@512'), tech: DEFAULT_TECH, fidelity: 'fast', seed: 1 }).result;
+    const fraction = r.metrics.tokensPerSecond / r.bounds.mappingTokensPerSecond;
+    if (fraction < 0.5) expect(r.belowBound?.dominantStall).toMatch(/^(arrivals|prefill|tile kernels|network and queueing):/);
+    else expect(r.belowBound).toBeUndefined();
+    console.log(`paper-llama-3nm decode:1@512: ${r.metrics.tokensPerSecond.toFixed(1)} tokens/s, ${(100 * fraction).toFixed(1)}% of the mapping bound (${r.bounds.mappingLimitedBy})`);
+  });
+
+  test('below half the bound, the stall is named: a batch-8 step on the 3 nm preset', () => {
+    const r = simulateChip({ card: model('llama-3.1-8b'), design: presetDesign('paper-llama-3nm')!, trace: generateTrace('decode:2@512x8'), tech: DEFAULT_TECH, fidelity: 'fast', seed: 1 }).result;
+    expect(r.metrics.tokensPerSecond).toBeLessThanOrEqual(r.bounds.mappingTokensPerSecond);
+    if (r.belowBound) {
+      expect(r.belowBound.fractionOfMappingBound).toBeCloseTo(r.metrics.tokensPerSecond / r.bounds.mappingTokensPerSecond, 9);
+      expect(r.belowBound.dominantStall).toMatch(/^(arrivals|prefill|tile kernels|network and queueing):/);
+    }
+  });
+});
+
+describe('serving limits', () => {
+  test('maxBatch bounds the sequences in flight even with more micro-batches than maxBatch', () => {
+    const card = model('tiny');
+    const d = design({ mesh: { rows: 2, cols: 2 }, mapping: { pipelineStages: 2 }, serving: { batching: 'continuous', maxBatch: 1, prefillChunkTokens: 32, microBatches: 2 } });
+    const r = sim(card, d, 'decode:4@20x2');
+    // with one sequence at a time the second starts after the first has finished
+    const [a, b2] = [...r.requests].sort((x, y) => x.doneMs - y.doneMs);
+    expect(b2.ttftMs + b2.arrivalMs).toBeGreaterThanOrEqual(a.doneMs);
+    expect(r.bounds.boundAt.batch).toBe(1);
+  });
+
+  test('prefill-dominated runs name prefill as the reason they sit below the decode bound', () => {
+    const r = sim(model('tiny'), design(), 'request:200:2');
+    expect(r.belowBound?.dominantStall).toMatch(/^prefill:/);
   });
 });
 

@@ -90,7 +90,7 @@ export function renderSimSummary(r: SimResult, wallSeconds: number): string {
     ['compute', num(b.computeTokensPerSecond)],
     ['memory', num(b.memoryTokensPerSecond)],
     ['NoC', num(b.nocTokensPerSecond)],
-    ['mapping (critical path)', `${num(b.mappingTokensPerSecond)} (${fmtInt(b.criticalPathCycles)} cycles per step)`],
+    ['mapping', `${num(b.mappingTokensPerSecond)} (limited by the ${b.mappingLimitedBy}; critical path ${fmtInt(b.criticalPathCycles)} cycles, busiest tile ${fmtInt(b.busiestTileCycles)} cycles per step)`],
   ]);
   if (r.belowBound) {
     out += `  simulated rate is ${(100 * r.belowBound.fractionOfMappingBound).toFixed(1)}% of the mapping bound; largest stall: ${r.belowBound.dominantStall}\n`;
@@ -186,7 +186,7 @@ export function simCommand(io: Io): CommandModule<object, SimArgs> {
       else {
         io.stdout(renderSimSummary(result, wall));
         if (a.html) io.stdout(`report written to ${a.html}\n`);
-        if (a.timeline) io.stdout(`timeline written to ${a.timeline} (open in ui.perfetto.dev)\n`);
+        if (a.timeline) io.stdout(engine ? `timeline written to ${a.timeline} (open in ui.perfetto.dev)\n` : `no timeline written: the design is infeasible, nothing was simulated\n`);
       }
     },
   };

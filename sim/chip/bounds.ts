@@ -17,8 +17,12 @@ import type { TileWork } from './work.js';
  *   port against the KV bytes of the step; the slower of the two;
  * - NoC: every directed mesh link carrying a flit per cycle against the link flit-hops the
  *   run actually needed per token (a bound on this mapping's traffic);
- * - mapping: the critical path of the mapped step graph, each task at its tile's tightest
- *   resource limit and each message at its zero-load latency.
+ * - mapping: the slowest of three limits of the mapped step: its critical path (each task at
+ *   its tile's tightest resource limit, each message at its zero-load latency, the
+ *   micro-batches in flight overlapping), its busiest tile (the sum of that tile's task
+ *   limits per step) and its busiest link (the run's flits on it per token). The busiest
+ *   tile and link carry at least the mean, so this bound is at most each chip-wide one by
+ *   construction, not by a cap.
  */
 
 /** MACs per cycle of a tile: FP16 (or INT8) lanes of the vector unit. */
@@ -149,4 +153,27 @@ export function criticalPaths(tasks: readonly Task[], taskCycles: readonly ((t: 
     }
   }
   return Array.from(longest);
+}
+
+/** The busiest tile's total cycles for a step's tasks, each at `taskCycles`. */
+export function busiestTileCycles(tasks: readonly Task[], taskCycles: (t: Task) => number): number {
+  const load = new Map<number, number>();
+  let most = 0;
+  for (const t of tasks) {
+    const c = (load.get(t.tile) ?? 0) + taskCycles(t);
+    load.set(t.tile, c);
+    if (c > most) most = c;
+  }
+  return most;
+}
+
+/**
+ * Link-limited rate: the busiest directed inter-router link (router r's port p, index
+ * r x 5 + p, p = 1..4; port 0 is ejection) carries one flit per cycle.
+ */
+export function busiestLinkTokensPerSecond(design: Design, linkFlits: ArrayLike<number>, tokens: number): number {
+  let most = 0;
+  for (let k = 0; k < linkFlits.length; k++) if (k % 5 !== 0 && linkFlits[k] > most) most = linkFlits[k];
+  if (most === 0 || tokens === 0) return Number.POSITIVE_INFINITY;
+  return (design.clockMHz * 1e6) / (most / tokens);
 }

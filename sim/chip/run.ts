@@ -21,7 +21,7 @@ import { sizeTilesFromWork } from './heterogeneous.js';
 import { serveTrace, type ServeResult } from './serve.js';
 import { TileKernelCosts } from './tileCosts.js';
 import { buildTextStep } from './step.js';
-import { computeTokensPerSecond, criticalPaths, memoryTokensPerSecond, minWorkCycles, nocTokensPerSecond } from './bounds.js';
+import { busiestLinkTokensPerSecond, busiestTileCycles, computeTokensPerSecond, criticalPaths, memoryTokensPerSecond, minWorkCycles, nocTokensPerSecond } from './bounds.js';
 import type { ChipEngine, Task } from './engine.js';
 
 /**
@@ -64,7 +64,19 @@ export interface SimResult {
   readonly metrics: SimMetrics;
   readonly power: { readonly computeW: number; readonly sramW: number; readonly romW: number; readonly nocW: number; readonly leakageW: number };
   readonly counters: { readonly romBytesRead: number; readonly kvBytesRead: number; readonly kvBytesWritten: number; readonly flitsInjected: number; readonly flitsEjected: number; readonly flitsReplicated: number; readonly macs: number };
-  readonly bounds: { readonly computeTokensPerSecond: number; readonly memoryTokensPerSecond: number; readonly nocTokensPerSecond: number; readonly mappingTokensPerSecond: number; readonly criticalPathCycles: number; readonly boundAt: { readonly batch: number; readonly contextTokens: number } };
+  readonly bounds: {
+    readonly computeTokensPerSecond: number;
+    readonly memoryTokensPerSecond: number;
+    /** Infinity (JSON null) when the run sent nothing over a link. */
+    readonly nocTokensPerSecond: number;
+    readonly mappingTokensPerSecond: number;
+    /** Which limit of the mapped step sets the mapping bound. */
+    readonly mappingLimitedBy: 'critical path' | 'busiest tile' | 'busiest link' | 'none';
+    readonly criticalPathCycles: number;
+    /** The busiest tile's cycles per step with every task at its resource limit. */
+    readonly busiestTileCycles: number;
+    readonly boundAt: { readonly batch: number; readonly contextTokens: number };
+  };
   readonly run: { readonly simulatedCycles: number; readonly events: number; readonly fidelity: ChipFidelity; readonly requestsSimulated: number; readonly generatedTokens: number; readonly steps: number; readonly kernelsSimulated: number; readonly kernelEvents: number };
   readonly mapping: { readonly feasible: boolean; readonly regions: number; readonly kvCapacityTokens: number; readonly shortfalls: ChipMapping['shortfalls']; readonly reasons: readonly string[] };
   /** Why the simulated rate is below the mapping bound, when it is below half of it. */
@@ -124,7 +136,7 @@ export function simulateChip(input: SimInput): SimOutput {
     mapping = mapModel(card, design, mapOptions);
   }
   const reasons = mapping.shortfalls.map((s) => `${s.what} do not fit on tile ${s.tile} (row ${Math.floor(s.tile / design.mesh.cols)}, col ${s.tile % design.mesh.cols}): need ${s.needBytes} bytes, have ${s.haveBytes}`);
-  const simulatedText = `${names.model} on ${names.design} (${design.mesh.rows}x${design.mesh.cols} tiles, ${design.processNodeNm} nm, ${design.clockMHz} MHz), trace ${names.trace} (${trace.requests.length} requests), fidelity ${input.fidelity}: ${input.fidelity === 'detailed' ? 'detailed' : 'fast'} tile model, ${input.fidelity === 'fast' ? 'message-level' : 'flit-level'} NoC; ${serving.batching} batching, max batch ${serving.maxBatch}, ${serving.microBatches} micro-batch(es), prefill chunk ${serving.prefillChunkTokens}; ${design.mapping.pipelineStages} pipeline region(s)${input.design.mapping.heterogeneousTiles ? '; tiles sized from their share of the work (WMEM, DMEM, VLEN, FETCH per tile)' : ''}`;
+  const simulatedText = `${names.model} on ${names.design} (${design.mesh.rows}x${design.mesh.cols} tiles, ${design.processNodeNm} nm, ${design.clockMHz} MHz), trace ${names.trace} (${trace.requests.length} request${trace.requests.length === 1 ? '' : 's'}), fidelity ${input.fidelity}: ${input.fidelity === 'detailed' ? 'detailed' : 'fast'} tile model, ${input.fidelity === 'fast' ? 'message-level' : 'flit-level'} NoC; ${serving.batching === 'single' ? 'one request at a time' : `continuous batching, max batch ${serving.maxBatch}, ${Math.min(serving.microBatches, serving.maxBatch)} micro-batch(es)`}, prefill chunk ${serving.prefillChunkTokens}; ${design.mapping.pipelineStages} pipeline region(s)${input.design.mapping.heterogeneousTiles ? '; tiles sized from their share of the work (WMEM, DMEM, VLEN, FETCH per tile)' : ''}`;
 
   if (!mapping.feasible) {
     const report = powerReport({ design, tech, counters: {}, simulatedCycles: 1, tokens: 0, reference: referenceFor(card), weights: input.weights, constraints: input.constraints, mappingFeasible: false, title: `INFEASIBLE: ${simulatedText}` });
@@ -134,7 +146,7 @@ export function simulateChip(input: SimInput): SimOutput {
         metrics: { tokensPerSecond: 0, ttftMs: { p50: 0, p99: 0 }, itlMs: { p50: 0, p99: 0 }, powerW: 0, energyPerTokenJ: 0, areaMm2: report.area.totalMm2, ppaScore: report.ppa.score, feasible: false },
         power: { computeW: 0, sramW: 0, romW: 0, nocW: 0, leakageW: 0 },
         counters: { romBytesRead: 0, kvBytesRead: 0, kvBytesWritten: 0, flitsInjected: 0, flitsEjected: 0, flitsReplicated: 0, macs: 0 },
-        bounds: { computeTokensPerSecond: 0, memoryTokensPerSecond: 0, nocTokensPerSecond: 0, mappingTokensPerSecond: 0, criticalPathCycles: 0, boundAt: { batch: 0, contextTokens: 0 } },
+        bounds: { computeTokensPerSecond: 0, memoryTokensPerSecond: 0, nocTokensPerSecond: 0, mappingTokensPerSecond: 0, mappingLimitedBy: 'none', criticalPathCycles: 0, busiestTileCycles: 0, boundAt: { batch: 0, contextTokens: 0 } },
         run: { simulatedCycles: 0, events: 0, fidelity: input.fidelity, requestsSimulated: 0, generatedTokens: 0, steps: 0, kernelsSimulated: 0, kernelEvents: 0 },
         mapping: { feasible: false, regions: mapping.regions.length, kvCapacityTokens: mapping.kvCapacityTokens, shortfalls: mapping.shortfalls, reasons },
         allCounters: {},
@@ -226,10 +238,18 @@ export function simulateChip(input: SimInput): SimOutput {
   const noc = nocTokensPerSecond(design, chip['noc.linkFlitHops'] ?? 0, served.generatedTokens);
   // the critical path at resource limits, and the same path at the tile model's kernel
   // times (zero-load messages): what the tiles alone cost
-  const [cp, cpTiles] = mappedCriticalPaths(card, design, mapping, batch, meanContext, (tile, work) => costs.cost(tile, work).cycles, rep?.tasks);
-  // `slots` micro-batch steps can be in flight at once, each at least the critical path long
+  const { atLimits: cp, atKernels: cpTiles, busiestTile } = mappedCriticalPaths(card, design, mapping, batch, meanContext, (tile, work) => costs.cost(tile, work).cycles, rep?.tasks);
+  // `slots` micro-batch steps can be in flight at once, each at least the critical path
+  // long; never more sequences than maxBatch
   const slots = serving.batching === 'single' ? 1 : Math.max(1, Math.min(serving.microBatches, serving.maxBatch, trace.requests.length));
-  const mappingBound = Math.min((slots * batch * design.clockMHz * 1e6) / cp, compute, memory, noc);
+  const inFlight = serving.batching === 'single' ? batch : Math.min(slots * batch, serving.maxBatch);
+  const f = design.clockMHz * 1e6;
+  const mappingLimits = {
+    'critical path': (inFlight * f) / cp,
+    'busiest tile': (batch * f) / Math.max(1, busiestTile),
+    'busiest link': busiestLinkTokensPerSecond(design, lf, served.generatedTokens),
+  };
+  const [mappingLimitedBy, mappingBound] = Object.entries(mappingLimits).sort((a, b) => a[1] - b[1])[0] as [keyof typeof mappingLimits, number];
 
   const stallNames = ['tile.stallFetchCycles', 'tile.stallDispatchCycles', 'tile.stallReservationCycles', 'tile.stallRawCycles', 'tile.stallRomPortCycles', 'tile.stallDmemPortCycles', 'tile.stallWritePortCycles', 'tile.stallNocCycles'];
   const stallCycles: Record<string, number> = {};
@@ -249,16 +269,19 @@ export function simulateChip(input: SimInput): SimOutput {
   const fraction = tokensPerSecond / mappingBound;
   // Where the step's time goes: resource limits (cp), kernel inefficiency (cpTiles - cp),
   // and network and queueing delay (the simulated step beyond cpTiles).
-  const stepCycles = (slots * batch * design.clockMHz * 1e6) / Math.max(1e-12, tokensPerSecond);
+  const stepCycles = (inFlight * f) / Math.max(1e-12, tokensPerSecond);
   const tileLoss = cpTiles - cp;
   const netLoss = stepCycles - cpTiles;
   const worstTileStall = Object.entries(stallCycles)
     .filter(([k]) => k !== 'tile.idleWaitingForDataCycles')
     .sort((a, b) => b[1] - a[1])[0][0];
+  const prefillFraction = served.prefillCycles / Math.max(1, last - first);
   const dominantStall =
     idleFraction > 0.1
       ? `arrivals: no request was in the system for ${(100 * idleFraction).toFixed(0)}% of the window (the trace, not the chip, limits tokens/s)`
-      : tileLoss >= netLoss
+      : prefillFraction > 0.25
+        ? `prefill: steps with prompt or image tokens ran during ${(100 * prefillFraction).toFixed(0)}% of the window (the bounds are for decode steps)`
+        : tileLoss >= netLoss
         ? `tile kernels: at the tile model's kernel times the step's critical path is ${Math.round(cpTiles)} cycles against ${Math.round(cp)} at the resource limits (largest tile stall: ${worstTileStall})`
         : `network and queueing: a step takes ${Math.round(stepCycles)} cycles against a ${Math.round(cpTiles)}-cycle critical path at the kernels' times with zero-load messages (NoC contention, multicast/gather serialisation at region roots, tasks queued on busy tiles)`;
   const belowBound = fraction < 0.5 ? { fractionOfMappingBound: fraction, dominantStall, stallCycles } : undefined;
@@ -288,7 +311,7 @@ export function simulateChip(input: SimInput): SimOutput {
         flitsReplicated: chip['noc.flitsReplicated'] ?? 0,
         macs: chip['tile.macs'] ?? 0,
       },
-      bounds: { computeTokensPerSecond: compute, memoryTokensPerSecond: memory, nocTokensPerSecond: noc, mappingTokensPerSecond: mappingBound, criticalPathCycles: cp, boundAt: { batch, contextTokens: meanContext } },
+      bounds: { computeTokensPerSecond: compute, memoryTokensPerSecond: memory, nocTokensPerSecond: noc, mappingTokensPerSecond: mappingBound, mappingLimitedBy, criticalPathCycles: cp, busiestTileCycles: busiestTile, boundAt: { batch, contextTokens: meanContext } },
       run: { simulatedCycles: cycles, events: sim.eventsDispatched, fidelity: input.fidelity, requestsSimulated: trace.requests.length, generatedTokens: served.generatedTokens, steps: served.steps, kernelsSimulated: costs.kernelsRun, kernelEvents: costs.events },
       mapping: { feasible: true, regions: mapping.regions.length, kvCapacityTokens: mapping.kvCapacityTokens, shortfalls: [], reasons: [] },
       belowBound,
@@ -301,8 +324,9 @@ export function simulateChip(input: SimInput): SimOutput {
 
 /**
  * Critical path of one decode step of `batch` sequences at `contextTokens` on the mapped
- * chip, every message at its zero-load latency: [every task at its tile's tightest
- * resource, every task at `taskCycles` (the tile model's time)].
+ * chip, every message at its zero-load latency: `atLimits` with every task at its tile's
+ * tightest resource, `atKernels` with every task at `taskCycles` (the tile model's time);
+ * and `busiestTile`, the largest sum of one tile's task limits in the step.
  */
 export function mappedCriticalPaths(
   card: ModelCard,
@@ -313,7 +337,7 @@ export function mappedCriticalPaths(
   taskCycles: (tile: number, work: NonNullable<Task['work']>) => number,
   /** the step's task graph when the run already built it */
   graph?: readonly Task[],
-): [number, number] {
+): { atLimits: number; atKernels: number; busiestTile: number } {
   const tasks =
     graph ??
     buildTextStep(
@@ -329,6 +353,7 @@ export function mappedCriticalPaths(
   const message = (src: number, dst: number, bytes: number) => zeroLoadLatencyCycles(design.noc, Math.abs(Math.floor(src / cols) - Math.floor(dst / cols)) + Math.abs((src % cols) - (dst % cols)), packetFlits(design.noc, bytes));
   // a task the run executed took exactly its kernel time (tiles run one task at a time)
   const kernelTime = (t: Task) => (t.endCycles >= 0 ? t.endCycles - t.startCycles : t.work ? taskCycles(t.tile, t.work) : 0);
-  const [atLimits, atKernels] = criticalPaths(tasks, [(t) => (t.work ? minWorkCycles(tiles[t.tile], design, t.work, bytesPerWeight, kvEntry) : 0), kernelTime], message);
-  return [atLimits, atKernels];
+  const atLimit = (t: Task) => (t.work ? minWorkCycles(tiles[t.tile], design, t.work, bytesPerWeight, kvEntry) : 0);
+  const [atLimits, atKernels] = criticalPaths(tasks, [atLimit, kernelTime], message);
+  return { atLimits, atKernels, busiestTile: busiestTileCycles(tasks, atLimit) };
 }

@@ -67,6 +67,8 @@ export interface ServeResult {
    * critical path is the shortest of its size.
    */
   readonly decodeSteps: ReadonlyMap<number, { readonly tasks: readonly Task[]; readonly contextTokens: number }>;
+  /** Cycles in which at least one step with prompt or image tokens (or a vision pass) was running. */
+  readonly prefillCycles: number;
 }
 
 interface Seq {
@@ -90,8 +92,9 @@ export function serveTrace(card: ModelCard, design: Design, trace: Trace, mappin
   const sc = { card, design, place };
   const cyclesPerMs = design.clockMHz * 1000;
   const rng = new Rng(opt.seed, 'serve/tokens');
-  const slots = opt.batching === 'single' ? 1 : Math.max(1, opt.microBatches);
   const maxBatch = opt.batching === 'single' ? 1 : opt.maxBatch;
+  // never more micro-batch slots than sequences allowed in flight
+  const slots = opt.batching === 'single' ? 1 : Math.max(1, Math.min(opt.microBatches, maxBatch));
   const perSlot = Math.max(1, Math.ceil(maxBatch / slots));
   const window = opt.kvWindowTokens;
 
@@ -118,6 +121,8 @@ export function serveTrace(card: ModelCard, design: Design, trace: Trace, mappin
   let stepIds = 0;
   let finished = 0;
   const decodeSteps = new Map<number, { tasks: readonly Task[]; contextTokens: number }>();
+  /** [start, end] of every step that processed prompt or image tokens (vision passes included). */
+  const prefillSpans: [number, number][] = [];
 
   const kvNeed = (r: RequestRecord) => {
     const all = r.promptTokens + r.imageTokens + r.outputTokens;
@@ -134,7 +139,9 @@ export function serveTrace(card: ModelCard, design: Design, trace: Trace, mappin
   };
 
   const admit = (slot: number) => {
-    while (waiting.length && active[slot].length < perSlot) {
+    let inFlight = 0;
+    for (const a of active) inFlight += a.length;
+    while (waiting.length && active[slot].length < perSlot && inFlight < maxBatch) {
       const rec = records[waiting[0]];
       const need = kvNeed(rec);
       if (need > mapping.kvCapacityTokens) {
@@ -159,6 +166,7 @@ export function serveTrace(card: ModelCard, design: Design, trace: Trace, mappin
         tokenIds: ids,
       };
       active[slot].push(seq);
+      inFlight++;
       if (seq.state === 'vision') startVision(seq, r.images);
     }
   };
@@ -168,7 +176,9 @@ export function serveTrace(card: ModelCard, design: Design, trace: Trace, mappin
     let left = images.reduce((s, im) => s + imageTiles(card, im.widthPx, im.heightPx).tiles, 0);
     const next = () => {
       const built = buildVisionStep(sc, stepIds++, 1);
+      const began = sim.now;
       built.done.onDone = (t) => {
+        prefillSpans.push([began, sim.now]);
         if (--left > 0) return next();
         seq.state = 'prefill';
         seq.imageAt = t.tile;
@@ -213,9 +223,12 @@ export function serveTrace(card: ModelCard, design: Design, trace: Trace, mappin
     if (members.every((m) => m.seq.state === 'decode') && !decodeSteps.has(rows.length)) {
       decodeSteps.set(rows.length, { tasks: built.tasks, contextTokens: Math.round(rows.reduce((a, r) => a + r.contextTokens, 0) / rows.length) });
     }
+    const began = sim.now;
+    const prefilling = members.some((m) => m.seq.state !== 'decode');
     built.done.onDone = () => {
       steps++;
       const now = sim.now;
+      if (prefilling) prefillSpans.push([began, now]);
       for (const m of members) {
         const s = m.seq;
         s.cached += m.n;
@@ -253,5 +266,18 @@ export function serveTrace(card: ModelCard, design: Design, trace: Trace, mappin
   if (finished < records.length && !(opt.maxCycles !== undefined && sim.now > opt.maxCycles)) {
     throw new Error(`internal: simulation stalled with ${records.length - finished} requests unfinished at cycle ${sim.now}`);
   }
-  return { requests: records, simulatedCycles: sim.now, steps, generatedTokens: generated, kvPositionsRead: kvRead, kvPositionsWritten: kvWritten, engine, events: sim.eventsDispatched - before, decodeSteps };
+  return { requests: records, simulatedCycles: sim.now, steps, generatedTokens: generated, kvPositionsRead: kvRead, kvPositionsWritten: kvWritten, engine, events: sim.eventsDispatched - before, decodeSteps, prefillCycles: unionLength(prefillSpans) };
+}
+
+/** Total length of the union of closed intervals. */
+export function unionLength(spans: [number, number][]): number {
+  const sorted = [...spans].sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let reach = -Infinity;
+  for (const [a, b] of sorted) {
+    if (b <= reach) continue;
+    total += b - Math.max(a, reach);
+    reach = b;
+  }
+  return total;
 }

@@ -106,8 +106,15 @@ export class TileKernelCosts implements TileCostModel {
       case 'attention': {
         const kv = Math.max(1, w.kvPositions || Math.round(w.positions / Math.max(1, w.queries)));
         if (w.queries <= 1) return this.run(tile, { kind: 'attention', queryHeads: w.queryHeads, headDim: w.headDim, contextTokens: kv });
-        const perQuery = Math.max(1, Math.round(w.positions / w.queries / Math.max(1, w.kvHeads)));
-        return this.run(tile, { kind: 'attention', queryHeads: w.queryHeads, headDim: w.headDim, contextTokens: perQuery }, w.queries * Math.max(1, w.kvHeads));
+        // queries x KV-head parts runs whose keys add up to `positions` exactly: some at
+        // floor(mean), the rest at floor(mean) + 1
+        const runs = w.queries * Math.max(1, w.kvHeads);
+        const base = Math.floor(w.positions / runs);
+        const longer = w.positions - base * runs;
+        const spec = (keys: number): KernelSpec => ({ kind: 'attention', queryHeads: w.queryHeads, headDim: w.headDim, contextTokens: keys });
+        if (base === 0) return this.run(tile, spec(1), Math.max(1, longer));
+        const acc = this.run(tile, spec(base), runs - longer);
+        return longer ? this.run(tile, spec(base + 1), longer, acc) : acc;
       }
       case 'attentionCombine':
         return this.blocked(tile, w.tokens, 2 * w.queryHeads * (w.headDim + 2) * actB, (n) => ({ kind: 'attention-combine', parts: w.parts, heads: w.queryHeads, headDim: w.headDim, tokens: n }));
