@@ -55,6 +55,7 @@ describe('tessera noc', () => {
     [['--rate', '0'], /--rate = 0: offered load must be in \(0, 1\]/],
     [['--rate', '1.5'], /--rate = 1.5/],
     [['--sweep', '0.1:2:0.1'], /--sweep hi = 2/],
+    [['--sweep', '0.1:0.2:1e-15'], /--sweep = "0.1:0.2:1e-15": at most 1000 points/],
     [['--vcs', '0'], /--vcs = 0/],
     [['--buffer', '0'], /--buffer = 0/],
     [['--mesh', '0x8'], /--mesh = "0x8"/],

@@ -53,6 +53,10 @@ describe('tessera kernel', () => {
       [['--kernel', 'gemv', '--rows', '8192', '--cols', '8192'], /weight ROM bytes needed/],
       [['--kernel', 'gemv', '--rows', '8', '--cols', '8', '--precision', 'w3a16'], /precision/],
       [['--kernel', 'nope'], /kernel/],
+      [['--kernel', 'attention', '--heads', '4', '--head-dim', '64', '--context', '128', '--splits', '0'], /--splits = 0: a positive integer/],
+      [['--kernel', 'attention', '--heads', '4', '--head-dim', '64', '--context', '128', '--splits', '-5'], /--splits = -5: a positive integer/],
+      [['--kernel', 'attention', '--heads', '4', '--head-dim', '64', '--context', '128', '--splits', '2.5'], /--splits = 2.5: a positive integer/],
+      [['--kernel', 'attention', '--heads', '4', '--head-dim', '64', '--context', '128', '--append', '-3'], /appendTokens = -3/],
     ] as const) {
       const r = await run(['kernel', ...args]);
       expect({ args, code: r.code }).toEqual({ args, code: 2 });

@@ -85,7 +85,7 @@ export function kernelSpecFromArgs(args: KernelArgs): KernelSpec {
     case 'gemm':
       return { kind, rows: need(args, 'rows'), cols: need(args, 'cols'), tokens: need(args, 'tokens') };
     case 'attention': {
-      const splits = args.splits ?? 1;
+      const splits = args.splits === undefined ? 1 : need(args, 'splits');
       return { kind, queryHeads: need(args, 'heads'), headDim: need(args, 'head-dim'), contextTokens: need(args, 'context'), appendTokens: args.append ?? 0, combineFrom: Array.from({ length: Math.max(0, splits - 1) }, (_, i) => i + 1) };
     }
     case 'rmsnorm':

@@ -28,7 +28,7 @@ export interface SimArgs {
   prefillChunk?: number;
   microBatches?: number;
   heterogeneousTiles?: boolean;
-  profile: string;
+  profile?: string;
   weights?: string;
   powerBudget?: number;
   areaBudget?: number;
@@ -49,12 +49,16 @@ function withServing(design: Design, a: SimArgs, name: string): Design {
 }
 
 function weightsOf(a: SimArgs): Weights {
-  if (a.weights) {
-    const parts = a.weights.split(',').map(Number);
-    return parseWeights({ perf: parts[0], power: parts[1], area: parts[2] }, '--weights');
+  if (a.weights !== undefined) {
+    if (a.profile !== undefined) throw new InputError('command line', '--weights', a.weights, 'either --weights or --profile, not both', `drop --profile ${a.profile} or --weights`);
+    const parts = String(a.weights).split(',').map((x) => x.trim());
+    const values = parts.map((x) => (x === '' ? NaN : Number(x)));
+    if (parts.length !== 3 || values.some((x) => !Number.isFinite(x))) throw new InputError('command line', '--weights', a.weights, 'three numbers perf,power,area that sum to 1', 'use e.g. --weights 0.5,0.3,0.2');
+    return parseWeights({ perf: values[0], power: values[1], area: values[2] }, '--weights');
   }
-  const w = WEIGHT_PROFILES[a.profile];
-  if (!w) throw new InputError('--profile', 'profile', a.profile, `one of ${Object.keys(WEIGHT_PROFILES).join(', ')}`, 'use --profile default or --profile low-power');
+  const profile = a.profile ?? 'default';
+  const w = WEIGHT_PROFILES[profile];
+  if (!w) throw new InputError('--profile', 'profile', profile, `one of ${Object.keys(WEIGHT_PROFILES).join(', ')}`, 'use --profile default or --profile low-power');
   return w;
 }
 
@@ -160,7 +164,7 @@ export function simCommand(io: Io): CommandModule<object, SimArgs> {
           .option('prefill-chunk', { type: 'number', describe: 'override serving.prefillChunkTokens' })
           .option('micro-batches', { type: 'number', describe: 'override serving.microBatches' })
           .option('heterogeneous-tiles', { type: 'boolean', describe: "size each tile's WMEM, DMEM, VLEN and FETCH from its share of the work (mapping.heterogeneousTiles)" })
-          .option('profile', { type: 'string', default: 'default', describe: 'PPA weight profile: default (0.4/0.4/0.2) or low-power (0.2/0.6/0.2)' })
+          .option('profile', { type: 'string', describe: 'PPA weight profile: default (0.4/0.4/0.2, the default) or low-power (0.2/0.6/0.2)' })
           .option('weights', { type: 'string', describe: 'PPA weights perf,power,area (sum to 1), e.g. 0.5,0.3,0.2' })
           .option('power-budget', { type: 'number', describe: 'power budget in W (feasibility)' })
           .option('area-budget', { type: 'number', describe: 'area budget in mm2 (feasibility)' })

@@ -80,6 +80,24 @@ function describe(schema: any): string | undefined {
   return undefined;
 }
 
+/** The tightest lower and upper bound among a number schema's checks, and whether each is inclusive. */
+function bounds(checks: readonly any[]): { lo: number; loIn: boolean; hi: number; hiIn: boolean } {
+  let lo = -Infinity;
+  let loIn = true;
+  let hi = Infinity;
+  let hiIn = true;
+  for (const k of checks) {
+    if (k?.check === 'greater_than' && (k.value > lo || (k.value === lo && !k.inclusive))) {
+      lo = k.value;
+      loIn = k.inclusive;
+    } else if (k?.check === 'less_than' && (k.value < hi || (k.value === hi && !k.inclusive))) {
+      hi = k.value;
+      hiIn = k.inclusive;
+    }
+  }
+  return { lo, loIn, hi, hiIn };
+}
+
 /** What the schema allows at this node, in words. */
 function allowedText(node: any): string {
   const c = core(node);
@@ -87,12 +105,16 @@ function allowedText(node: any): string {
   if (!d) return 'a valid value';
   switch (d.type) {
     case 'number': {
-      const lo = c.minValue as number | null;
-      const hi = c.maxValue as number | null;
       const kind = c.isInt ? 'an integer' : 'a number';
-      const checks: any[] = d.checks ?? [];
-      const mult = checks.map((k) => def(k)).find((k) => k?.check === 'multiple_of')?.value;
-      const range = lo !== null && hi !== null && Number.isFinite(lo) && Number.isFinite(hi) ? ` in ${lo}..${hi}` : lo !== null && Number.isFinite(lo) ? ` >= ${lo}` : hi !== null && Number.isFinite(hi) ? ` <= ${hi}` : '';
+      const checks: any[] = (d.checks ?? []).map((k: any) => def(k));
+      const mult = checks.find((k) => k?.check === 'multiple_of')?.value;
+      const { lo, loIn, hi, hiIn } = bounds(checks);
+      const finiteLo = Number.isFinite(lo);
+      const finiteHi = Number.isFinite(hi);
+      let range = '';
+      if (finiteLo && finiteHi) range = loIn && hiIn ? ` in ${lo}..${hi}` : ` in ${loIn ? '[' : '('}${lo}, ${hi}${hiIn ? ']' : ')'}`;
+      else if (finiteLo) range = ` ${loIn ? '>=' : '>'} ${lo}`;
+      else if (finiteHi) range = ` ${hiIn ? '<=' : '<'} ${hi}`;
       return `${kind}${range}${mult ? `, a multiple of ${mult}` : ''}`;
     }
     case 'string':
