@@ -95,6 +95,31 @@ describe('PPA score ordering', () => {
     expect(sorted.slice(firstInfeasible).every((r) => !r.feasible)).toBe(true);
   });
 
+  test('designs whose mapping does not fit tie on score; the faster, cooler, smaller one ranks first', () => {
+    const unfit = (m: M) => ppaScore(m, ref, { mappingFeasible: false });
+    const small = unfit({ tokensPerSecond: 100, powerW: 10, areaMm2: 100 });
+    const big = unfit({ tokensPerSecond: 100, powerW: 10, areaMm2: 400 });
+    const slow = unfit({ tokensPerSecond: 25, powerW: 10, areaMm2: 100 });
+    expect(small.score).toBe(big.score);
+    expect([slow, big, small].sort(comparePpa)).toEqual([small, big, slow]); // objectives 0 > -0.4 > -0.8 relative to small
+    expect(comparePpa(small, big)).toBeLessThan(0);
+    expect(comparePpa(big, small)).toBeGreaterThan(0);
+    expect(comparePpa(small, small)).toBe(0);
+    // no throughput at all: an undefined objective, ranked last, never a NaN comparison
+    const none = unfit({ tokensPerSecond: 0, powerW: 10, areaMm2: 100 });
+    expect([none, big, small].sort(comparePpa)[2]).toBe(none);
+    expect(Number.isNaN(comparePpa(none, none))).toBe(false);
+  });
+
+  test('a zero or NaN metric makes the design infeasible with a reason, not a NaN score', () => {
+    for (const m of [{ tokensPerSecond: 0, powerW: 1, areaMm2: 1 }, { tokensPerSecond: NaN, powerW: 1, areaMm2: 1 }, { tokensPerSecond: 10, powerW: 0, areaMm2: 1 }]) {
+      const r = ppaScore(m, ref);
+      expect(r.feasible).toBe(false);
+      expect(Number.isNaN(r.score)).toBe(false);
+      expect(r.reasons.join(' ')).toMatch(/not a positive finite number/);
+    }
+  });
+
   test('violations are reported with their amounts', () => {
     const r = ppaScore({ tokensPerSecond: 100, powerW: 60, areaMm2: 400, itlMs: { p50: 5, p90: 8, p99: 12, max: 13, count: 10 } }, ref, { constraints: { powerBudgetW: 50, areaBudgetMm2: 500, latencySloMs: 10 } });
     expect(r.feasible).toBe(false);

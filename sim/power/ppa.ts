@@ -104,16 +104,30 @@ export function ppaScore(m: Pick<Metrics, 'tokensPerSecond' | 'powerW' | 'areaMm
   if (c.latencySloMs !== undefined && !m.itlMs) reasons.push('latency SLO given but no inter-token latencies were measured');
   if (c.ttftSloMs !== undefined && !m.ttftMs) reasons.push('TTFT SLO given but no TTFTs were measured');
   const unmeasured = (c.latencySloMs !== undefined && !m.itlMs) || (c.ttftSloMs !== undefined && !m.ttftMs);
+  // log2 of a ratio needs a positive, finite metric: say which one is missing instead of scoring NaN
+  for (const [what, v] of [['tokens/s', m.tokensPerSecond], ['power (W)', m.powerW], ['area (mm2)', m.areaMm2]] as const) {
+    if (!(v > 0) || !Number.isFinite(v)) reasons.push(`${what} is ${v}, not a positive finite number, so the PPA objective is undefined`);
+  }
   const feasible = reasons.length === 0 && Number.isFinite(objective);
   const score = feasible ? 1 / (1 + 2 ** -objective) : -(relative + (options.mappingFeasible === false || unmeasured || !Number.isFinite(objective) ? 1 : 0));
   return { score, objective, lowerIsBetter: feasible ? 1 - score : null, feasible, violations, reasons, ratios, weights, reference };
 }
 
-/** Order designs best first: feasible before infeasible, then by objective / score. */
+/** An objective as a sort key: NaN (undefined objective) sorts with -Infinity, last. */
+const objectiveKey = (o: number) => (Number.isNaN(o) ? -Infinity : o);
+
+/** b - a for sort keys that may be infinite (Infinity - Infinity would be NaN). */
+const descending = (a: number, b: number) => (a === b ? 0 : b > a ? 1 : -1);
+
+/**
+ * Order designs best first: feasible before infeasible; feasible ones by objective;
+ * infeasible ones by score (the smaller the total relative violation, the better), ties
+ * (e.g. several designs whose mapping does not fit) broken by objective.
+ */
 export function comparePpa(a: PpaResult, b: PpaResult): number {
   if (a.feasible !== b.feasible) return a.feasible ? -1 : 1;
-  if (a.feasible) return b.objective - a.objective;
-  return b.score - a.score;
+  if (a.feasible) return descending(a.objective, b.objective);
+  return descending(a.score, b.score) || descending(objectiveKey(a.objective), objectiveKey(b.objective));
 }
 
 /**
