@@ -1,3 +1,4 @@
+import { InputError } from '../sim/validate/inputError.js';
 import * as fs from 'node:fs';
 import { builtinModel, BUILTIN_MODEL_NAMES } from '../sim/model/catalog.js';
 import {
@@ -116,5 +117,33 @@ describe('HuggingFace config import', () => {
     expect(strip(imported)).toEqual(strip(card(name)));
     expect(summarizeModel(imported).parameters).toBe(summarizeModel(card(name)).parameters);
     expect(imported.source).toContain(file);
+  });
+
+  const read = (name: string) => JSON.parse(fs.readFileSync(`test/fixtures/hf/${name}.config.json`, 'utf8'));
+  test.each([
+    ['attention biases', 'llama-3.2-1b', (o: any) => (o.attention_bias = true), 'attention_bias'],
+    ['MLP biases', 'llama-3.1-8b', (o: any) => (o.mlp_bias = true), 'mlp_bias'],
+    ['a GELU MLP', 'smollm2-135m', (o: any) => (o.hidden_act = 'gelu'), 'hidden_act'],
+    ['mixture of experts', 'llama-3.2-1b', (o: any) => (o.num_local_experts = 8), 'num_local_experts'],
+    ['a Qwen2 decoder inside Idefics3', 'smolvlm-256m', (o: any) => (o.text_config.model_type = 'qwen2'), 'text_config.model_type'],
+    ['biases inside the Idefics3 decoder', 'smolvlm-256m', (o: any) => (o.text_config.attention_bias = true), 'text_config.attention_bias'],
+  ])('a config with %s is rejected, naming the key, not imported as plain Llama', (_what, name, change, field) => {
+    const o = read(name);
+    change(o);
+    let err: unknown;
+    try {
+      modelCardFromHfConfig(o, 'x.json');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).field).toBe(field);
+    expect((err as InputError).message).toMatch(/not supported/);
+  });
+
+  test('explicit false biases, "silu" and a one-expert field are accepted', () => {
+    const o = read('llama-3.2-1b');
+    Object.assign(o, { attention_bias: false, mlp_bias: false, hidden_act: 'silu', num_local_experts: 1 });
+    expect(modelCardFromHfConfig(o, 'x.json').text).toEqual(card('llama-3.2-1b').text);
   });
 });

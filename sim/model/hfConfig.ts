@@ -38,7 +38,25 @@ function opt<T>(obj: Obj, key: string, fallback: T): T {
   return v === undefined || v === null ? fallback : (v as T);
 }
 
+/**
+ * Reject what a Tessera card cannot express, so an import never silently simulates a
+ * different network: biases on the attention or MLP projections, an MLP activation other
+ * than SiLU (the lowering's gated SiLU MLP), mixture-of-experts layers, and (inside an
+ * Idefics3 config) a text decoder that is not Llama.
+ */
+function checkTextSupported(tc: Obj, prefix: string, file: string): void {
+  const unsupported = (key: string, allowed: string) => {
+    throw new InputError(file, prefix + key, tc[key], `not supported: ${allowed}`, 'write a Tessera model card (see docs/formats.md) for this variant');
+  };
+  for (const key of ['attention_bias', 'mlp_bias']) if (tc[key] !== undefined && tc[key] !== false && tc[key] !== null) unsupported(key, 'Tessera cards model Llama projections without biases (false)');
+  const act = tc.hidden_act;
+  if (act !== undefined && act !== null && act !== 'silu' && act !== 'swish') unsupported('hidden_act', 'the lowering uses the Llama gated-SiLU MLP ("silu")');
+  for (const key of ['num_local_experts', 'num_experts', 'n_routed_experts']) if (typeof tc[key] === 'number' && (tc[key] as number) > 1) unsupported(key, 'mixture-of-experts layers are not modelled (dense decoders only)');
+  if (prefix && tc.model_type !== undefined && tc.model_type !== 'llama') unsupported('model_type', 'the Idefics3 text decoder must be "llama" (as in SmolVLM)');
+}
+
 function textFrom(tc: Obj, prefix: string, file: string, tieDefault: boolean) {
+  checkTextSupported(tc, prefix, file);
   const hidden = req(tc, 'hidden_size', prefix, file);
   const heads = req(tc, 'num_attention_heads', prefix, file);
   return {
