@@ -4,7 +4,7 @@ import { memoryIo } from '../cli/io.js';
 async function run(args: string[], files: Record<string, string | Uint8Array> = {}) {
   const io = memoryIo(files);
   const code = await main(args, io);
-  return { code, out: io.out, err: io.err, files: io.files };
+  return { code, out: io.out, err: io.err };
 }
 
 const BASE = ['sim', '--design', 'tiny-2x2', '--model', 'tiny', '--trace', 'decode:4@16'];

@@ -72,7 +72,7 @@ describe('technology table: bad files', () => {
   test('negative energy', () => {
     const t = clone();
     t.nodes['5'].sramReadPjPerByte1MiB.value = -1;
-    expect(rejects(t)).toMatch(/my-tech\.json: nodes\.5\.sramReadPjPerByte1MiB\.value = -1: out of range: allowed a number >= 0/);
+    expect(rejects(t)).toMatch(/my-tech\.json: nodes\.5\.sramReadPjPerByte1MiB\.value = -1: out of range: allowed a number in 0\.\.1000000/);
   });
   test('missing node', () => {
     const t = clone();
@@ -95,6 +95,20 @@ describe('technology table: bad files', () => {
     const e = clone();
     e.nodes['7'].maxClockMHz.value = 0;
     expect(rejects(e)).toMatch(/maxClockMHz/);
+  });
+  test('values past a sanity bound: an SRAM array efficiency above 1, a slipped exponent, a 9 V supply', () => {
+    const a = clone();
+    a.common.sramArrayEfficiency.value = 5;
+    expect(rejects(a)).toMatch(/common\.sramArrayEfficiency\.value = 5: out of range: allowed a number in \(0, 1\]/);
+    const b = clone();
+    b.nodes['3'].macFp16Pj.value = 1e300;
+    expect(rejects(b)).toMatch(/nodes\.3\.macFp16Pj\.value = 1e\+300: out of range: allowed a number in 0\.\.1000000/);
+    const c = clone();
+    c.nodes['28'].vddNominalV.value = 9;
+    expect(rejects(c)).toMatch(/nodes\.28\.vddNominalV\.value = 9/);
+    const ok = clone();
+    ok.common.sramArrayEfficiency.value = 1;
+    expect(() => parseTechTable(ok, 'my-tech.json')).not.toThrow();
   });
 });
 
@@ -152,6 +166,8 @@ describe('DVFS and clocks', () => {
     const t: TechTable = clone();
     (t.nodes['7'].maxClockMHz as any).value = 400;
     expect(() => operatingPoint(t, 7, 500)).toThrow(InputError);
+    // ... and the message names the table and its field, not only the design
+    expect(() => operatingPoint(t, 7, 500)).toThrow(new RegExp(`maximum of 400 MHz in technology table "${t.name}" \\(nodes\\.7\\.maxClockMHz\\)`));
   });
 
   test('SRAM energy interpolates between the macro sizes and is flat outside them', () => {

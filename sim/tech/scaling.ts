@@ -12,9 +12,9 @@ import { InputError } from '../validate/inputError.js';
  * vddNominalV at maxClockMHz, V(f) = Vmin + (Vnom - Vmin) f / fmax (an assumed,
  * documented model; docs/power.md). A clock above the node's maximum is rejected.
  */
-export function vddAtClock(n: NodeValues, clockMHz: number, node: ProcessNodeNm): number {
+export function vddAtClock(n: NodeValues, clockMHz: number, node: ProcessNodeNm, tableName = 'technology table'): number {
   if (!(clockMHz > 0) || clockMHz > n.maxClockMHz) {
-    throw new InputError('design', 'clockMHz', clockMHz, `above the ${node} nm maximum of ${n.maxClockMHz} MHz in the technology table (or not positive)`, `use a clock in (0, ${n.maxClockMHz}] MHz or a smaller node`);
+    throw new InputError('design', 'clockMHz', clockMHz, `above the ${node} nm maximum of ${n.maxClockMHz} MHz in ${tableName} (nodes.${node}.maxClockMHz), or not positive`, `use a clock in (0, ${n.maxClockMHz}] MHz, a smaller node, or a table that allows the clock`);
   }
   return n.vddMinV + ((n.vddNominalV - n.vddMinV) * clockMHz) / n.maxClockMHz;
 }
@@ -35,7 +35,7 @@ export interface OperatingPoint {
 export function operatingPoint(tech: TechTable, node: ProcessNodeNm, clockMHz: number): OperatingPoint {
   const n = nodeValues(tech, node);
   const c = commonValues(tech);
-  const vddV = vddAtClock(n, clockMHz, node);
+  const vddV = vddAtClock(n, clockMHz, node, `technology table "${tech.name}"`);
   const ratio = vddV / n.vddNominalV;
   return { node, clockMHz, vddV, dynamicFactor: ratio * ratio, leakageFactor: ratio ** c.leakageVddExponent, n, c };
 }

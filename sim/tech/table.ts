@@ -81,11 +81,25 @@ export const COMMON_PARAMS = {
 export type CommonParam = keyof typeof COMMON_PARAMS;
 export const COMMON_PARAM_NAMES = Object.keys(COMMON_PARAMS) as CommonParam[];
 
+/**
+ * Upper bounds that catch typos and impossible values, not design limits: fractions stay
+ * at most 1, supplies under 5 V, clocks under 100 GHz, and any other value under 1e6 in its
+ * unit (a 1e6 pJ MAC or a 1e6 um2 bit cell is a slip of the exponent).
+ */
+const UPPER_BOUNDS: Readonly<Record<string, number>> = {
+  sramArrayEfficiency: 1,
+  vddNominalV: 5,
+  vddMinV: 5,
+  maxClockMHz: 100_000,
+};
+const ANY_VALUE_MAX = 1e6;
+
 function paramSchema(name: string, unit: string, bound: 'positive' | 'nonnegative', what: string) {
+  const max = UPPER_BOUNDS[name] ?? ANY_VALUE_MAX;
   const value =
     bound === 'positive'
-      ? z.number().positive(`${name} must be > 0`).finite().describe(what)
-      : z.number().min(0, `${name} must be >= 0 (an energy, area or power cannot be negative)`).finite().describe(what);
+      ? z.number().positive(`${name} must be > 0`).max(max).finite().describe(what)
+      : z.number().min(0, `${name} must be >= 0 (an energy, area or power cannot be negative)`).max(max).finite().describe(what);
   return SourcedSchema.extend({ value, unit: z.string().min(1).describe(`unit, normally "${unit}"`) });
 }
 
