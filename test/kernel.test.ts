@@ -171,6 +171,44 @@ describe('kernel determinism', () => {
     for (let i = 1; i < log.length; i++) expect(log[i]).toBeGreaterThanOrEqual(log[i - 1]);
   });
 
+  test('every dispatch is the smallest (time, priority, insertion order) among the pending events, checked against an independent pending list', () => {
+    for (const nearWindowCycles of [0, 16]) {
+      const sim = new Simulator({ nearWindowCycles });
+      const rng = new Rng(11, 'oracle');
+      // the test's own pending list: tag (= insertion order) -> [time, priority]
+      const pending = new Map<number, [number, number]>();
+      const handles = new Map<number, SimEvent>();
+      let tag = 0;
+      let checked = 0;
+      const add = (time: number) => {
+        const priority = rng.int(0, 7);
+        pending.set(tag, [time, priority]);
+        handles.set(tag, sim.scheduleAt(time, handler, tag, priority));
+        tag++;
+      };
+      const less = (a: [number, number, number], b: [number, number, number]) => a[0] < b[0] || (a[0] === b[0] && (a[1] < b[1] || (a[1] === b[1] && a[2] < b[2])));
+      function handler(t: number) {
+        let best: [number, number, number] | undefined;
+        for (const [k, [time, pri]] of pending) if (!best || less([time, pri, k], best)) best = [time, pri, k];
+        expect(best).toEqual([sim.now, pending.get(t)![1], t]);
+        pending.delete(t);
+        checked++;
+        if (tag < 2000) {
+          for (let i = rng.int(1, 2); i > 0; i--) add(sim.now + (rng.bernoulli(0.7) ? rng.int(0, 3) : rng.int(4, 400)));
+          if (rng.bernoulli(0.2)) {
+            const victims = [...pending.keys()];
+            const v = victims[rng.int(0, victims.length - 1)];
+            if (v !== undefined && sim.cancel(handles.get(v)!)) pending.delete(v);
+          }
+        }
+      }
+      for (let i = 0; i < 40; i++) add(rng.int(0, 50));
+      sim.run();
+      expect(pending.size).toBe(0);
+      expect(checked).toBeGreaterThan(1000);
+    }
+  });
+
   test('the same seed gives an identical event log; another seed a different one', () => {
     const a = randomWorkload(new Simulator(), 42);
     const b = randomWorkload(new Simulator(), 42);

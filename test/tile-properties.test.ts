@@ -4,6 +4,9 @@ import { runKernel, type Fidelity } from '../sim/tile/run.js';
 import type { TilePrecision } from '../sim/tile/params.js';
 import { InputError } from '../sim/validate/inputError.js';
 import { CONFIGS, KERNELS, label } from './tile-matrix.js';
+import { buildKernel, type KernelSpec } from '../sim/tile/kernels.js';
+import { resolveTiming } from '../sim/tile/params.js';
+import type { Node } from '../sim/tile/isa.js';
 
 const BITS = { fp16: 16, int8: 8, int4: 4 } as const;
 
@@ -56,7 +59,7 @@ describe('tile invariants over random configurations', () => {
       const romBw = tile.romBytesPerCycle || tile.vlenBits / 8;
       expect(r.cycles).toBeGreaterThanOrEqual((r.romBytesRead + scales) / romBw);
       expect(r.cycles).toBeGreaterThanOrEqual(R * C / lanes);
-      expect(r.cycles).toBeGreaterThanOrEqual(r.instructions / tile.fetchWidth);
+      expect(r.cycles).toBeGreaterThanOrEqual(walkCount(buildKernel(resolveTiming(tile, precision), { kind: 'gemv', rows: R, cols: C }).program.body) / tile.fetchWidth);
     }
   });
 
@@ -109,9 +112,60 @@ describe('tile invariants over random configurations', () => {
       const R = 256;
       const C = 256;
       const r = runKernel(tile, precision, { kind: 'gemv', rows: R, cols: C }, { fidelity: 'detailed' });
-      const bound = kind === 0 ? (R * C * 2) / (vlen / 16) : kind === 1 ? (R * C) / (vlen / 16) : r.instructions / 1;
+      const bound = kind === 0 ? (R * C * 2) / (vlen / 16) : kind === 1 ? (R * C) / (vlen / 16) : walkCount(buildKernel(resolveTiming(tile, precision), { kind: 'gemv', rows: R, cols: C }).program.body) / 1;
       const ctx = { i, kind: ['rom', 'mac', 'fetch'][kind], vlen };
       expect({ ...ctx, ok: r.cycles >= bound && r.cycles <= 1.1 * bound }).toEqual({ ...ctx, ok: true });
+    }
+  });
+});
+
+/** Dynamic instruction count of a program tree, walked here (not taken from the model's counters). */
+function walkCount(nodes: readonly Node[]): number {
+  let n = 0;
+  for (const x of nodes) n += x.kind === 'code' ? x.instrs.length : x.iterations * walkCount(x.body);
+  return n;
+}
+
+/**
+ * MACs a kernel must do, from its shape: y = W x is R*C per token; attention is q.k plus
+ * p.v; RMSNorm's sum of squares and LayerNorm's variance are one MAC per element. Other
+ * elementwise kernels (undefined here) are checked through the bound only.
+ */
+function expectedMacs(k: KernelSpec): number | undefined {
+  switch (k.kind) {
+    case 'gemv': return k.rows * k.cols;
+    case 'gemm': return k.rows * k.cols * k.tokens;
+    case 'attention': return 2 * k.queryHeads * k.contextTokens * k.headDim;
+    case 'patch-embed': return k.patches * k.patchDim * k.hidden;
+    case 'rmsnorm':
+    case 'layernorm': return k.dim * (k.tokens ?? 1);
+    default: return undefined;
+  }
+}
+
+describe('resource bounds hold for every kernel, both fidelities', () => {
+  test('cycles >= instructions / FETCH, MACs / lanes, weight bytes / ROM port, DMEM bytes / DMEM ports; the pipeline issues exactly the program', () => {
+    const rng = new Rng(8, 'test/tile/bounds');
+    for (let i = 0; i < 33; i++) {
+      const tile = randomTile(rng);
+      const precision = randomPrecision(rng);
+      const k = KERNELS[i % KERNELS.length];
+      const dynamic = walkCount(buildKernel(resolveTiming(tile, precision), k).program.body);
+      const lanes = tile.vlenBits / BITS[precision.activations];
+      const romBw = tile.romBytesPerCycle || tile.vlenBits / 8;
+      const dmemBw = (tile.dmemBytesPerCycle || tile.vlenBits / 8) * tile.dmemPorts;
+      const weightBytes = k.kind === 'gemv' || k.kind === 'gemm' ? (k.rows * k.cols * BITS[precision.weights]) / 8 : undefined;
+      for (const fidelity of ['fast', 'detailed'] as const) {
+        const r = runKernel(tile, precision, k, { fidelity });
+        const ctx = { i, k: k.kind, fidelity };
+        if (fidelity === 'detailed') expect({ ...ctx, issued: r.instructions }).toEqual({ ...ctx, issued: dynamic });
+        const macs = expectedMacs(k) ?? r.macs;
+        expect({ ...ctx, macs: r.macs }).toEqual({ ...ctx, macs });
+        if (weightBytes !== undefined) expect({ ...ctx, rom: r.romBytesRead }).toEqual({ ...ctx, rom: Math.ceil(weightBytes) });
+        const dmemBytes = r.counters['tile.dmemBytesRead'] + r.counters['tile.dmemBytesWritten'];
+        const bounds = { fetch: dynamic / tile.fetchWidth, mac: macs / lanes, rom: (r.romBytesRead + r.counters['tile.romScaleBytesRead']) / romBw, dmem: dmemBytes / dmemBw };
+        for (const [what, b] of Object.entries(bounds)) expect({ ...ctx, what, ok: r.cycles >= Math.floor(b) }).toEqual({ ...ctx, what, ok: true });
+      }
     }
   });
 });

@@ -255,8 +255,11 @@ export class FastTile {
    */
   *steps(): Generator<NocRequest, FastResult, number> {
     yield* this.nodes(this.program.body, 1);
-    const cycles = Math.max(this.st.maxDone, this.st.lastIssue + 1);
     const s = this.stats;
+    // rounding in the extrapolated periods must not let the run finish before its busiest
+    // shared unit could have done the work (the resource bounds of docs/tile.md)
+    const floor = Math.max(Math.ceil(s.vectorBusyCycles / this.T.vectorUnits), s.romBusyCycles, Math.ceil(s.dmemBusyCycles / this.T.dmemPorts));
+    const cycles = Math.max(this.st.maxDone, this.st.lastIssue + 1, floor);
     s.cycles = cycles;
     s.busyCycles = Math.min(cycles, Math.round(this.busy));
     // stalls: the fill before the first issue is fetch; the rest is split in proportion
@@ -333,9 +336,35 @@ export class FastTile {
       const tail = deltas.slice(-Math.max(1, Math.floor(deltas.length / 2)));
       avg = tail.reduce((a, b2) => a + b2, 0) / tail.length;
     }
+    // an evaluated iteration can overlap its neighbours' fill and drain and come out
+    // shorter than the steady state: never extrapolate below what one iteration keeps
+    // the vector unit, scalar ALUs, ROM port or DMEM ports busy
+    avg = Math.max(avg, this.occupancyFloor(body));
     this.st.restoreShifted(snaps[k - 2], snaps[k - 1], Math.round(rest * avg));
     this.busy += rest * (busy[k - 1] - busy[k - 2]);
     for (let i = 0; i < 8; i++) this.stallWeight[i] += rest * (weights[k - 1][i] - weights[k - 2][i]);
+  }
+
+  /**
+   * Cycles one run of `nodes` occupies its busiest shared unit (vector unit, scalar ALUs,
+   * ROM port, DMEM ports), summed over nested blocks: a lower bound on its period.
+   */
+  private occupancyFloor(nodes: readonly Node[]): number {
+    const use = { vector: 0, scalar: 0, rom: 0, dmem: 0 };
+    const walk = (ns: readonly Node[], times: number) => {
+      for (const n of ns) {
+        if (n.kind === 'loop') walk(n.body, times * n.iterations);
+        else {
+          const b = this.bodyInfo(n.instrs).bounds;
+          use.vector += times * b.vector;
+          use.scalar += times * b.scalar;
+          use.rom += times * b.rom;
+          use.dmem += times * b.dmem;
+        }
+      }
+    };
+    walk(nodes, 1);
+    return Math.max(use.vector, use.scalar, use.rom, use.dmem);
   }
 
   /** Counters of `nodes` run `mult` times (no timing). */
