@@ -6,6 +6,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// A reader that stops early (`tessera ... --json | head`) closes the pipe: stop quietly,
+// as Unix tools do, instead of dying on an unhandled EPIPE with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
 const built = join(root, 'dist', 'cli', 'main.js');
 let mod;
 if (existsSync(built) && process.env.TESSERA_FROM_SOURCE === undefined) {

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { InputError } from '../sim/validate/inputError.js';
 
 /**
  * Everything the CLI touches outside the process: output streams and files. Commands
@@ -15,13 +16,35 @@ export interface Io {
   readonly isTTY: boolean;
 }
 
+/**
+ * Create the missing directories above a file one level at a time. Node's
+ * `mkdirSync(dir, { recursive: true })` can spin forever under /proc (ENOENT retried), so
+ * the loop here stops at the first existing ancestor and lets mkdir's own error surface.
+ */
+function makeParents(dir: string): void {
+  const missing: string[] = [];
+  let d = dir;
+  while (!fs.existsSync(d)) {
+    missing.push(d);
+    const up = path.dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  for (let i = missing.length - 1; i >= 0; i--) fs.mkdirSync(missing[i]);
+}
+
 export const nodeIo: Io = {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
   readFile: (f) => fs.readFileSync(f),
   writeFile: (f, d) => {
-    fs.mkdirSync(path.dirname(path.resolve(f)), { recursive: true });
-    fs.writeFileSync(f, d);
+    try {
+      makeParents(path.dirname(path.resolve(f)));
+      fs.writeFileSync(f, d);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? String(e);
+      throw new InputError(f, 'output file', '(unwritable)', `cannot write it (${code})`, 'choose a path in a writable directory');
+    }
   },
   exists: (f) => {
     try {

@@ -117,6 +117,11 @@ export function loadAny(io: Io, spec: string, seed = 1): Loaded {
     return { kind: 'trace', input: spec, trace: { ...doc.trace, name: spec }, origin: 'builtin' };
   }
   if (isGeneratorSpec(spec)) return { kind: 'trace', input: spec, trace: generateTrace(spec, seed), origin: 'generator' };
+  try {
+    io.readFile(spec);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw new InputError(spec, '', '(a directory)', 'expected a file: a model card, HuggingFace config.json, trace or design', 'name a file inside the directory');
+  }
   const b = builtinNames();
   throw new InputError(
     spec,

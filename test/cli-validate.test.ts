@@ -1,6 +1,10 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { main } from '../cli/main.js';
-import { memoryIo } from '../cli/io.js';
+import { memoryIo, nodeIo } from '../cli/io.js';
+import { InputError } from '../sim/validate/inputError.js';
 
 const model = JSON.parse(fs.readFileSync('models/tiny.json', 'utf8'));
 const hf = JSON.parse(fs.readFileSync('test/fixtures/hf/smollm2-135m.config.json', 'utf8'));
@@ -89,6 +93,8 @@ const BAD: [string, string | Uint8Array, string, string][] = [
   ['trace: timestamps going backwards', edit(trace, (o) => (o.requests[1].arrivalMs = -1 + 0.5)), 'requests[1].arrivalMs', '-0.5'],
   ['trace: arrival earlier than the previous one', edit(trace, (o) => ((o.requests[0].arrivalMs = 10), (o.requests[1].arrivalMs = 4))), 'requests[1].arrivalMs', '4'],
   ['trace: zero output tokens', edit(trace, (o) => (o.requests[0].outputTokens = 0)), 'requests[0].outputTokens', '0'],
+  ['trace: duplicate request ids', edit(trace, (o) => ((o.requests[0].id = 'r1'), (o.requests[1].id = 'r1'))), 'requests[1].id', 'duplicate id: requests[0] already has it'],
+  ['design: tile is null', edit(design, (o) => (o.tile = null)), 'tile', 'expected an object with keys fetchWidth'],
   ['unknown kind', edit(design, (o) => (o.kind = 'chip')), 'kind', 'chip'],
   ['truncated file', JSON.stringify(design).slice(0, 40), '(top level)', 'not valid JSON'],
   ['binary file', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]), '(top level)', 'binary'],
@@ -118,6 +124,31 @@ describe('tessera validate: malformed inputs exit 2 with one line naming file, f
     const r = await run(['validate', 'no-such-thing.json']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^tessera: no-such-thing\.json: .*not found.*built-in/);
+  });
+
+  test('a directory is named as a directory, not as missing', async () => {
+    const r = await run(['validate', 'test']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^tessera: test: .*\(a directory\): expected a file/);
+  });
+
+  test('an output file that cannot be written: one line, exit 2, no hang (even under /proc)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-'));
+    const plain = path.join(dir, 'plain.txt');
+    fs.writeFileSync(plain, 'x');
+    for (const [target, code] of [[path.join(plain, 'x.svg'), 'ENOTDIR'], ['/proc/tessera-nope/x.svg', 'ENOENT']]) {
+      expect(() => nodeIo.writeFile(target, 'x')).toThrow(InputError);
+      expect(() => nodeIo.writeFile(target, 'x')).toThrow(new RegExp(`output file = \\(unwritable\\): cannot write it \\(${code}\\)`));
+    }
+    nodeIo.writeFile(path.join(dir, 'a', 'b', 'c.txt'), 'ok'); // missing parents are created
+    expect(fs.readFileSync(path.join(dir, 'a', 'b', 'c.txt'), 'utf8')).toBe('ok');
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  test('a reader that closes the pipe early (| head) ends the command quietly, no EPIPE trace', () => {
+    const r = spawnSync('sh', ['-c', 'node bin/tessera.mjs list | head -c 1 >/dev/null; node bin/tessera.mjs tech | head -c 1'], { encoding: 'utf8', env: { ...process.env, TESSERA_FROM_SOURCE: '1' } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 
   test('good and bad inputs together: summaries for the good, errors for the bad, exit 2', async () => {

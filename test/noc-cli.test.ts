@@ -45,6 +45,25 @@ describe('tessera noc', () => {
     expect(svg).toMatch(/Link load at/);
   });
 
+  test('a point with no measured packet prints "-" and "n/a", never NaN, and says why', async () => {
+    const r = await run(['noc', '--mesh', '2x2', '--rate', '0.0001', '--warmup', '10', '--measure', '10']);
+    expect(r.code).toBe(0);
+    expect(r.out).not.toMatch(/NaN/);
+    expect(r.out).toMatch(/0\.0000\s+-\s+-\s+-\s+-\s+n\/a/);
+    expect(r.out).toMatch(/no packet was injected in the measurement window at offered load 0\.0001/);
+    const csv = await run(['noc', '--mesh', '2x2', '--rate', '0.0001', '--warmup', '10', '--measure', '10', '--csv', '']);
+    expect(csv.out).not.toMatch(/NaN/);
+    const j = JSON.parse((await run(['noc', '--mesh', '2x2', '--rate', '0.0001', '--warmup', '10', '--measure', '10', '--json'])).out);
+    expect(j.points[0].avgPacketLatencyCycles).toBeNull();
+    expect(j.points[0].packetsMeasured).toBe(0);
+  });
+
+  test('a 1x1 mesh runs with --self (the router turns packets round)', async () => {
+    const r = await run(['noc', '--mesh', '1x1', '--self', '--rate', '0.1', '--warmup', '10', '--measure', '100', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).points[0].avgHops).toBe(0);
+  });
+
   test('--design takes the NoC of a design; options override it', async () => {
     const r = await run(['noc', '--design', 'w4a16-8x8-7nm', '--rate', '0.05', '--warmup', '100', '--measure', '300', '--buffer', '6']);
     expect(r.err).toBe('');
@@ -65,6 +84,7 @@ describe('tessera noc', () => {
     [['--model', 'analytic'], /--model = "analytic"/],
     [['--mesh', '4x6', '--traffic', 'transpose'], /transpose needs a square mesh/],
     [['--packet-flits', '0'], /--packet-flits = 0/],
+    [['--mesh', '1x1'], /--mesh = "1x1": uniform traffic on one tile has no destination but the source itself/],
   ];
   for (const [args, re] of bad) {
     test(`bad option ${args.join(' ')}: one line, exit code 2`, async () => {

@@ -171,6 +171,7 @@ export function nocCommand(io: Io, now: () => number = () => performance.now()):
       } else loads = [loadOpt('--rate', a.rate ?? 0.1)];
       const design = nocDesign(io, a);
       const { rows, cols } = design.mesh;
+      if ((traffic === 'uniform' || traffic === 'hotspot') && rows * cols === 1 && !a.self) throw new InputError(SRC, '--mesh', `${rows}x${cols}`, `${traffic} traffic on one tile has no destination but the source itself`, 'use a larger mesh, or add --self to measure a router turning packets round');
       if (traffic === 'transpose' && rows !== cols) throw new InputError(SRC, '--traffic', traffic, `transpose needs a square mesh (this one is ${rows}x${cols})`, 'use --mesh KxK or another pattern');
 
       const points: Point[] = [];
@@ -193,7 +194,9 @@ export function nocCommand(io: Io, now: () => number = () => performance.now()):
       }
 
       const label = `${rows}x${cols} ${traffic}, ${design.noc.virtualChannels} VCs x ${design.noc.bufferDepthFlits} flits, ${packetFlits}-flit packets, ${a.model}`;
-      const num = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
+      // NaN marks a statistic with no measured packet behind it: printed as "-", never "NaN"
+      const num = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : Number.isNaN(v) ? '-' : String(v));
+      const satCell = (p: LoadPointResult) => (p.packetsMeasured === 0 && p.converged ? 'n/a' : p.saturated ? (p.converged ? 'yes (latency)' : 'yes (no drain)') : 'no');
       if (a.json) {
         const out = {
           mesh: `${rows}x${cols}`,
@@ -229,17 +232,20 @@ export function nocCommand(io: Io, now: () => number = () => performance.now()):
         io.stdout(`tessera noc: ${label}; warm-up ${warmup}, window ${measure}, drain <= ${drain} cycles; seed ${a.seed}\n`);
         io.stdout(
           table(
-            points.map((p) => [num(p.offeredFlitsPerNodeCycle, 3), num(p.acceptedFlitsPerNodeCycle, 4), num(p.avgPacketLatencyCycles), num(p.avgNetworkLatencyCycles), num(p.p99PacketLatencyCycles, 0), num(p.avgHops), p.saturated ? (p.converged ? 'yes (latency)' : 'yes (no drain)') : 'no', String(p.simulatedCycles), num(p.wallSeconds)]),
+            points.map((p) => [num(p.offeredFlitsPerNodeCycle, 3), num(p.acceptedFlitsPerNodeCycle, 4), num(p.avgPacketLatencyCycles), num(p.avgNetworkLatencyCycles), num(p.p99PacketLatencyCycles, 0), num(p.avgHops), satCell(p), String(p.simulatedCycles), num(p.wallSeconds)]),
             ['offered', 'accepted', 'avg latency', 'avg network', 'p99', 'hops', 'saturated', 'cycles', 'wall s'],
           ),
         );
         const sat = points.filter((p) => !p.saturated).reduce((m, p) => Math.max(m, p.offeredFlitsPerNodeCycle), 0);
         const satText = a.sweep === undefined ? (points[0]?.saturated ? '; this load is past saturation' : '') : points.some((p) => p.saturated) ? `; saturation at ${sat} flits/node/cycle (highest unsaturated offered load)` : '; no saturated point in the sweep';
         io.stdout(`zero-load latency ${num(points[0]?.zeroLoadLatencyCycles ?? Number.NaN)} cycles${satText}\n`);
+        const empty = points.filter((p) => p.packetsMeasured === 0);
+        if (empty.length) io.stdout(`no packet was injected in the measurement window at offered load ${empty.map((p) => p.offeredFlitsPerNodeCycle).join(', ')}: latency is undefined there; raise --rate or lengthen --measure\n`);
       }
       if (a.csv !== undefined) {
         const head = 'offeredFlitsPerNodeCycle,acceptedFlitsPerNodeCycle,avgPacketLatencyCycles,avgNetworkLatencyCycles,p99PacketLatencyCycles,avgHops,saturated,simulatedCycles,wallSeconds';
-        const csv = `${head}\n${points.map((p) => [p.offeredFlitsPerNodeCycle, p.acceptedFlitsPerNodeCycle, p.avgPacketLatencyCycles, p.avgNetworkLatencyCycles, p.p99PacketLatencyCycles, p.avgHops, p.saturated, p.simulatedCycles, p.wallSeconds.toFixed(4)].join(',')).join('\n')}\n`;
+        const cell = (v: number) => (Number.isNaN(v) ? '' : v); // an empty CSV field, not "NaN"
+        const csv = `${head}\n${points.map((p) => [p.offeredFlitsPerNodeCycle, p.acceptedFlitsPerNodeCycle, cell(p.avgPacketLatencyCycles), cell(p.avgNetworkLatencyCycles), cell(p.p99PacketLatencyCycles), cell(p.avgHops), p.saturated, p.simulatedCycles, p.wallSeconds.toFixed(4)].join(',')).join('\n')}\n`;
         if (a.csv === '') io.stdout(csv);
         else io.writeFile(a.csv, csv);
       }

@@ -23,7 +23,8 @@ export function destinationFunction(pattern: TrafficPattern, rows: number, cols:
   const n = rows * cols;
   const self = opts.selfAllowed ?? false;
   const uniform: DestinationFn = (src, rng) => {
-    if (self || n === 1) return rng.int(0, n - 1);
+    if (self) return rng.int(0, n - 1);
+    if (n === 1) throw new RangeError('uniform traffic on a 1x1 mesh needs selfAllowed: there is no other node');
     const d = rng.int(0, n - 2); // every other node with equal probability
     return d >= src ? d + 1 : d;
   };

@@ -44,6 +44,18 @@ export const TraceSchema = z
         return;
       }
     }
+    // ids are optional, but those given name one request each (results refer to them)
+    const seen = new Map<string | number, number>();
+    for (let i = 0; i < t.requests.length; i++) {
+      const id = t.requests[i].id;
+      if (id === undefined) continue;
+      const first = seen.get(id);
+      if (first !== undefined) {
+        refineIssue(ctx, ['requests', i, 'id'], `duplicate id: requests[${first}] already has it`, 'give every request its own id, or drop the ids');
+        return;
+      }
+      seen.set(id, i);
+    }
   });
 
 export type TraceImage = z.output<typeof ImageSchema>;

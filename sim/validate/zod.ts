@@ -127,8 +127,11 @@ function allowedText(node: any): string {
       return `exactly ${d.values.map((v: unknown) => JSON.stringify(v)).join(' or ')}`;
     case 'array':
       return 'a list';
-    case 'object':
-      return `an object with keys ${Object.keys(d.shape).join(', ')}`;
+    case 'object': {
+      // long key lists would bury the message: name the first few, count the rest
+      const keys = Object.keys(d.shape);
+      return keys.length <= 6 ? `an object with keys ${keys.join(', ')}` : `an object with keys ${keys.slice(0, 5).join(', ')} and ${keys.length - 5} more (docs/formats.md)`;
+    }
     case 'record':
       return 'an object';
     case 'union':
@@ -161,7 +164,7 @@ export function issueToError(issue: Issue, schema: z.ZodType, input: unknown, fi
       if (value === undefined) {
         return new InputError(file, field, value, `required field missing${about}; expected ${allowedText(node)}`, `add '${field}'`);
       }
-      return new InputError(file, field, value, `expected ${allowedText(node)}${about}`, `give ${allowedText(node)}`);
+      return new InputError(file, field, value, `expected ${allowedText(node)}${about}`, allowedText(node).startsWith('an object') ? 'give an object (see docs/formats.md for its fields)' : `give ${allowedText(node)}`);
     }
     case 'too_small':
     case 'too_big': {
