@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The npm registry reachable here lacks some platform-specific optional packages
-// (e.g. @swc/core-darwin-arm64 at the version of @swc/core we use), so `npm install`
+// (some platform builds of native packages at the pinned versions), so `npm install`
 // skips them and leaves package-lock.json naming optional dependencies it has no entry
 // for, which `npm ci` then rejects ("Missing: ... from lock file"). This drops those
 // dangling optional names from the lock. Run it after every `npm install`:
