@@ -12,6 +12,8 @@ export interface Io {
   readFile(file: string): Buffer;
   writeFile(file: string, data: string | Uint8Array): void;
   exists(file: string): boolean;
+  /** What the path names, found by stat alone (a FIFO or device is never read to find out). */
+  pathKind(file: string): 'file' | 'directory' | 'other' | 'missing';
   /** True when stdout is a terminal (progress bars, colours). */
   readonly isTTY: boolean;
 }
@@ -53,6 +55,14 @@ export const nodeIo: Io = {
       return false;
     }
   },
+  pathKind: (f) => {
+    try {
+      const st = fs.statSync(f);
+      return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
+    } catch {
+      return 'missing';
+    }
+  },
   isTTY: !!process.stdout.isTTY,
 };
 
@@ -71,7 +81,7 @@ export function memoryIo(files: Record<string, string | Uint8Array> = {}): Io & 
       io.err += t;
     },
     readFile(f: string): Buffer {
-      if (f in files) return Buffer.from(files[f]);
+      if (Object.hasOwn(files, f)) return Buffer.from(files[f]);
       const w = written.get(f);
       if (w !== undefined) return Buffer.from(w);
       return fs.readFileSync(f);
@@ -80,7 +90,10 @@ export function memoryIo(files: Record<string, string | Uint8Array> = {}): Io & 
       written.set(f, d);
     },
     exists(f: string) {
-      return f in files || written.has(f) || nodeIo.exists(f);
+      return Object.hasOwn(files, f) || written.has(f) || nodeIo.exists(f);
+    },
+    pathKind(f: string) {
+      return Object.hasOwn(files, f) || written.has(f) ? 'file' : nodeIo.pathKind(f);
     },
   };
   return io;

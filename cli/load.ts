@@ -110,18 +110,17 @@ export function loadAny(io: Io, spec: string, seed = 1): Loaded {
   if (model) return { kind: 'model', input: spec, model, origin: 'builtin' };
   const design = presetDesign(spec);
   if (design) return { kind: 'design', input: spec, design, origin: 'builtin' };
-  if (spec in BUILTIN_TRACES) {
+  if (Object.hasOwn(BUILTIN_TRACES, spec)) {
     const file = projectPath(BUILTIN_TRACES[spec]);
     const doc = parseDocument(readText(io, file), BUILTIN_TRACES[spec]);
     if (doc.kind !== 'trace') throw new Error(`built-in trace ${spec} is not a trace`);
     return { kind: 'trace', input: spec, trace: { ...doc.trace, name: spec }, origin: 'builtin' };
   }
   if (isGeneratorSpec(spec)) return { kind: 'trace', input: spec, trace: generateTrace(spec, seed), origin: 'generator' };
-  try {
-    io.readFile(spec);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw new InputError(spec, '', '(a directory)', 'expected a file: a model card, HuggingFace config.json, trace or design', 'name a file inside the directory');
-  }
+  // stat only: reading a FIFO or a device to find out would block or never end
+  const kind = io.pathKind(spec);
+  if (kind === 'directory') throw new InputError(spec, '', '(a directory)', 'expected a file: a model card, HuggingFace config.json, trace or design', 'name a file inside the directory');
+  if (kind === 'other') throw new InputError(spec, '', '(not a regular file)', 'expected a regular file (a FIFO or device is not read)', 'write the input to a file first');
   const b = builtinNames();
   throw new InputError(
     spec,

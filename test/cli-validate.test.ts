@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { main } from '../cli/main.js';
 import { memoryIo, nodeIo } from '../cli/io.js';
 import { InputError } from '../sim/validate/inputError.js';
@@ -136,19 +136,41 @@ describe('tessera validate: malformed inputs exit 2 with one line naming file, f
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-'));
     const plain = path.join(dir, 'plain.txt');
     fs.writeFileSync(plain, 'x');
+    // in a child process with a time limit, so a hang fails the test instead of stalling the run
     for (const [target, code] of [[path.join(plain, 'x.svg'), 'ENOTDIR'], ['/proc/tessera-nope/x.svg', 'ENOENT']]) {
-      expect(() => nodeIo.writeFile(target, 'x')).toThrow(InputError);
-      expect(() => nodeIo.writeFile(target, 'x')).toThrow(new RegExp(`output file = \\(unwritable\\): cannot write it \\(${code}\\)`));
+      const r = spawnSync('node', ['bin/tessera.mjs', 'noc', '--mesh', '2x2', '--rate', '0.1', '--warmup', '10', '--measure', '50', '--svg', target], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, TESSERA_FROM_SOURCE: '1' } });
+      expect({ target, signal: r.signal, status: r.status }).toEqual({ target, signal: null, status: 2 });
+      expect(r.stderr).toMatch(new RegExp(`output file = \\(unwritable\\): cannot write it \\(${code}\\)`));
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
+    expect(() => nodeIo.writeFile(path.join(plain, 'y.svg'), 'x')).toThrow(InputError);
     nodeIo.writeFile(path.join(dir, 'a', 'b', 'c.txt'), 'ok'); // missing parents are created
     expect(fs.readFileSync(path.join(dir, 'a', 'b', 'c.txt'), 'utf8')).toBe('ok');
     fs.rmSync(dir, { recursive: true });
   });
 
-  test('a reader that closes the pipe early (| head) ends the command quietly, no EPIPE trace', () => {
-    const r = spawnSync('sh', ['-c', 'node bin/tessera.mjs list | head -c 1 >/dev/null; node bin/tessera.mjs tech | head -c 1'], { encoding: 'utf8', env: { ...process.env, TESSERA_FROM_SOURCE: '1' } });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
+  test('a FIFO or device named as input is never read to find out what it is', async () => {
+    const r = await run(['validate', '/dev/zero']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^tessera: \/dev\/zero: .*\(not a regular file\)/);
+  });
+
+  test('built-in lookups ignore Object.prototype names', async () => {
+    for (const name of ['toString', 'constructor', 'hasOwnProperty']) {
+      const r = await run(['validate', name]);
+      expect({ name, code: r.code }).toEqual({ name, code: 2 });
+      expect(r.err).toMatch(/not found/);
+    }
+  });
+
+  test('a reader that closes the pipe before the command writes: it ends quietly, exit 0, no EPIPE trace', async () => {
+    const child = spawn('node', ['bin/tessera.mjs', 'list'], { env: { ...process.env, TESSERA_FROM_SOURCE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // our read end closes before the child (which needs ~0.5 s to start) writes
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(err).toBe('');
+    expect(code).toBe(0);
   });
 
   test('good and bad inputs together: summaries for the good, errors for the bad, exit 2', async () => {

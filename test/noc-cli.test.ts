@@ -58,6 +58,13 @@ describe('tessera noc', () => {
     expect(j.points[0].packetsMeasured).toBe(0);
   });
 
+  test('a point cut off by the drain limit is not blamed on a low rate', async () => {
+    const r = await run(['noc', '--mesh', '16x16', '--rate', '1', '--warmup', '0', '--measure', '1', '--drain', '1', '--packet-flits', '8']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/yes \(no drain\)/);
+    expect(r.out).not.toMatch(/raise --rate/);
+  });
+
   test('a 1x1 mesh runs with --self (the router turns packets round)', async () => {
     const r = await run(['noc', '--mesh', '1x1', '--self', '--rate', '0.1', '--warmup', '10', '--measure', '100', '--json']);
     expect(r.code).toBe(0);
@@ -74,7 +81,8 @@ describe('tessera noc', () => {
     [['--rate', '0'], /--rate = 0: offered load must be in \(0, 1\]/],
     [['--rate', '1.5'], /--rate = 1.5/],
     [['--sweep', '0.1:2:0.1'], /--sweep hi = 2/],
-    [['--sweep', '0.1:0.2:1e-15'], /--sweep = "0.1:0.2:1e-15": at most 1000 points/],
+    [['--sweep', '0.1:0.2:1e-15'], /--sweep = "0.1:0.2:1e-15": (at most 1000 points|a step of at least 1e-6)/],
+    [['--sweep', '0.1:0.100000000099:1e-13'], /a step of at least 1e-6/],
     [['--vcs', '0'], /--vcs = 0/],
     [['--buffer', '0'], /--buffer = 0/],
     [['--mesh', '0x8'], /--mesh = "0x8"/],

@@ -108,6 +108,10 @@ describe('PPA score ordering', () => {
     // no throughput at all: an undefined objective, ranked last, never a NaN comparison
     const none = unfit({ tokensPerSecond: 0, powerW: 10, areaMm2: 100 });
     expect([none, big, small].sort(comparePpa)[2]).toBe(none);
+    // zero power or area makes the objective +Infinity: undefined too, so last, not first
+    const noPower = unfit({ tokensPerSecond: 100, powerW: 0, areaMm2: 100 });
+    const noArea = unfit({ tokensPerSecond: 100, powerW: 10, areaMm2: 0 });
+    expect([noPower, noArea, small].sort(comparePpa)[0]).toBe(small);
     expect(Number.isNaN(comparePpa(none, none))).toBe(false);
   });
 

@@ -51,6 +51,7 @@ describe('tessera sim', () => {
     [['--weights', '1,0,0'], /power = 0: .*allowed a number in \(0, 1\]/],
     [['--weights', '0.5,0.3,0.3'], /sum/],
     [['--profile', 'fast'], /--profile.*"fast".*one of default, low-power/],
+    [['--profile', 'toString'], /--profile.*"toString".*one of default, low-power/],
     // zero is excluded: the allowed text must say "> 0", not ">= 0"
     [['--power-budget', '0'], /powerBudgetW = 0: .*allowed a number > 0;/],
     [['--area-budget', '-1'], /areaBudgetMm2 = -1: .*allowed a number > 0;/],

@@ -57,6 +57,7 @@ describe('tessera kernel', () => {
       [['--kernel', 'attention', '--heads', '4', '--head-dim', '64', '--context', '128', '--splits', '-5'], /--splits = -5: a positive integer/],
       [['--kernel', 'attention', '--heads', '4', '--head-dim', '64', '--context', '128', '--splits', '2.5'], /--splits = 2.5: a positive integer/],
       [['--kernel', 'attention', '--heads', '4', '--head-dim', '64', '--context', '128', '--append', '-3'], /appendTokens = -3/],
+      [['--kernel', 'attention', '--heads', '4', '--head-dim', '64', '--context', '128', '--splits', '1000000000'], /--splits = 1000000000: at most 1024 context splits/],
     ] as const) {
       const r = await run(['kernel', ...args]);
       expect({ args, code: r.code }).toEqual({ args, code: 2 });

@@ -69,6 +69,9 @@ export function parsePrecision(spec: string | undefined, kv: string | undefined,
   return parseInput(PrecisionSchema, p, '--precision/--kv') as TilePrecision;
 }
 
+/** More partials than this is not a tile's combine step but a typo (each is a NoC receive). */
+const MAX_SPLITS = 1024;
+
 function need(args: KernelArgs, flag: string): number {
   const v = args[flag];
   if (v === undefined) throw new InputError('command line', `--${flag}`, undefined, `required for --kernel ${args.kernel}`, `add --${flag} N`);
@@ -86,6 +89,7 @@ export function kernelSpecFromArgs(args: KernelArgs): KernelSpec {
       return { kind, rows: need(args, 'rows'), cols: need(args, 'cols'), tokens: need(args, 'tokens') };
     case 'attention': {
       const splits = args.splits === undefined ? 1 : need(args, 'splits');
+      if (splits > MAX_SPLITS) throw new InputError('command line', '--splits', splits, `at most ${MAX_SPLITS} context splits`, `use --splits ${MAX_SPLITS} or fewer`);
       return { kind, queryHeads: need(args, 'heads'), headDim: need(args, 'head-dim'), contextTokens: need(args, 'context'), appendTokens: args.append ?? 0, combineFrom: Array.from({ length: Math.max(0, splits - 1) }, (_, i) => i + 1) };
     }
     case 'rmsnorm':

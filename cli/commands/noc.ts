@@ -165,6 +165,7 @@ export function nocCommand(io: Io, now: () => number = () => performance.now()):
         loadOpt('--sweep lo', lo);
         loadOpt('--sweep hi', hi);
         if (!(step > 0) || hi < lo) throw new InputError(SRC, '--sweep', a.sweep, 'needs lo <= hi and step > 0', 'use e.g. --sweep 0.02:0.5:0.02');
+        if (step < 1e-6) throw new InputError(SRC, '--sweep', a.sweep, 'a step of at least 1e-6 flits/node/cycle (finer loads round to the same point)', 'use e.g. --sweep 0.02:0.5:0.02');
         const points = Math.floor((hi - lo) / step + 1e-9) + 1;
         if (points > MAX_SWEEP_POINTS) throw new InputError(SRC, '--sweep', a.sweep, `at most ${MAX_SWEEP_POINTS} points (this one has ${points})`, 'use a larger step, e.g. --sweep 0.02:0.5:0.02');
         loads = sweepLoads(lo, hi, step);
@@ -239,7 +240,7 @@ export function nocCommand(io: Io, now: () => number = () => performance.now()):
         const sat = points.filter((p) => !p.saturated).reduce((m, p) => Math.max(m, p.offeredFlitsPerNodeCycle), 0);
         const satText = a.sweep === undefined ? (points[0]?.saturated ? '; this load is past saturation' : '') : points.some((p) => p.saturated) ? `; saturation at ${sat} flits/node/cycle (highest unsaturated offered load)` : '; no saturated point in the sweep';
         io.stdout(`zero-load latency ${num(points[0]?.zeroLoadLatencyCycles ?? Number.NaN)} cycles${satText}\n`);
-        const empty = points.filter((p) => p.packetsMeasured === 0);
+        const empty = points.filter((p) => p.packetsMeasured === 0 && p.converged);
         if (empty.length) io.stdout(`no packet was injected in the measurement window at offered load ${empty.map((p) => p.offeredFlitsPerNodeCycle).join(', ')}: latency is undefined there; raise --rate or lengthen --measure\n`);
       }
       if (a.csv !== undefined) {

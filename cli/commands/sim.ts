@@ -57,7 +57,7 @@ function weightsOf(a: SimArgs): Weights {
     return parseWeights({ perf: values[0], power: values[1], area: values[2] }, '--weights');
   }
   const profile = a.profile ?? 'default';
-  const w = WEIGHT_PROFILES[profile];
+  const w = Object.hasOwn(WEIGHT_PROFILES, profile) ? WEIGHT_PROFILES[profile] : undefined;
   if (!w) throw new InputError('--profile', 'profile', profile, `one of ${Object.keys(WEIGHT_PROFILES).join(', ')}`, 'use --profile default or --profile low-power');
   return w;
 }

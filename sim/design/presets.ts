@@ -66,8 +66,8 @@ const cache = new Map<string, Design>();
 
 /** The preset called `name`, validated; undefined if there is none. */
 export function presetDesign(name: string): Design | undefined {
+  if (!Object.hasOwn(PRESETS, name)) return undefined; // not 'toString' and friends
   const raw = PRESETS[name];
-  if (!raw) return undefined;
   let d = cache.get(name);
   if (!d) {
     d = parseInput(DesignSchema, raw, `preset ${name}`);

@@ -30,8 +30,8 @@ export const BUILTIN_MODEL_NAMES: readonly string[] = Object.keys(RAW);
 
 /** The built-in card called `name`, validated; undefined if there is none. */
 export function builtinModel(name: string): ModelCard | undefined {
+  if (!Object.hasOwn(RAW, name)) return undefined; // not 'toString' and friends
   const raw = RAW[name];
-  if (raw === undefined) return undefined;
   let card = cache.get(name);
   if (!card) {
     card = parseInput(ModelCardSchema, raw, `models/${name}.json`);

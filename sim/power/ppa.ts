@@ -113,8 +113,11 @@ export function ppaScore(m: Pick<Metrics, 'tokensPerSecond' | 'powerW' | 'areaMm
   return { score, objective, lowerIsBetter: feasible ? 1 - score : null, feasible, violations, reasons, ratios, weights, reference };
 }
 
-/** An objective as a sort key: NaN (undefined objective) sorts with -Infinity, last. */
-const objectiveKey = (o: number) => (Number.isNaN(o) ? -Infinity : o);
+/**
+ * An objective as a sort key: an undefined one (NaN, or +-Infinity from a zero or
+ * infinite metric) sorts last, so a zero-power or zero-area record never ranks first.
+ */
+const objectiveKey = (o: number) => (Number.isFinite(o) ? o : -Infinity);
 
 /** b - a for sort keys that may be infinite (Infinity - Infinity would be NaN). */
 const descending = (a: number, b: number) => (a === b ? 0 : b > a ? 1 : -1);

@@ -50,7 +50,7 @@ const ANCHOR_PARAMS: Readonly<Record<string, number>> = {
  * token ~ P, tokens/s ~ 1/P).
  */
 export function referenceFor(card: ModelCard): WorkloadReference {
-  const direct = ANCHORS[card.name];
+  const direct = Object.hasOwn(ANCHORS, card.name) ? ANCHORS[card.name] : undefined;
   if (direct) return direct;
   const a = anchorFor(card);
   const ratio = parameterCounts(card).total / ANCHOR_PARAMS[a.workload];
