@@ -3,6 +3,8 @@ import type { Io } from './io.js';
 import { parseJson, readText } from './load.js';
 import { DEFAULT_TECH } from '../sim/tech/defaultTable.js';
 import { parseTechTable, type TechTable } from '../sim/tech/table.js';
+import type { Design } from '../sim/design/design.js';
+import { InputError } from '../sim/validate/inputError.js';
 
 /**
  * `--tech FILE`: the technology table option, reusable by every command that computes
@@ -20,4 +22,17 @@ export function withTechOption<T>(y: Argv<T>): Argv<T & { tech?: string }> {
 export function loadTech(io: Io, file: string | undefined): TechTable {
   if (file === undefined) return DEFAULT_TECH;
   return parseTechTable(parseJson(readText(io, file), file), file);
+}
+
+/**
+ * A design's clock against the maximum of a user's table, checked at the edge so that
+ * the message names the table file and its field (the model's own check only knows the
+ * table's internal name).
+ */
+export function checkClockAgainstTable(design: Design, tech: TechTable, techFile: string | undefined, designName: string): void {
+  if (techFile === undefined) return;
+  const max = tech.nodes[`${design.processNodeNm}`].maxClockMHz.value;
+  if (design.clockMHz > max) {
+    throw new InputError(techFile, `nodes.${design.processNodeNm}.maxClockMHz.value`, max, `below the clock of design ${designName} (${design.clockMHz} MHz at ${design.processNodeNm} nm)`, `raise maxClockMHz in ${techFile} or lower the design's clockMHz`);
+  }
 }

@@ -207,6 +207,14 @@ describe('tessera tech', () => {
     const r2 = await run(['tech', '--node', '3', '--tech', 'mine.json'], { 'mine.json': JSON.stringify(t) });
     expect(r2.code).toBe(0);
     expect(r2.out).toMatch(/macFp16Pj\s+0\.123/);
+    // a table whose maximum clock is below a design's: the message names the table file and field
+    const slow = structuredClone(t);
+    slow.nodes['7'].maxClockMHz.value = 400;
+    for (const cmd of [['tech', '--design', 'tiny-2x2'], ['sim', '--design', 'tiny-2x2', '--model', 'tiny', '--trace', 'decode:2@8']]) {
+      const rc = await run([...cmd, '--tech', 'slow.json'], { 'slow.json': JSON.stringify(slow) });
+      expect({ cmd, code: rc.code }).toEqual({ cmd, code: 2 });
+      expect(rc.err).toMatch(/^tessera: slow\.json: nodes\.7\.maxClockMHz\.value = 400: below the clock of design tiny-2x2 \(500 MHz at 7 nm\)/);
+    }
     t.nodes['3'].macFp16Pj.value = -2;
     const r3 = await run(['tech', '--tech', 'mine.json'], { 'mine.json': JSON.stringify(t) });
     expect(r3.code).toBe(2);

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { Io } from '../io.js';
 import { loadDesign, loadModel, loadTrace } from '../load.js';
-import { loadTech, withTechOption } from '../techOption.js';
+import { checkClockAgainstTable, loadTech, withTechOption } from '../techOption.js';
 import { block, fmtBytes, fmtInt, fmtSi } from '../format.js';
 import { renderHtml, esc } from '../report/html.js';
 import { timelineJson } from '../report/timeline.js';
@@ -180,6 +180,7 @@ export function simCommand(io: Io): CommandModule<object, SimArgs> {
       let trace: Trace = loadTrace(io, a.trace, a.seed);
       if (a.requests !== undefined) trace = { ...trace, requests: trace.requests.slice(0, a.requests) };
       const tech = loadTech(io, a.tech);
+      checkClockAgainstTable(design, tech, a.tech, a.design);
       const constraints = parseInput(ConstraintsSchema, Object.fromEntries(Object.entries({ powerBudgetW: a.powerBudget, areaBudgetMm2: a.areaBudget, latencySloMs: a.latencySlo }).filter(([, v]) => v !== undefined)), 'constraint options');
       const t0 = performance.now();
       const { result, engine } = simulateChip({ card, design, trace, tech, fidelity: a.fidelity, seed: a.seed, recordTimeline: !!a.timeline, weights: weightsOf(a), constraints, names: { design: a.design, model: a.model, trace: a.trace } });

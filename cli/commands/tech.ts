@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { Io } from '../io.js';
 import { table } from '../format.js';
-import { loadTech, withTechOption } from '../techOption.js';
+import { checkClockAgainstTable, loadTech, withTechOption } from '../techOption.js';
 import { InputError } from '../../sim/validate/inputError.js';
 import { loadDesign } from '../load.js';
 import type { Design } from '../../sim/design/design.js';
@@ -91,7 +91,9 @@ export function techCommand(io: Io): CommandModule<object, TechArgs> {
     handler: (args) => {
       const tech = loadTech(io, args.tech);
       if (args.design !== undefined) {
-        const r = designArea(loadDesign(io, args.design), tech);
+        const design = loadDesign(io, args.design);
+        checkClockAgainstTable(design, tech, args.tech, args.design);
+        const r = designArea(design, tech);
         io.stdout(args.json ? `${JSON.stringify(r, null, 2)}\n` : renderDesignArea(r));
         return;
       }
