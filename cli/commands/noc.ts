@@ -6,7 +6,7 @@ import { nocSvg } from '../nocSvg.js';
 import { InputError } from '../../sim/validate/inputError.js';
 import { parseInput } from '../../sim/validate/zod.js';
 import { DesignSchema, type Design } from '../../sim/design/design.js';
-import { runLoadPoint, sweepLoads, MAX_SWEEP_POINTS, type LoadPointResult } from '../../sim/noc/lab.js';
+import { runLoadPoint, sweepLoads, sweepPointCount, MAX_SWEEP_POINTS, type LoadPointResult } from '../../sim/noc/lab.js';
 import { TRAFFIC_PATTERNS, type TrafficPattern } from '../../sim/noc/traffic.js';
 import { ROUTING_FUNCTIONS } from '../../sim/noc/mesh.js';
 
@@ -166,7 +166,7 @@ export function nocCommand(io: Io, now: () => number = () => performance.now()):
         loadOpt('--sweep hi', hi);
         if (!(step > 0) || hi < lo) throw new InputError(SRC, '--sweep', a.sweep, 'needs lo <= hi and step > 0', 'use e.g. --sweep 0.02:0.5:0.02');
         if (step < 1e-6) throw new InputError(SRC, '--sweep', a.sweep, 'a step of at least 1e-6 flits/node/cycle (finer loads round to the same point)', 'use e.g. --sweep 0.02:0.5:0.02');
-        const points = Math.floor((hi - lo) / step + 1e-9) + 1;
+        const points = sweepPointCount(lo, hi, step);
         if (points > MAX_SWEEP_POINTS) throw new InputError(SRC, '--sweep', a.sweep, `at most ${MAX_SWEEP_POINTS} points (this one has ${points})`, 'use a larger step, e.g. --sweep 0.02:0.5:0.02');
         loads = sweepLoads(lo, hi, step);
       } else loads = [loadOpt('--rate', a.rate ?? 0.1)];

@@ -154,9 +154,14 @@ export function runLoadPoint(design: Design, o: LoadPointOptions): LoadPointResu
 /** A sweep longer than this is a typo in the step, not a study (each point is a full run). */
 export const MAX_SWEEP_POINTS = 1000;
 
+/** How many loads lo, lo + step, ..., hi holds. */
+export function sweepPointCount(lo: number, hi: number, step: number): number {
+  return Math.floor((hi - lo) / step + 1e-9) + 1;
+}
+
 /** Offered loads lo, lo + step, ..., hi (inclusive, rounded to the step's decimals). */
 export function sweepLoads(lo: number, hi: number, step: number): number[] {
-  if (!(step > 0) || !(hi >= lo) || (hi - lo) / step > MAX_SWEEP_POINTS) throw new RangeError(`sweepLoads: needs lo <= hi, step > 0 and at most ${MAX_SWEEP_POINTS} points`);
+  if (!(step > 0) || !(hi >= lo) || sweepPointCount(lo, hi, step) > MAX_SWEEP_POINTS) throw new RangeError(`sweepLoads: needs lo <= hi, step > 0 and at most ${MAX_SWEEP_POINTS} points`);
   const decimals = Math.min(10, Math.max(0, -Math.floor(Math.log10(step)) + 2));
   const out: number[] = [];
   for (let k = 0; ; k++) {

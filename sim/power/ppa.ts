@@ -108,7 +108,7 @@ export function ppaScore(m: Pick<Metrics, 'tokensPerSecond' | 'powerW' | 'areaMm
   for (const [what, v] of [['tokens/s', m.tokensPerSecond], ['power (W)', m.powerW], ['area (mm2)', m.areaMm2]] as const) {
     if (!(v > 0) || !Number.isFinite(v)) reasons.push(`${what} is ${v}, not a positive finite number, so the PPA objective is undefined`);
   }
-  const feasible = reasons.length === 0 && Number.isFinite(objective);
+  const feasible = reasons.length === 0; // a non-finite objective always has a reason above
   const score = feasible ? 1 / (1 + 2 ** -objective) : -(relative + (options.mappingFeasible === false || unmeasured || !Number.isFinite(objective) ? 1 : 0));
   return { score, objective, lowerIsBetter: feasible ? 1 - score : null, feasible, violations, reasons, ratios, weights, reference };
 }

@@ -350,6 +350,8 @@ export class FastTile {
    * ROM port, DMEM ports), summed over nested blocks: a lower bound on its period.
    */
   private occupancyFloor(nodes: readonly Node[]): number {
+    const hit = this.floorCache.get(nodes);
+    if (hit !== undefined) return hit;
     const use = { vector: 0, scalar: 0, rom: 0, dmem: 0 };
     const walk = (ns: readonly Node[], times: number) => {
       for (const n of ns) {
@@ -364,8 +366,12 @@ export class FastTile {
       }
     };
     walk(nodes, 1);
-    return Math.max(use.vector, use.scalar, use.rom, use.dmem);
+    const floor = Math.max(use.vector, use.scalar, use.rom, use.dmem);
+    this.floorCache.set(nodes, floor);
+    return floor;
   }
+
+  private readonly floorCache = new Map<readonly Node[], number>();
 
   /** Counters of `nodes` run `mult` times (no timing). */
   private countNodes(nodes: readonly Node[], mult: number): void {
