@@ -14,8 +14,12 @@ export interface Io {
   exists(file: string): boolean;
   /** What the path names, found by stat alone (a FIFO or device is never read to find out). */
   pathKind(file: string): 'file' | 'directory' | 'other' | 'missing';
-  /** True when stdout is a terminal (progress bars, colours). */
+  /** True when stdout is a terminal (colours, tables sized to it). */
   readonly isTTY: boolean;
+  /** True when stderr is a terminal (progress redrawn in place; plain lines otherwise). */
+  readonly stderrIsTTY: boolean;
+  /** Wall-clock milliseconds, for progress rates and ETAs (the edge's clock; tests inject one). */
+  now?(): number;
 }
 
 /**
@@ -64,6 +68,8 @@ export const nodeIo: Io = {
     }
   },
   isTTY: !!process.stdout.isTTY,
+  stderrIsTTY: !!process.stderr.isTTY,
+  now: () => Date.now(),
 };
 
 /** An in-memory Io for tests: captures output, serves files from the real disk unless given. */
@@ -74,6 +80,7 @@ export function memoryIo(files: Record<string, string | Uint8Array> = {}): Io & 
     err: '',
     written,
     isTTY: false,
+    stderrIsTTY: false,
     stdout(t: string) {
       io.out += t;
     },
