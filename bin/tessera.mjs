@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// Entry point of the `tessera` command: runs the TypeScript CLI through tsx
-// (or the compiled dist/ build when `npm run build` has produced one).
-import { existsSync } from 'node:fs';
+// Entry point of the `tessera` command. It runs the compiled build in dist/ (made by
+// `npm ci` / `npm run build`) when that build was made from exactly the files on disk
+// (bin/sources.mjs), and otherwise the TypeScript sources through tsx, so a stale build
+// never shadows an edited source. TESSERA_FROM_SOURCE=1 forces the sources.
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
+import { buildIsFresh } from './sources.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // A reader that stops early (`tessera ... --json | head`) closes the pipe: stop quietly,
@@ -14,11 +16,14 @@ for (const stream of [process.stdout, process.stderr]) {
     throw e;
   });
 }
-const built = join(root, 'dist', 'cli', 'main.js');
 let mod;
-if (existsSync(built) && process.env.TESSERA_FROM_SOURCE === undefined) {
-  mod = await import(pathToFileURL(built).href);
+if (process.env.TESSERA_FROM_SOURCE === undefined && buildIsFresh(root)) {
+  if (process.env.TESSERA_DEBUG) process.setSourceMapsEnabled(true);
+  mod = await import(pathToFileURL(join(root, 'dist', 'cli', 'main.js')).href);
 } else {
+  if (process.stderr.isTTY && process.env.TESSERA_FROM_SOURCE === undefined) {
+    process.stderr.write('tessera: dist/ is missing or older than the sources; running the sources through tsx (`npm run build` makes start-up fast again)\n');
+  }
   const { register } = await import('tsx/esm/api');
   register();
   mod = await import(pathToFileURL(join(root, 'cli', 'main.ts')).href);
