@@ -3,12 +3,13 @@ import { block, fmtBytes, fmtDurationMs, fmtInt, fmtSi } from './format.js';
 import { summarizeModel, type ModelSummary } from '../sim/model/derive.js';
 import { summarizeTrace, type TraceSummary } from '../sim/trace/trace.js';
 import { summarizeDesign, type DesignSummary } from '../sim/design/tiles.js';
+import type { Design } from '../sim/design/design.js';
 
 /** The summary record `tessera validate --json` prints for one input. */
 export type Summary =
   | ({ input: string; kind: 'model'; origin: string } & ModelSummary)
   | ({ input: string; kind: 'trace'; origin: string } & TraceSummary)
-  | ({ input: string; kind: 'design'; origin: string } & DesignSummary);
+  | ({ input: string; kind: 'design'; origin: string; design: Design } & DesignSummary);
 
 export function summarize(doc: Loaded): Summary {
   switch (doc.kind) {
@@ -17,7 +18,7 @@ export function summarize(doc: Loaded): Summary {
     case 'trace':
       return { input: doc.input, kind: 'trace', origin: doc.origin, ...summarizeTrace(doc.trace) };
     case 'design':
-      return { input: doc.input, kind: 'design', origin: doc.origin, ...summarizeDesign(doc.design) };
+      return { input: doc.input, kind: 'design', origin: doc.origin, ...summarizeDesign(doc.design), design: doc.design };
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { Io } from '../io.js';
 import { loadDesign } from '../load.js';
+import { applySingle, withSetOption } from '../overrides.js';
 import { fmtInt } from '../format.js';
 import { InputError } from '../../sim/validate/inputError.js';
 import { parseInput } from '../../sim/validate/zod.js';
@@ -39,6 +40,7 @@ export interface KernelArgs {
   fidelity: string;
   scheduling?: string;
   json: boolean;
+  set?: string[];
   rows?: number;
   cols?: number;
   tokens?: number;
@@ -112,7 +114,6 @@ export function kernelSpecFromArgs(args: KernelArgs): KernelSpec {
 export function kernelCommand(io: Io): CommandModule<object, KernelArgs> {
   return {
     command: 'kernel',
-    describe: 'Run one kernel on one tile configuration; print cycles, counters and the stall breakdown',
     builder: (y: Argv) => {
       let b = y
         .option('kernel', { type: 'string', demandOption: true, choices: KERNEL_KINDS as string[], describe: 'kernel to run' })
@@ -137,10 +138,10 @@ export function kernelCommand(io: Io): CommandModule<object, KernelArgs> {
         .option('patch-dim', { type: 'number', describe: 'patch-embed: patch size x patch size x channels' })
         .option('hidden', { type: 'number', describe: 'patch-embed: hidden size' });
       for (const [flag, field] of Object.entries(TILE_FLAGS)) b = b.option(flag, { type: 'number', describe: `tile.${field} (overrides the design)` });
-      return b as unknown as Argv<KernelArgs>;
+      return withSetOption(b) as unknown as Argv<KernelArgs>;
     },
     handler: (args) => {
-      const design = loadDesign(io, args.design);
+      const design = applySingle(loadDesign(io, args.design), args.set, args.design, 'tessera kernel');
       const m = /^(\d+),(\d+)$/.exec(args.tile);
       if (!m || Number(m[1]) >= design.mesh.rows || Number(m[2]) >= design.mesh.cols) {
         throw new InputError('command line', '--tile', args.tile, `row,col inside the ${design.mesh.rows}x${design.mesh.cols} mesh`, 'use e.g. --tile 0,0');
@@ -163,7 +164,7 @@ export function kernelCommand(io: Io): CommandModule<object, KernelArgs> {
       if (args.json) {
         io.stdout(
           `${JSON.stringify(
-            { kernel: spec, fidelity: r.fidelity, precision, tile, cycles: r.cycles, busyCycles: r.busyCycles, romBytesRead: r.romBytesRead, romScaleBytesRead: r.counters['tile.romScaleBytesRead'], macs: r.macs, instructions: r.instructions, stallCycles: r.stallCycles, events: r.events, counters: r.counters },
+            { kernel: spec, fidelity: r.fidelity, precision, tile, design, cycles: r.cycles, busyCycles: r.busyCycles, romBytesRead: r.romBytesRead, romScaleBytesRead: r.counters['tile.romScaleBytesRead'], macs: r.macs, instructions: r.instructions, stallCycles: r.stallCycles, events: r.events, counters: r.counters },
             null,
             2,
           )}\n`,

@@ -5,7 +5,6 @@ import { builtinNames } from '../load.js';
 export function listCommand(io: Io): CommandModule<object, { json: boolean }> {
   return {
     command: 'list',
-    describe: 'List the built-in models, design presets, traces and trace generators',
     builder: (y) => y.option('json', { type: 'boolean', default: false }) as any,
     handler: (args) => {
       const b = builtinNames();

@@ -4,6 +4,7 @@ import { table } from '../format.js';
 import { checkClockAgainstTable, loadTech, withTechOption } from '../techOption.js';
 import { InputError } from '../../sim/validate/inputError.js';
 import { loadDesign } from '../load.js';
+import { applySingle, withSetOption } from '../overrides.js';
 import type { Design } from '../../sim/design/design.js';
 import { areaOf } from '../../sim/power/area.js';
 import { operatingPoint } from '../../sim/tech/scaling.js';
@@ -15,6 +16,7 @@ export interface TechArgs {
   json: boolean;
   tech?: string;
   design?: string;
+  set?: string[];
 }
 
 /** Area of a design under the table: by component, chip totals and the operating point. */
@@ -82,19 +84,19 @@ export function techCommand(io: Io): CommandModule<object, TechArgs> {
     command: 'tech',
     describe: 'Print the technology table (area, energy, leakage per process node) with the source of every value',
     builder: (y: Argv) =>
-      withTechOption(
+      withSetOption(withTechOption(
         y
           .option('node', { type: 'number', describe: `one process node (${PROCESS_NODES_NM.join(', ')} nm); default all` })
           .option('json', { type: 'boolean', default: false, describe: 'print the table as JSON (the --tech file format)' })
           .option('design', { type: 'string', describe: "instead of the table, print this design's area by component under the table (a file or preset)" }),
-      ) as unknown as Argv<TechArgs>,
+      )) as unknown as Argv<TechArgs>,
     handler: (args) => {
       const tech = loadTech(io, args.tech);
       if (args.design !== undefined) {
-        const design = loadDesign(io, args.design);
+        const design = applySingle(loadDesign(io, args.design), args.set, args.design, 'tessera tech');
         checkClockAgainstTable(design, tech, args.tech, args.design);
         const r = designArea(design, tech);
-        io.stdout(args.json ? `${JSON.stringify(r, null, 2)}\n` : renderDesignArea(r));
+        io.stdout(args.json ? `${JSON.stringify({ ...r, resolvedDesign: design }, null, 2)}\n` : renderDesignArea(r));
         return;
       }
       if (args.node !== undefined && !(PROCESS_NODES_NM as readonly number[]).includes(args.node)) {

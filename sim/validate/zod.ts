@@ -203,3 +203,20 @@ export function issueToError(issue: Issue, schema: z.ZodType, input: unknown, fi
 export function refineIssue(ctx: z.RefinementCtx, path: (string | number)[], allowed: string, fix: string): void {
   ctx.addIssue({ code: 'custom', path, message: allowed, params: { allowed, fix } });
 }
+
+/**
+ * What a schema says about the field at `path` (numeric indices address array elements):
+ * the allowed values in words and the field's description, for listings such as
+ * `tessera design show`. Undefined when the path leaves the schema.
+ */
+export function fieldInfo(schema: z.ZodType, path: readonly (string | number)[]): { allowed: string; description?: string } | undefined {
+  if (path.length === 0) return undefined;
+  const parent = def(schemaAt(schema, path.slice(0, -1)));
+  const key = path[path.length - 1];
+  // the field as declared (a description may sit on its .default() or .optional() wrapper)
+  const raw = parent?.type === 'object' ? parent.shape?.[key as string] : parent?.type === 'array' ? parent.element : undefined;
+  if (!raw) return undefined;
+  const checks: any[] = (def(core(raw))?.checks ?? []).map((k: any) => def(k));
+  const custom = checks.find((k) => k?.check === 'custom' && k.params?.allowed)?.params?.allowed as string | undefined;
+  return { allowed: custom ?? allowedText(raw), description: describe(raw) ?? describe(core(raw)) };
+}
