@@ -36,6 +36,7 @@ console.log('| node | paper tok/s | Tessera tok/s | paper W | Tessera W | paper 
 console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const [nm, tps, mw, mm2, c, s, r, n, l] of LLAMA) {
   const { result } = simulateChip({ card: builtinModel('llama-3.1-8b')!, design: presetDesign(`paper-llama-${nm}nm`)!, trace: generateTrace('decode:8@512x3'), tech: DEFAULT_TECH, fidelity: 'fast', seed: 1 });
+  if (!result.feasible) throw new Error(`paper-llama-${nm}nm is infeasible: ${result.mapping.reasons[0]}`);
   const p = result.power;
   const b = result.bounds;
   console.log(`| ${nm} nm | ${f(tps)} | ${f(result.metrics.tokensPerSecond)} | ${f(mw / 1000, 1)} | ${f(result.metrics.powerW, 1)} | ${f(mm2)} | ${f(result.metrics.areaMm2)} | ${[c, s, r, n, l].map((x) => f(x / 1000, 1)).join(' / ')} | ${[p.computeW, p.sramW, p.romW, p.nocW, p.leakageW].map((x) => f(x, 1)).join(' / ')} | ${f(result.metrics.energyPerTokenJ * 1000, 1)} mJ | ${f(b.computeTokensPerSecond)} / ${f(b.memoryTokensPerSecond)} / ${f(b.mappingTokensPerSecond)} |`);
@@ -45,6 +46,7 @@ console.log('| node | paper mW | Tessera mW | leakage share | paper mm2 | Tesser
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const [nm, mw, mm2, tps] of SMOL) {
   const { result } = simulateChip({ card: builtinModel('smolvlm-256m')!, design: presetDesign(`paper-smolvlm-${nm}nm`)!, trace: generateTrace('decode:16@1120'), tech: DEFAULT_TECH, fidelity: 'fast', seed: 1 });
+  if (!result.feasible) throw new Error(`paper-smolvlm-${nm}nm is infeasible: ${result.mapping.reasons[0]}`);
   const m = result.metrics;
   console.log(`| ${nm} nm | ${f(mw, 1)} | ${f(m.powerW * 1000, 1)} | ${f((100 * result.power.leakageW) / m.powerW)}% | ${f(mm2, 1)} | ${f(m.areaMm2, 1)} | ${f(tps, 1)} | ${f(m.tokensPerSecond, 1)} | ${f(m.energyPerTokenJ * 1000, 2)} |`);
 }

@@ -73,10 +73,11 @@ export const simSuite: BenchSuite = {
       const sorted = [...walls].sort((a, b) => a - b);
       const s = sorted[Math.floor(runs / 2)];
       const spread = runs > 1 ? ` median of ${runs} (min ${sorted[0].toFixed(3)}, max ${sorted[runs - 1].toFixed(3)})` : '';
+      if (!result.feasible) throw new Error(`${c.name}: infeasible: ${result.mapping.reasons[0]}`);
       const m = result.metrics;
       print(`  ${c.name}`);
       print(`    wall ${s.toFixed(runs > 1 ? 3 : 2)} s${spread} (target <= ${c.targetSeconds} s: ${s <= c.targetSeconds ? 'met' : 'MISSED'}); ${result.run.events.toLocaleString('en-US')} events, ${result.run.steps} steps, ${result.run.generatedTokens} tokens`);
-      print(`    tokens/s ${m.tokensPerSecond.toFixed(1)}, TTFT p50/p99 ${m.ttftMs.p50.toFixed(2)}/${m.ttftMs.p99.toFixed(2)} ms, ITL p50/p99 ${m.itlMs.p50.toFixed(3)}/${m.itlMs.p99.toFixed(3)} ms, ${m.powerW.toFixed(2)} W`);
+      print(`    tokens/s ${m.tokensPerSecond.toFixed(1)}, TTFT p50/p99 ${m.ttftMs.p50.toFixed(2)}/${m.ttftMs.p99.toFixed(2)} ms, ITL p50/p99 ${m.itlMs ? `${m.itlMs.p50.toFixed(3)}/${m.itlMs.p99.toFixed(3)} ms` : 'n/a'}, ${m.powerW.toFixed(2)} W`);
       out.push({ name: c.name, perSecond: 1 / s, rmePercent: 0, samples: 1 });
     }
     return out;

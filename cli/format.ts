@@ -55,3 +55,8 @@ export function block(title: string, rows: readonly (readonly [string, string])[
   const w = Math.max(...rows.map(([k]) => k.length));
   return `${title}\n${rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}\n`;
 }
+
+/** A count with its noun, singular for exactly one: `1 request`, `2 requests`, `1,024 steps`. */
+export function plural(n: number, noun: string, pluralNoun = `${noun}s`): string {
+  return `${fmtInt(n)} ${n === 1 ? noun : pluralNoun}`;
+}

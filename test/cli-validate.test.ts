@@ -193,9 +193,13 @@ describe('tessera start and list', () => {
   test('start simulates the main job, prints the summary and writes the HTML report', async () => {
     const io = memoryIo();
     const code = await main(['start', '--report', 'out/report.html'], io);
-    expect(io.err).toBe('');
+    // stderr holds at most progress lines (after a second of work), never anything else
+    expect(io.err).toMatch(/^(start: [\d.]+\/\d+ tokens \(\d+%\).*\n)*$/);
     expect(code).toBe(0);
     expect(io.out).toMatch(/llama-3\.1-8b on paper-llama-3nm/);
+    // the preset's description (where it departs from the paper) and the share of the bound
+    expect(io.out).toMatch(/design paper-llama-3nm: Llama 3\.1 8B FP16 at 3 nm/);
+    expect(io.out).toMatch(/simulated rate is [\d.]+% of the mapping bound; largest cause of the gap: /);
     expect(io.out).toMatch(/tokens\/s\s+[\d,.]+/);
     const html = String(io.written.get('out/report.html'));
     expect(html).toMatch(/<svg/);

@@ -46,12 +46,23 @@ export interface SimInput {
   readonly constraints?: Constraints;
   /** Names for the report (files or built-in names). */
   readonly names?: { readonly design: string; readonly model: string; readonly trace: string };
+  /** Called after every serving step (the edge turns it into a progress line; the core keeps no clock). */
+  readonly onProgress?: (p: SimProgress) => void;
+}
+
+export interface SimProgress {
+  readonly requestsDone: number;
+  readonly requestsTotal: number;
+  readonly generatedTokens: number;
+  readonly tokensTotal: number;
+  readonly simulatedCycles: number;
 }
 
 export interface SimMetrics {
   readonly tokensPerSecond: number;
   readonly ttftMs: { readonly p50: number; readonly p99: number };
-  readonly itlMs: { readonly p50: number; readonly p99: number };
+  /** null when no request generated a second token (no inter-token interval exists). */
+  readonly itlMs: { readonly p50: number; readonly p99: number } | null;
   readonly powerW: number;
   readonly energyPerTokenJ: number;
   readonly areaMm2: number;
@@ -60,6 +71,8 @@ export interface SimMetrics {
 }
 
 export interface SimResult {
+  /** The design can serve the trace (weights, KV cache and activations fit): it was simulated. */
+  readonly feasible: true;
   readonly simulated: string;
   readonly metrics: SimMetrics;
   readonly power: { readonly computeW: number; readonly sramW: number; readonly romW: number; readonly nocW: number; readonly leakageW: number };
@@ -79,15 +92,29 @@ export interface SimResult {
   };
   readonly run: { readonly simulatedCycles: number; readonly events: number; readonly fidelity: ChipFidelity; readonly requestsSimulated: number; readonly generatedTokens: number; readonly steps: number; readonly kernelsSimulated: number; readonly kernelEvents: number };
   readonly mapping: { readonly feasible: boolean; readonly regions: number; readonly kvCapacityTokens: number; readonly shortfalls: ChipMapping['shortfalls']; readonly reasons: readonly string[] };
-  /** Why the simulated rate is below the mapping bound, when it is below half of it. */
-  readonly belowBound?: { readonly fractionOfMappingBound: number; readonly dominantStall: string; readonly stallCycles: Readonly<Record<string, number>> };
+  /** How far the simulated rate is below the mapping bound, and the largest cause of the gap. */
+  readonly belowBound: { readonly fractionOfMappingBound: number; readonly dominantStall: string; readonly stallCycles: Readonly<Record<string, number>> };
   readonly allCounters: CounterRecord;
   readonly requests: readonly { readonly arrivalMs: number; readonly ttftMs: number; readonly tokens: number; readonly doneMs: number }[];
   readonly report: PowerReport;
 }
 
+/**
+ * A design that cannot serve the trace: nothing was simulated, so every measurement is
+ * null (never a zero that reads like a result); the area is still the design's.
+ */
+export interface InfeasibleSimResult {
+  readonly feasible: false;
+  readonly simulated: string;
+  readonly metrics: { readonly tokensPerSecond: null; readonly ttftMs: null; readonly itlMs: null; readonly powerW: null; readonly energyPerTokenJ: null; readonly areaMm2: number; readonly ppaScore: null; readonly feasible: false };
+  readonly run: { readonly fidelity: ChipFidelity; readonly requestsSimulated: 0; readonly requestsInTrace: number };
+  readonly mapping: SimResult['mapping'];
+  /** The area report; its PPA score is the search's penalty for an infeasible design. */
+  readonly report: PowerReport;
+}
+
 export interface SimOutput {
-  readonly result: SimResult;
+  readonly result: SimResult | InfeasibleSimResult;
   /** The engine, for the timeline (only when the design was feasible). */
   readonly engine?: ChipEngine;
 }
@@ -122,35 +149,56 @@ export function checkTraceFitsModel(card: ModelCard, trace: Trace, traceName: st
   }
 }
 
-export function simulateChip(input: SimInput): SimOutput {
-  const { card, trace, tech } = input;
-  const names = input.names ?? { design: input.design.name, model: card.name, trace: trace.name };
-  checkTraceFitsModel(card, trace, names.trace);
-  const serving = input.design.serving;
-  const mapOptions = { maxBatch: serving.batching === 'single' ? 1 : serving.maxBatch, chunkTokens: serving.prefillChunkTokens, requiredKvTokens: kvTokensNeeded(card, input.design, trace) };
-  let design = input.design;
+/**
+ * The mapping a run of `trace` uses: the model mapped with the design's serving limits and
+ * the KV room the longest request needs (tiles sized first when the design asks for it).
+ * `simulateChip` runs on it; fix suggestions test candidate designs with it.
+ */
+export function planMapping(card: ModelCard, inputDesign: Design, trace: Trace): { design: Design; mapping: ChipMapping; requiredKvTokens: number } {
+  const serving = inputDesign.serving;
+  const mapOptions = { maxBatch: serving.batching === 'single' ? 1 : serving.maxBatch, chunkTokens: serving.prefillChunkTokens, requiredKvTokens: kvTokensNeeded(card, inputDesign, trace) };
+  let design = inputDesign;
   let mapping = mapModel(card, design, mapOptions);
   if (design.mapping.heterogeneousTiles) {
     // size every tile from its share of the work, then map onto the sized tiles
     design = sizeTilesFromWork(design, mapping, mapOptions.requiredKvTokens);
     mapping = mapModel(card, design, mapOptions);
   }
-  const reasons = mapping.shortfalls.map((s) => `${s.what} do not fit on tile ${s.tile} (row ${Math.floor(s.tile / design.mesh.cols)}, col ${s.tile % design.mesh.cols}): need ${s.needBytes} bytes, have ${s.haveBytes}`);
-  const simulatedText = `${names.model} on ${names.design} (${design.mesh.rows}x${design.mesh.cols} tiles, ${design.processNodeNm} nm, ${design.clockMHz} MHz), trace ${names.trace} (${trace.requests.length} request${trace.requests.length === 1 ? '' : 's'}), fidelity ${input.fidelity}: ${input.fidelity === 'detailed' ? 'detailed' : 'fast'} tile model, ${input.fidelity === 'fast' ? 'message-level' : 'flit-level'} NoC; ${serving.batching === 'single' ? 'one request at a time' : `continuous batching, max batch ${serving.maxBatch}, ${Math.min(serving.microBatches, serving.maxBatch)} micro-batch(es)`}, prefill chunk ${serving.prefillChunkTokens}; ${design.mapping.pipelineStages} pipeline region(s)${input.design.mapping.heterogeneousTiles ? '; tiles sized from their share of the work (WMEM, DMEM, VLEN, FETCH per tile)' : ''}`;
+  return { design, mapping, requiredKvTokens: mapOptions.requiredKvTokens };
+}
+
+const WHAT: Record<'weights' | 'kv' | 'activations', string> = { weights: 'weights do', kv: 'KV cache does', activations: 'activation buffers do' };
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const count = (n: number, noun: string, nouns = `${noun}s`) => `${int(n)} ${n === 1 ? noun : nouns}`;
+
+/** One line per shortfall, with the numbers: what does not fit where, need and have. */
+export function shortfallReasons(mapping: ChipMapping, design: Design, requiredKvTokens: number): string[] {
+  return mapping.shortfalls.map((s) => {
+    const where = `tile ${s.tile} (row ${Math.floor(s.tile / design.mesh.cols)}, col ${s.tile % design.mesh.cols})`;
+    const memory = s.what === 'weights' ? 'WMEM' : 'DMEM';
+    const extra = s.what === 'kv' ? `: the longest request needs ${int(requiredKvTokens)} cached tokens, the chip holds ${int(mapping.kvCapacityTokens)}` : '';
+    return `${WHAT[s.what]} not fit on ${where}: need ${int(s.needBytes)} bytes, ${memory} has ${int(s.haveBytes)} (short by ${int(s.needBytes - s.haveBytes)})${extra}`;
+  });
+}
+
+export function simulateChip(input: SimInput): SimOutput {
+  const { card, trace, tech } = input;
+  const names = input.names ?? { design: input.design.name, model: card.name, trace: trace.name };
+  checkTraceFitsModel(card, trace, names.trace);
+  const serving = input.design.serving;
+  const { design, mapping, requiredKvTokens } = planMapping(card, input.design, trace);
+  const reasons = shortfallReasons(mapping, design, requiredKvTokens);
+  const simulatedText = `${names.model} on ${names.design} (${design.mesh.rows}x${design.mesh.cols} tiles, ${design.processNodeNm} nm, ${design.clockMHz} MHz), trace ${names.trace} (${trace.requests.length} request${trace.requests.length === 1 ? '' : 's'}), fidelity ${input.fidelity}: ${input.fidelity === 'detailed' ? 'detailed' : 'fast'} tile model, ${input.fidelity === 'fast' ? 'message-level' : 'flit-level'} NoC; ${serving.batching === 'single' ? 'one request at a time' : `continuous batching, max batch ${serving.maxBatch}, ${count(Math.min(serving.microBatches, serving.maxBatch), 'micro-batch', 'micro-batches')}`}, prefill chunk ${serving.prefillChunkTokens}; ${count(design.mapping.pipelineStages, 'pipeline region')}${input.design.mapping.heterogeneousTiles ? '; tiles sized from their share of the work (WMEM, DMEM, VLEN, FETCH per tile)' : ''}`;
 
   if (!mapping.feasible) {
     const report = powerReport({ design, tech, counters: {}, simulatedCycles: 1, tokens: 0, reference: referenceFor(card), weights: input.weights, constraints: input.constraints, mappingFeasible: false, title: `INFEASIBLE: ${simulatedText}` });
     return {
       result: {
-        simulated: `not simulated: the mapping is infeasible. ${simulatedText}`,
-        metrics: { tokensPerSecond: 0, ttftMs: { p50: 0, p99: 0 }, itlMs: { p50: 0, p99: 0 }, powerW: 0, energyPerTokenJ: 0, areaMm2: report.area.totalMm2, ppaScore: report.ppa.score, feasible: false },
-        power: { computeW: 0, sramW: 0, romW: 0, nocW: 0, leakageW: 0 },
-        counters: { romBytesRead: 0, kvBytesRead: 0, kvBytesWritten: 0, flitsInjected: 0, flitsEjected: 0, flitsReplicated: 0, macs: 0 },
-        bounds: { computeTokensPerSecond: 0, memoryTokensPerSecond: 0, nocTokensPerSecond: 0, mappingTokensPerSecond: 0, mappingLimitedBy: 'none', criticalPathCycles: 0, busiestTileCycles: 0, boundAt: { batch: 0, contextTokens: 0 } },
-        run: { simulatedCycles: 0, events: 0, fidelity: input.fidelity, requestsSimulated: 0, generatedTokens: 0, steps: 0, kernelsSimulated: 0, kernelEvents: 0 },
+        feasible: false,
+        simulated: `not simulated: the design cannot serve this trace. ${simulatedText}`,
+        metrics: { tokensPerSecond: null, ttftMs: null, itlMs: null, powerW: null, energyPerTokenJ: null, areaMm2: report.area.totalMm2, ppaScore: null, feasible: false },
+        run: { fidelity: input.fidelity, requestsSimulated: 0, requestsInTrace: trace.requests.length },
         mapping: { feasible: false, regions: mapping.regions.length, kvCapacityTokens: mapping.kvCapacityTokens, shortfalls: mapping.shortfalls, reasons },
-        allCounters: {},
-        requests: [],
         report,
       },
     };
@@ -168,6 +216,9 @@ export function simulateChip(input: SimInput): SimOutput {
     kvWindowTokens: design.mapping.kvWindowTokens,
     seed: input.seed,
     recordTimeline: input.recordTimeline,
+    onStep: input.onProgress
+      ? (requestsDone, generatedTokens, simulatedCycles) => input.onProgress!({ requestsDone, requestsTotal: trace.requests.length, generatedTokens, tokensTotal: trace.requests.reduce((s, r) => s + r.outputTokens, 0), simulatedCycles })
+      : undefined,
   });
   const cycles = Math.max(1, served.simulatedCycles);
   const nTiles = design.mesh.rows * design.mesh.cols;
@@ -218,7 +269,7 @@ export function simulateChip(input: SimInput): SimOutput {
     tileCounters: tileRecords,
     linkLoads: links,
     ttftMs: ttft,
-    itlMs: itl,
+    itlMs: itl.length ? itl : undefined,
     reference: referenceFor(card),
     weights: input.weights,
     constraints: input.constraints,
@@ -282,19 +333,20 @@ export function simulateChip(input: SimInput): SimOutput {
       : prefillFraction > 0.25
         ? `prefill: steps with prompt or image tokens ran during ${(100 * prefillFraction).toFixed(0)}% of the window (the bounds are for decode steps)`
         : tileLoss >= netLoss
-        ? `tile kernels: at the tile model's kernel times the step's critical path is ${Math.round(cpTiles)} cycles against ${Math.round(cp)} at the resource limits (largest tile stall: ${worstTileStall})`
-        : `network and queueing: a step takes ${Math.round(stepCycles)} cycles against a ${Math.round(cpTiles)}-cycle critical path at the kernels' times with zero-load messages (NoC contention, multicast/gather serialisation at region roots, tasks queued on busy tiles)`;
-  const belowBound = fraction < 0.5 ? { fractionOfMappingBound: fraction, dominantStall, stallCycles } : undefined;
+        ? `tile kernels: at the tile model's kernel times the step's critical path is ${int(cpTiles)} cycles against ${int(cp)} at the resource limits (largest tile stall: ${worstTileStall})`
+        : `network and queueing: a step takes ${int(stepCycles)} cycles against a ${int(cpTiles)}-cycle critical path at the kernels' times with zero-load messages (NoC contention, multicast/gather serialisation at region roots, tasks queued on busy tiles)`;
+  const belowBound = { fractionOfMappingBound: fraction, dominantStall, stallCycles };
 
   const w = report.power.byCategoryW;
   return {
     engine: served.engine,
     result: {
+      feasible: true,
       simulated: simulatedText,
       metrics: {
         tokensPerSecond,
         ttftMs: { p50: pct(ttft, 50), p99: pct(ttft, 99) },
-        itlMs: { p50: pct(itl, 50), p99: pct(itl, 99) },
+        itlMs: itl.length ? { p50: pct(itl, 50), p99: pct(itl, 99) } : null,
         powerW: report.power.totalW,
         energyPerTokenJ: report.metrics.energyPerTokenJ,
         areaMm2: report.area.totalMm2,

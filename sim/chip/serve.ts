@@ -37,6 +37,8 @@ export interface ServingOptions {
   readonly recordTimeline?: boolean;
   /** Abort when simulated time passes this many cycles (runaway guard). */
   readonly maxCycles?: number;
+  /** Called after every step with the requests finished, tokens generated and the cycle (progress). */
+  readonly onStep?: (requestsDone: number, generatedTokens: number, nowCycles: number) => void;
 }
 
 export interface RequestRecord {
@@ -255,6 +257,7 @@ export function serveTrace(card: ModelCard, design: Design, trace: Trace, mappin
       arrive();
       // a finished request frees room: every idle slot may admit now
       for (let k = 0; k < slots; k++) if (!slotBusy[k]) formStep(k);
+      opt.onStep?.(finished, generated, now);
       if (opt.maxCycles !== undefined && now > opt.maxCycles) sim.stop();
     };
     engine.start(built.tasks);
