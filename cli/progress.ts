@@ -21,6 +21,11 @@ export interface ProgressOptions {
   readonly intervalMs?: number;
   /** Redraw period on a terminal (default 100 ms). */
   readonly redrawMs?: number;
+  /**
+   * Print nothing until the work has run this long (default 0: a line at once). Work that
+   * finishes sooner stays silent, so quick commands print no progress at all.
+   */
+  readonly delayMs?: number;
 }
 
 export interface Progress {
@@ -43,6 +48,11 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
 }
 
+/** Amounts done: whole numbers as they are, fractions (a point part-way through) to one decimal. */
+function formatAmount(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toFixed(1);
+}
+
 function formatRate(perSecond: number): string {
   if (!Number.isFinite(perSecond) || perSecond <= 0) return '-';
   return perSecond >= 100 ? perSecond.toFixed(0) : perSecond >= 1 ? perSecond.toFixed(1) : perSecond.toPrecision(2);
@@ -58,7 +68,9 @@ export function createProgress(io: Io, opts: ProgressOptions): Progress {
   let done = 0;
   let detail = '';
   let lastDraw = -Infinity;
+  let drawn = false;
   let finished = false;
+  const delay = opts.delayMs ?? 0;
 
   const line = (final: boolean): string => {
     const elapsed = (now() - start) / 1000;
@@ -66,8 +78,8 @@ export function createProgress(io: Io, opts: ProgressOptions): Progress {
     const parts: string[] = [];
     if (opts.total > 0) {
       const pct = Math.min(100, (100 * done) / opts.total);
-      parts.push(`${done}/${opts.total}${unit} (${pct.toFixed(0)}%)`);
-    } else parts.push(`${done}${unit}`);
+      parts.push(`${formatAmount(done)}/${opts.total}${unit} (${pct.toFixed(0)}%)`);
+    } else parts.push(`${formatAmount(done)}${unit}`);
     parts.push(`${formatRate(rate)}/s`);
     if (final) parts.push(`${formatDuration(elapsed)}`);
     else if (opts.total > 0 && rate > 0) parts.push(`ETA ${formatDuration((opts.total - done) / rate)}`);
@@ -75,17 +87,19 @@ export function createProgress(io: Io, opts: ProgressOptions): Progress {
     return `${opts.label}: ${parts.join(', ')}`;
   };
   const draw = (final: boolean) => {
+    drawn = true;
     lastDraw = now();
     if (tty) io.stderr(`\r\x1b[2K${line(final)}${final ? '\n' : ''}`);
     else io.stderr(`${line(final)}\n`);
   };
-  draw(false);
+  if (delay <= 0) draw(false);
   return {
     update(d, det) {
       if (finished) return;
       done = Math.max(done, d);
       if (det !== undefined) detail = det;
-      if (now() - lastDraw >= period) draw(false);
+      const t = now();
+      if (drawn ? t - lastDraw >= period : t - start >= delay) draw(false);
     },
     tick(n = 1, det) {
       this.update(done + n, det);
@@ -94,7 +108,7 @@ export function createProgress(io: Io, opts: ProgressOptions): Progress {
       if (finished) return;
       finished = true;
       if (summary !== undefined) detail = summary;
-      draw(true);
+      if (drawn) draw(true);
     },
   };
 }

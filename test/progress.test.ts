@@ -56,3 +56,26 @@ describe('progress on stderr', () => {
     expect(formatDuration(Infinity)).toBe('?');
   });
 });
+
+describe('progress with a start delay', () => {
+  test('work that ends within the delay prints nothing; longer work starts printing after it', () => {
+    const quick = clockIo(false);
+    const q = createProgress(quick.io, { label: 'sim', total: 10, delayMs: 1000 });
+    quick.advance(900);
+    q.update(10);
+    q.finish();
+    expect(quick.io.err).toBe('');
+
+    const slow = clockIo(false);
+    const p = createProgress(slow.io, { label: 'sim', total: 10, unit: 'tokens', delayMs: 1000, intervalMs: 5000 });
+    slow.advance(500);
+    p.update(1);
+    expect(slow.io.err).toBe('');
+    slow.advance(700);
+    p.update(2.5, 'point 3');
+    slow.advance(1000);
+    p.update(4); // within the interval after the first line
+    p.finish();
+    expect(slow.io.err.trim().split('\n')).toEqual(['sim: 2.5/10 tokens (25%), 2.1/s, ETA 4 s, point 3', 'sim: 4/10 tokens (40%), 1.8/s, 2 s, point 3']);
+  });
+});

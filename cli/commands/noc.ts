@@ -9,6 +9,10 @@ import { DesignSchema, type Design } from '../../sim/design/design.js';
 import { runLoadPoint, sweepLoads, sweepPointCount, MAX_SWEEP_POINTS, type LoadPointResult } from '../../sim/noc/lab.js';
 import { TRAFFIC_PATTERNS, type TrafficPattern } from '../../sim/noc/traffic.js';
 import { ROUTING_FUNCTIONS } from '../../sim/noc/mesh.js';
+import { applySets, parseSets, sweepPoints, withSetOption, type SetPoint } from '../overrides.js';
+import { createProgress } from '../progress.js';
+import { seedOption } from '../options.js';
+import { plural } from '../format.js';
 
 /**
  * `tessera noc`: the synthetic-traffic lab. Builds a mesh from the options (or from
@@ -44,6 +48,8 @@ export interface NocArgs {
   'past-saturation': boolean;
   seed: number;
   json: boolean;
+  quiet: boolean;
+  set?: string[];
   csv?: string;
   svg?: string;
 }
@@ -61,10 +67,10 @@ function loadOpt(name: string, v: number): number {
   return v;
 }
 
-/** The design the lab runs: a built-in NoC test design, or --design, with the options applied. */
-export function nocDesign(io: Io, a: Partial<NocArgs>): Design {
+/** The design the lab runs: a built-in NoC test design, or --design, with --set edits, then the options applied. */
+export function nocDesign(io: Io, a: Partial<NocArgs>, assignments: SetPoint['assignments'] = []): Design {
   const base = a.design
-    ? structuredClone(loadDesign(io, a.design))
+    ? structuredClone(applySets(loadDesign(io, a.design), assignments, a.design))
     : parseInput(DesignSchema, {
         kind: 'design',
         schemaVersion: 1,
@@ -75,6 +81,7 @@ export function nocDesign(io: Io, a: Partial<NocArgs>): Design {
         noc: { flitBits: 128, virtualChannels: 2, bufferDepthFlits: 4 },
         tile: { fetchWidth: 2, reservationStations: 8, vlenBits: 256, dmemKiB: 64, wmemKiB: 256, imemKiB: 8, scalarWritePorts: 1, vectorWritePorts: 1, scalarDispatchPorts: 1, vectorDispatchPorts: 1 },
       }, SRC);
+  if (!a.design) Object.assign(base, structuredClone(applySets(base, assignments, 'the noc lab design')));
   if (a.mesh !== undefined) {
     const m = /^(\d+)x(\d+)$/.exec(String(a.mesh));
     const rows = m ? Number(m[1]) : Number.NaN;
@@ -109,10 +116,55 @@ interface Point extends LoadPointResult {
   wallSeconds: number;
 }
 
+/** One load point as JSON (statistics with no measured packet behind them are null). */
+function pointJson(p: Point) {
+  return {
+    offeredFlitsPerNodeCycle: p.offeredFlitsPerNodeCycle,
+    acceptedFlitsPerNodeCycle: p.acceptedFlitsPerNodeCycle,
+    avgPacketLatencyCycles: Number.isFinite(p.avgPacketLatencyCycles) ? p.avgPacketLatencyCycles : null,
+    avgNetworkLatencyCycles: Number.isFinite(p.avgNetworkLatencyCycles) ? p.avgNetworkLatencyCycles : null,
+    p99PacketLatencyCycles: Number.isFinite(p.p99PacketLatencyCycles) ? p.p99PacketLatencyCycles : null,
+    avgHops: Number.isFinite(p.avgHops) ? p.avgHops : null,
+    zeroLoadLatencyCycles: p.zeroLoadLatencyCycles,
+    saturated: p.saturated,
+    converged: p.converged,
+    packetsMeasured: p.packetsMeasured,
+    simulatedCycles: p.simulatedCycles,
+    wallSeconds: p.wallSeconds,
+    routerEvaluations: p.routerEvaluations,
+    counters: p.counters,
+  };
+}
+
+/** A --set sweep of labs: one row per design with its zero-load latency and saturation (or its one load point). */
+function printNocSweep(io: Io, a: NocArgs, paths: readonly string[], runs: readonly { design: Design; combo: SetPoint; points: Point[] }[], traffic: string, packetFlits: number): void {
+  const saturation = (points: readonly Point[]) => points.filter((p) => !p.saturated).reduce((m, p) => Math.max(m, p.offeredFlitsPerNodeCycle), 0);
+  if (a.json) {
+    const out = runs.map((r) => ({ set: Object.fromEntries(paths.map((p, k) => [p, r.combo.assignments[k].value])), mesh: `${r.design.mesh.rows}x${r.design.mesh.cols}`, noc: r.design.noc, design: r.design, saturationFlitsPerNodeCycle: saturation(r.points), points: r.points.map(pointJson) }));
+    io.stdout(`${JSON.stringify({ sweep: paths, traffic, model: a.model, seed: a.seed, packetFlits, runs: out }, null, 2)}\n`);
+    return;
+  }
+  const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : Number.isNaN(v) ? '-' : String(v));
+  const single = a.sweep === undefined;
+  io.stdout(`tessera noc: ${traffic} traffic, ${packetFlits}-flit packets, ${a.model} model; ${plural(runs.length, 'design')} (${paths.join(', ')}); seed ${a.seed}\n`);
+  io.stdout(
+    table(
+      runs.map((r) => {
+        const values = r.combo.assignments.map((x) => (typeof x.value === 'string' ? x.value : JSON.stringify(x.value)));
+        const p = r.points[0];
+        return single
+          ? [...values, f(p.zeroLoadLatencyCycles), f(p.offeredFlitsPerNodeCycle, 3), f(p.acceptedFlitsPerNodeCycle, 4), f(p.avgPacketLatencyCycles), f(p.p99PacketLatencyCycles, 0), p.saturated ? 'yes' : 'no']
+          : [...values, f(p.zeroLoadLatencyCycles), r.points.some((q) => q.saturated) ? f(saturation(r.points), 3) : `> ${f(r.points[r.points.length - 1].offeredFlitsPerNodeCycle, 3)}`, String(r.points.length)];
+      }),
+      single ? [...paths, 'zero-load', 'offered', 'accepted', 'avg latency', 'p99', 'saturated'] : [...paths, 'zero-load', 'saturation', 'points run'],
+    ),
+  );
+  if (!single) io.stdout('saturation: the highest unsaturated offered load in flits/node/cycle ("> x": none of the loads run saturated)\n');
+}
+
 export function nocCommand(io: Io, now: () => number = () => performance.now()): CommandModule<object, NocArgs> {
   return {
     command: 'noc',
-    describe: 'Synthetic-traffic lab for the mesh NoC: latency and throughput vs offered load (docs/noc.md)',
     builder: (y: Argv) =>
       y
         .option('design', { type: 'string', describe: 'start from this design (file or preset); the options below override its NoC' })
@@ -140,10 +192,12 @@ export function nocCommand(io: Io, now: () => number = () => performance.now()):
         .option('measure', { type: 'number', default: 10000, describe: 'measurement window in cycles' })
         .option('drain', { type: 'number', describe: 'longest drain of the measured packets in cycles (default: the window length)' })
         .option('past-saturation', { type: 'boolean', default: false, describe: 'keep sweeping after the first saturated point' })
-        .option('seed', { type: 'number', default: 1, describe: 'random seed' })
-        .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' })
+        .option('seed', seedOption)
+        .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON (with the resolved design)' })
+        .option('quiet', { type: 'boolean', default: false, describe: 'no progress lines on stderr' })
         .option('csv', { type: 'string', describe: 'write CSV to this file (or to stdout when given no file)' })
-        .option('svg', { type: 'string', describe: 'write latency/throughput plots and a link-load heatmap to this SVG file' }) as unknown as Argv<NocArgs>,
+        .option('svg', { type: 'string', describe: 'write latency/throughput plots and a link-load heatmap to this SVG file' })
+        .option('set', { type: 'string', array: true, requiresArg: true, describe: 'edit the design: --set path=value (repeatable); a comma list (--set noc.virtualChannels=1,2,4) runs one lab per value and prints one row per value' }) as unknown as Argv<NocArgs>,
     handler: (a) => {
       const traffic = a.traffic as TrafficPattern;
       if (!TRAFFIC_PATTERNS.includes(traffic)) throw new InputError(SRC, '--traffic', a.traffic, `unknown pattern; allowed: ${TRAFFIC_PATTERNS.join(', ')}`, 'use --traffic uniform');
@@ -153,7 +207,6 @@ export function nocCommand(io: Io, now: () => number = () => performance.now()):
       const warmup = intOpt('warmup', a.warmup, 0, 1e8)!;
       const measure = intOpt('measure', a.measure, 1, 1e8)!;
       const drain = intOpt('drain', a.drain, 0, 1e9) ?? measure;
-      if (!Number.isSafeInteger(a.seed)) throw new InputError(SRC, '--seed', a.seed, 'must be an integer', 'use e.g. --seed 1');
       const hf = a['hotspot-fraction'];
       if (!(hf >= 0 && hf <= 1)) throw new InputError(SRC, '--hotspot-fraction', hf, 'must be in 0..1', 'use e.g. 0.2');
       let loads: number[];
@@ -170,29 +223,55 @@ export function nocCommand(io: Io, now: () => number = () => performance.now()):
         if (points > MAX_SWEEP_POINTS) throw new InputError(SRC, '--sweep', a.sweep, `at most ${MAX_SWEEP_POINTS} points (this one has ${points})`, 'use a larger step, e.g. --sweep 0.02:0.5:0.02');
         loads = sweepLoads(lo, hi, step);
       } else loads = [loadOpt('--rate', a.rate ?? 0.1)];
-      const design = nocDesign(io, a);
-      const { rows, cols } = design.mesh;
-      if ((traffic === 'uniform' || traffic === 'hotspot') && rows * cols === 1 && !a.self) throw new InputError(SRC, '--mesh', `${rows}x${cols}`, `${traffic} traffic on one tile has no destination but the source itself`, 'use a larger mesh, or add --self to measure a router turning packets round');
-      if (traffic === 'transpose' && rows !== cols) throw new InputError(SRC, '--traffic', traffic, `transpose needs a square mesh (this one is ${rows}x${cols})`, 'use --mesh KxK or another pattern');
-
-      const points: Point[] = [];
-      for (const rate of loads) {
-        const t0 = now();
-        const r = runLoadPoint(design, {
-          pattern: traffic,
-          rate,
-          packetFlits,
-          seed: a.seed,
-          model: a.model as 'flit' | 'message',
-          engine: a.engine as 'event' | 'cycle',
-          warmupCycles: warmup,
-          measureCycles: measure,
-          drainCycles: drain,
-          patternOptions: { selfAllowed: a.self, hotspotFraction: hf },
-        });
-        points.push({ ...r, wallSeconds: (now() - t0) / 1000 });
-        if (r.saturated && !a['past-saturation'] && a.sweep !== undefined) break;
+      const sets = parseSets(a.set);
+      const combos = sweepPoints(sets);
+      if (combos.length > 1 && (a.csv !== undefined || a.svg)) throw new InputError(SRC, '--set', sets.find((x) => x.values.length > 1)!.text, '--csv and --svg take one design, not a --set sweep', 'give one value per --set, or drop --csv/--svg');
+      const designs = combos.map((c) => nocDesign(io, a, c.assignments));
+      for (const d of designs) {
+        const { rows, cols } = d.mesh;
+        if ((traffic === 'uniform' || traffic === 'hotspot') && rows * cols === 1 && !a.self) throw new InputError(SRC, '--mesh', `${rows}x${cols}`, `${traffic} traffic on one tile has no destination but the source itself`, 'use a larger mesh, or add --self to measure a router turning packets round');
+        if (traffic === 'transpose' && rows !== cols) throw new InputError(SRC, '--traffic', traffic, `transpose needs a square mesh (this one is ${rows}x${cols})`, 'use --mesh KxK or another pattern');
       }
+
+      // progress in load points (fractions while a point runs), on stderr after a second
+      const total = designs.length * loads.length;
+      const progress = createProgress(io, { label: 'noc', total, unit: 'points', quiet: a.quiet, delayMs: 1000 });
+      let done = 0;
+      const runPoints = (design: Design, tag: string): Point[] => {
+        const points: Point[] = [];
+        for (const rate of loads) {
+          const t0 = now();
+          const detail = `${tag}load ${rate}`;
+          const r = runLoadPoint(design, {
+            pattern: traffic,
+            rate,
+            packetFlits,
+            seed: a.seed,
+            model: a.model as 'flit' | 'message',
+            engine: a.engine as 'event' | 'cycle',
+            warmupCycles: warmup,
+            measureCycles: measure,
+            drainCycles: drain,
+            patternOptions: { selfAllowed: a.self, hotspotFraction: hf },
+            onProgress: (cycle, measureEnd) => progress.update(done + 0.99 * Math.min(1, cycle / measureEnd), `${detail}, cycle ${cycle.toLocaleString('en-US')}${cycle > measureEnd ? ' (draining)' : ''}`),
+          });
+          points.push({ ...r, wallSeconds: (now() - t0) / 1000 });
+          progress.update(++done, detail);
+          if (r.saturated && !a['past-saturation'] && a.sweep !== undefined) break;
+        }
+        // points past saturation were not run: count them as done for the progress line
+        done += loads.length - points.length;
+        return points;
+      };
+      const runs = designs.map((d, i) => ({ design: d, combo: combos[i], points: runPoints(d, combos.length > 1 ? `${combos[i].label}, ` : '') }));
+      progress.finish();
+      if (runs.length > 1) {
+        printNocSweep(io, a, sets.map((x) => x.path.join('.')), runs, traffic, packetFlits);
+        return;
+      }
+      const design = designs[0];
+      const points = runs[0].points;
+      const { rows, cols } = design.mesh;
 
       const label = `${rows}x${cols} ${traffic}, ${design.noc.virtualChannels} VCs x ${design.noc.bufferDepthFlits} flits, ${packetFlits}-flit packets, ${a.model}`;
       // NaN marks a statistic with no measured packet behind it: printed as "-", never "NaN"
@@ -210,23 +289,9 @@ export function nocCommand(io: Io, now: () => number = () => performance.now()):
           measureCycles: measure,
           drainCycles: drain,
           noc: design.noc,
+          design,
           saturationFlitsPerNodeCycle: points.filter((p) => !p.saturated).reduce((m, p) => Math.max(m, p.offeredFlitsPerNodeCycle), 0),
-          points: points.map((p) => ({
-            offeredFlitsPerNodeCycle: p.offeredFlitsPerNodeCycle,
-            acceptedFlitsPerNodeCycle: p.acceptedFlitsPerNodeCycle,
-            avgPacketLatencyCycles: Number.isFinite(p.avgPacketLatencyCycles) ? p.avgPacketLatencyCycles : null,
-            avgNetworkLatencyCycles: Number.isFinite(p.avgNetworkLatencyCycles) ? p.avgNetworkLatencyCycles : null,
-            p99PacketLatencyCycles: Number.isFinite(p.p99PacketLatencyCycles) ? p.p99PacketLatencyCycles : null,
-            avgHops: Number.isFinite(p.avgHops) ? p.avgHops : null,
-            zeroLoadLatencyCycles: p.zeroLoadLatencyCycles,
-            saturated: p.saturated,
-            converged: p.converged,
-            packetsMeasured: p.packetsMeasured,
-            simulatedCycles: p.simulatedCycles,
-            wallSeconds: p.wallSeconds,
-            routerEvaluations: p.routerEvaluations,
-            counters: p.counters,
-          })),
+          points: points.map(pointJson),
         };
         io.stdout(`${JSON.stringify(out, null, 2)}\n`);
       } else if (a.csv === undefined || a.csv !== '') {

@@ -34,6 +34,8 @@ export interface LoadPointOptions {
   drainCycles: number;
   patternOptions?: PatternOptions;
   watchdogCycles?: number;
+  /** Called now and then during the run with the simulated cycle and the measurement window's end (progress at the edge). */
+  onProgress?: (simulatedCycles: number, measureEndCycles: number) => void;
 }
 
 export interface LoadPointResult {
@@ -87,12 +89,16 @@ export function runLoadPoint(design: Design, o: LoadPointOptions): LoadPointResu
   let sumHops = 0;
   let sumZero = 0;
   let stopped = false;
+  let halted = false;
 
   // runs end after every evaluation of their last cycle, so both engines stop at the same state
   const stopAtCycleEnd = () => {
     if (stopped) return;
     stopped = true;
-    sim.scheduleAt(sim.now, () => sim.stop(), undefined, Priority.Exit);
+    sim.scheduleAt(sim.now, () => {
+      halted = true;
+      sim.stop();
+    }, undefined, Priority.Exit);
   };
   const onDelivered = (msg: NetworkMessage, at: number) => {
     const pkt = msg as NetworkMessage & { flits: number; headInjectedAtCycles: number; hops: number };
@@ -120,7 +126,9 @@ export function runLoadPoint(design: Design, o: LoadPointOptions): LoadPointResu
     if (outstanding === 0) stopAtCycleEnd();
   }, undefined, Priority.Urgent);
   sim.scheduleAt(deadline, stopAtCycleEnd, undefined, Priority.Exit);
-  sim.run();
+  // with a progress callback the same run goes in slices of events (no event is added)
+  const slice = o.onProgress ? 200_000 : Number.POSITIVE_INFINITY;
+  while (sim.run(slice) === slice && !halted) o.onProgress?.(sim.now, end);
   net.settle(sim.now);
   const converged = windowClosed && outstanding === 0;
 
