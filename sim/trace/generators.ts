@@ -27,16 +27,30 @@ export function isGeneratorSpec(spec: string): boolean {
 }
 
 const MAX_TOKENS = 16777216;
-const MAX_REQUESTS = 10_000_000;
+/** Most requests a generator makes: beyond this, generating alone takes seconds and serving days; use a trace file. */
+const MAX_REQUESTS = 1_000_000;
 
 function fail(spec: string, field: string, value: unknown, allowed: string, fix: string): never {
   throw new InputError(spec, field, value, allowed, fix);
 }
 
+/** A working example for each counted field, for the fix text of an error. */
+const EXAMPLES: Readonly<Record<string, string>> = {
+  N: 'decode:128@512 or request:512:128',
+  C: 'decode:128@512',
+  B: 'decode:128@512x4',
+  P: 'prefill:512 or request:512:128',
+  n: 'n=1000',
+  seed: 'seed=1',
+  'image width': 'image=512x512',
+  'image height': 'image=512x512',
+};
+
 function count(spec: string, field: string, text: string, min: number, max: number): number {
   const v = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(v) || v < min || v > max) {
-    fail(spec, field, text, `an integer in ${min}..${max}`, `write e.g. ${field === 'N' ? 'decode:128@512' : `${min}`}`);
+    const example = EXAMPLES[field] ?? `${field}=${Math.min(max, Math.max(min, 128))}`;
+    fail(spec, field, text, `an integer in ${min.toLocaleString('en-US')}..${max.toLocaleString('en-US')}`, `write e.g. ${example}${field === 'n' && v > max ? ' (for more requests, write a trace file)' : ''}`);
   }
   return v;
 }
