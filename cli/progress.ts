@@ -50,7 +50,7 @@ export function formatDuration(seconds: number): string {
 
 /** Amounts done: whole numbers as they are, fractions (a point part-way through) to one decimal. */
 function formatAmount(n: number): string {
-  return Number.isInteger(n) ? String(n) : n.toFixed(1);
+  return Number.isInteger(n) ? String(n) : (Math.floor(n * 10) / 10).toFixed(1); // 4.99 done is not 5.0
 }
 
 function formatRate(perSecond: number): string {

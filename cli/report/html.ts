@@ -1,5 +1,6 @@
 import type { PowerReport, TileReport } from '../../sim/power/report.js';
 import { fmtSi } from '../format.js';
+import { colourScale, esc, heatColour, meshLoadMap, PALETTE, tick } from './svg.js';
 
 /**
  * A self-contained HTML PPA report: inline CSS and hand-written SVG only (no scripts,
@@ -7,28 +8,9 @@ import { fmtSi } from '../format.js';
  * utilisation, power), power and area breakdown bars, and the NoC link-load heatmap.
  */
 
-export function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
+export { esc, heatColour } from './svg.js';
 
-/** Sequential colour scale (dark blue -> teal -> yellow), t in [0, 1]. */
-export function heatColour(t: number): string {
-  const stops = [
-    [0.267, 0.005, 0.329],
-    [0.229, 0.322, 0.545],
-    [0.128, 0.567, 0.551],
-    [0.369, 0.789, 0.383],
-    [0.993, 0.906, 0.144],
-  ];
-  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (stops.length - 1);
-  const i = Math.min(stops.length - 2, Math.floor(x));
-  const f = x - i;
-  const c = stops[i].map((a, k) => Math.round(255 * (a + (stops[i + 1][k] - a) * f)));
-  return `rgb(${c[0]},${c[1]},${c[2]})`;
-}
-
-const CATEGORY_COLOURS: Record<string, string> = { compute: '#4e79a7', sram: '#f28e2b', rom: '#e15759', noc: '#76b7b2', leakage: '#9c755f' };
-const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac', '#86bcb6', '#d37295', '#fabfd2', '#8cd17d', '#499894', '#79706e'];
+const CATEGORY_COLOURS: Record<string, string> = { compute: PALETTE[0], sram: PALETTE[1], rom: PALETTE[2], noc: PALETTE[3], leakage: PALETTE[8] };
 
 function num(v: number): string {
   if (!Number.isFinite(v)) return String(v);
@@ -65,7 +47,13 @@ export function stackedBar(title: string, parts: readonly (readonly [string, num
   const total = parts.reduce((s, [, v]) => s + Math.max(0, v), 0);
   const width = 520;
   let x = 0;
-  const shown = parts.filter(([, v]) => v > 0);
+  // one distinct colour per legend entry: beyond the palette, the smallest parts become "other"
+  let shown: (readonly [string, number])[] = parts.filter(([, v]) => v > 0);
+  if (!colours && shown.length > PALETTE.length) {
+    const sorted = [...shown].sort((p, q) => q[1] - p[1]);
+    const kept = sorted.slice(0, PALETTE.length - 1);
+    shown = [...kept, [`other (${sorted.length - kept.length})`, sorted.slice(kept.length).reduce((a, [, v]) => a + v, 0)]];
+  }
   const segs = shown
     .map(([k, v], i) => {
       const wv = total > 0 ? (v / total) * width : 0;
@@ -84,37 +72,41 @@ export function stackedBar(title: string, parts: readonly (readonly [string, num
   return `<figure class="bar"><figcaption>${esc(title)} (total ${num(total)} ${esc(unit)})</figcaption><svg width="${width}" height="${h}" viewBox="0 0 ${width} ${h}" role="img" aria-label="${esc(title)}">${segs}${legend}</svg></figure>`;
 }
 
-/** NoC link-load heatmap: tiles as squares, each directed link as a coloured bar between them. */
+/**
+ * NoC load map: one square per router coloured by the flits per cycle it sends on its mesh
+ * links (the sum of its outgoing links), with row and column numbers and a labelled colour
+ * scale; each router's tooltip gives its four links. Readable on a 41x42 mesh, where one
+ * bar per link was a moire pattern.
+ */
 export function linkHeatmap(report: PowerReport): string {
   const { rows, cols } = report.design;
-  const pitch = Math.max(10, Math.min(48, Math.floor(480 / Math.max(rows, cols))));
-  const tile = pitch * (pitch < 20 ? 0.4 : 0.55);
-  const w = cols * pitch;
-  const h = rows * pitch;
-  const max = Math.max(0, ...report.links.map((l) => l.flits));
-  const tiles = report.tiles.map((t) => `<rect x="${(t.col * pitch + (pitch - tile) / 2).toFixed(1)}" y="${(t.row * pitch + (pitch - tile) / 2).toFixed(1)}" width="${tile.toFixed(1)}" height="${tile.toFixed(1)}" fill="#eeeeee" stroke="#999999" stroke-width="0.5"/>`).join('');
-  const thick = Math.max(1.5, (pitch - tile) * 0.4);
-  const links = report.links
-    .map((l) => {
-      const [r0, c0] = l.from;
-      const [r1, c1] = l.to;
-      const cx0 = c0 * pitch + pitch / 2;
-      const cy0 = r0 * pitch + pitch / 2;
-      const cx1 = c1 * pitch + pitch / 2;
-      const cy1 = r1 * pitch + pitch / 2;
-      // Offset the two directions of a link to either side of the centre line.
-      const horizontal = r0 === r1;
-      const sign = (horizontal ? c1 > c0 : r1 > r0) ? -1 : 1;
-      const off = sign * thick * 0.6;
-      const x = horizontal ? Math.min(cx0, cx1) + tile / 2 : cx0 + off - thick / 2;
-      const y = horizontal ? cy0 + off - thick / 2 : Math.min(cy0, cy1) + tile / 2;
-      const lw = horizontal ? pitch - tile : thick;
-      const lh = horizontal ? thick : pitch - tile;
-      return `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${lw.toFixed(1)}" height="${lh.toFixed(1)}" fill="${heatColour(max > 0 ? l.flits / max : 0)}"><title>[${r0},${c0}] -&gt; [${r1},${c1}]: ${num(l.flits)} flits</title></rect>`;
-    })
-    .join('');
-  const note = report.links.length ? `max ${num(max)} flits per link` : 'no link loads given';
-  return `<figure class="heat"><figcaption>NoC link load (flits)</figcaption><svg width="${Math.max(w, 160)}" height="${h + 20}" viewBox="0 0 ${Math.max(w, 160)} ${h + 20}" role="img" aria-label="NoC link load heatmap">${tiles}${links}<text x="0" y="${h + 14}" font-size="10">${esc(note)}</text></svg></figure>`;
+  const cycles = Math.max(1, report.simulatedCycles);
+  const out = Array.from({ length: rows * cols }, () => [0, 0, 0, 0]);
+  const dir = (dr: number, dc: number) => (dr < 0 ? 0 : dc > 0 ? 1 : dr > 0 ? 2 : 3);
+  for (const l of report.links) out[l.from[0] * cols + l.from[1]][dir(l.to[0] - l.from[0], l.to[1] - l.from[1])] += l.flits / cycles;
+  const load = (r: number, c: number) => out[r * cols + c].reduce((a, b) => a + b, 0);
+  const max = Math.max(0, ...out.map((o) => o.reduce((a, b) => a + b, 0)));
+  const cell = Math.max(4, Math.min(36, Math.floor(480 / Math.max(rows, cols))));
+  const left = 22;
+  const top = 14;
+  const w = Math.max(left + cols * cell + 4, 300);
+  const grid = meshLoadMap({
+    x: left,
+    y: top,
+    cell,
+    rows,
+    cols,
+    value: load,
+    max,
+    title: (r, c) => {
+      const [n, e, so, we] = out[r * cols + c];
+      return `router [${r},${c}]: ${tick(load(r, c))} flits/cycle out (N ${tick(n)}, E ${tick(e)}, S ${tick(so)}, W ${tick(we)})`;
+    },
+  });
+  const scaleY = top + rows * cell + 8;
+  const body = report.links.length ? `${grid}${colourScale(left, scaleY, Math.min(260, w - left - 8), max, 'router load: flits/cycle sent on its links')}` : `<text x="0" y="${top + 10}" font-size="10">no link loads recorded</text>`;
+  const h = report.links.length ? scaleY + 40 : top + 20;
+  return `<figure class="heat"><figcaption>NoC load by router (rows down, columns across)</figcaption><svg width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" role="img" aria-label="NoC load by router">${body}</svg></figure>`;
 }
 
 export function renderHtml(report: PowerReport): string {
