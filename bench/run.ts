@@ -3,13 +3,15 @@ import { powerSuite } from './power.bench.js';
 import { nocSuite } from './noc.bench.js';
 import { tileSuite } from './tile.bench.js';
 import { simSuite } from './sim.bench.js';
+import { readmeSuite } from './readme.bench.js';
+import { startupSuite } from './startup.bench.js';
 import type { BenchSuite } from './harness.js';
 
 /**
  * `npm run bench [-- name...]`: run the benchmark suites (all, or those named) and print
  * their figures. Performance targets live here, not in timed unit tests.
  */
-const SUITES: BenchSuite[] = [kernelSuite, powerSuite, nocSuite, tileSuite, simSuite];
+const SUITES: BenchSuite[] = [kernelSuite, powerSuite, nocSuite, tileSuite, simSuite, startupSuite, readmeSuite];
 
 const wanted = process.argv.slice(2);
 const chosen = wanted.length ? SUITES.filter((s) => wanted.includes(s.name)) : SUITES;
