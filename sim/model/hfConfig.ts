@@ -59,6 +59,10 @@ function textFrom(tc: Obj, prefix: string, file: string, tieDefault: boolean) {
   checkTextSupported(tc, prefix, file);
   const hidden = req(tc, 'hidden_size', prefix, file);
   const heads = req(tc, 'num_attention_heads', prefix, file);
+  // transformers' default head_dim is hidden_size / num_attention_heads: refuse it when not whole
+  if (opt(tc, 'head_dim', undefined) === undefined && heads > 0 && hidden % heads !== 0) {
+    throw new InputError(file, `${prefix}num_attention_heads`, heads, `must divide hidden_size (${hidden}) when head_dim is not given: ${hidden} / ${heads} = ${(hidden / heads).toFixed(2)} is not a whole head dimension`, `give "head_dim" or a head count that divides ${hidden}`);
+  }
   return {
     hiddenSize: hidden,
     intermediateSize: req(tc, 'intermediate_size', prefix, file),
