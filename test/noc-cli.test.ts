@@ -42,7 +42,7 @@ describe('tessera noc', () => {
     expect(svg).toMatch(/^<svg/);
     expect(svg).toMatch(/Latency vs offered load/);
     expect(svg).toMatch(/Accepted vs offered load/);
-    expect(svg).toMatch(/Link load at/);
+    expect(svg).toMatch(/Router load at/);
   });
 
   test('a point with no measured packet prints "-" and "n/a", never NaN, and says why', async () => {

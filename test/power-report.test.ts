@@ -48,10 +48,12 @@ describe('HTML report', () => {
     expect(ok).toBe(true);
     expect(count).toBe(5 + 3 + 1);
     const tiles = design.mesh.rows * design.mesh.cols;
-    // Heatmap cells (5 x tiles) + link map tiles and links + bar segments and legends.
-    expect(elements.get('rect')!).toBeGreaterThan(5 * tiles + tiles + report.links.length);
-    expect(elements.get('title')!).toBeGreaterThanOrEqual(5 * tiles);
-    for (const caption of ['WMEM (KiB)', 'FETCH width', 'VLEN (bits)', 'Utilisation', 'Tile power (W)', 'Power by category', 'Area by component', 'NoC link load']) expect(html).toContain(caption);
+    // Heatmap cells (5 x tiles) + one NoC load cell per router + bar segments and legends.
+    expect(elements.get('rect')!).toBeGreaterThan(5 * tiles + tiles);
+    expect(elements.get('title')!).toBeGreaterThanOrEqual(6 * tiles);
+    for (const caption of ['WMEM (KiB)', 'FETCH width', 'VLEN (bits)', 'Utilisation', 'Tile power (W)', 'Power by category', 'Area by component', 'NoC load by router']) expect(html).toContain(caption);
+    // Every router's NoC load, by its tooltip, with its links' loads.
+    for (let r = 0; r < design.mesh.rows; r++) for (let c = 0; c < design.mesh.cols; c++) expect(html).toMatch(new RegExp(`router \\[${r},${c}\\]: [\\d.e-]+ flits/cycle out \\(N `));
     // Every tile's heatmap cell is present, by its tooltip.
     for (let r = 0; r < design.mesh.rows; r++) for (let c = 0; c < design.mesh.cols; c++) expect(html).toContain(`tile[${r},${c}] VLEN (bits)`);
   });
