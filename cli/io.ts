@@ -81,6 +81,8 @@ export function memoryIo(files: Record<string, string | Uint8Array> = {}): Io & 
     written,
     isTTY: false,
     stderrIsTTY: false,
+    /** A frozen clock: progress lines never fall due, however slow the machine (tests that want them inject a clock). */
+    now: () => 0,
     stdout(t: string) {
       io.out += t;
     },
