@@ -181,6 +181,14 @@ export function shortfallReasons(mapping: ChipMapping, design: Design, requiredK
   });
 }
 
+/** The serving loop's per-step callback for `onProgress` (totals computed once). */
+function progressReporter(onProgress: SimInput['onProgress'], trace: Trace) {
+  if (!onProgress) return undefined;
+  const requestsTotal = trace.requests.length;
+  const tokensTotal = trace.requests.reduce((s, r) => s + r.outputTokens, 0);
+  return (requestsDone: number, generatedTokens: number, simulatedCycles: number) => onProgress({ requestsDone, requestsTotal, generatedTokens, tokensTotal, simulatedCycles });
+}
+
 export function simulateChip(input: SimInput): SimOutput {
   const { card, trace, tech } = input;
   const names = input.names ?? { design: input.design.name, model: card.name, trace: trace.name };
@@ -216,9 +224,7 @@ export function simulateChip(input: SimInput): SimOutput {
     kvWindowTokens: design.mapping.kvWindowTokens,
     seed: input.seed,
     recordTimeline: input.recordTimeline,
-    onStep: input.onProgress
-      ? (requestsDone, generatedTokens, simulatedCycles) => input.onProgress!({ requestsDone, requestsTotal: trace.requests.length, generatedTokens, tokensTotal: trace.requests.reduce((s, r) => s + r.outputTokens, 0), simulatedCycles })
-      : undefined,
+    onStep: progressReporter(input.onProgress, trace),
   });
   const cycles = Math.max(1, served.simulatedCycles);
   const nTiles = design.mesh.rows * design.mesh.cols;
