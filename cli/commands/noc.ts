@@ -12,7 +12,7 @@ import { ROUTING_FUNCTIONS } from '../../sim/noc/mesh.js';
 import { applySets, parseSets, sweepPoints, withSetOption, type SetPoint } from '../overrides.js';
 import { createProgress } from '../progress.js';
 import { seedOption } from '../options.js';
-import { plural } from '../format.js';
+import { fmtInt, plural } from '../format.js';
 
 /**
  * `tessera noc`: the synthetic-traffic lab. Builds a mesh from the options (or from
@@ -295,10 +295,10 @@ export function nocCommand(io: Io, now: () => number = () => performance.now()):
         };
         io.stdout(`${JSON.stringify(out, null, 2)}\n`);
       } else if (a.csv === undefined || a.csv !== '') {
-        io.stdout(`tessera noc: ${label}; warm-up ${warmup}, window ${measure}, drain <= ${drain} cycles; seed ${a.seed}\n`);
+        io.stdout(`tessera noc: ${label}; warm-up ${fmtInt(warmup)}, window ${fmtInt(measure)}, drain <= ${fmtInt(drain)} cycles; seed ${a.seed}\n`);
         io.stdout(
           table(
-            points.map((p) => [num(p.offeredFlitsPerNodeCycle, 3), num(p.acceptedFlitsPerNodeCycle, 4), num(p.avgPacketLatencyCycles), num(p.avgNetworkLatencyCycles), num(p.p99PacketLatencyCycles, 0), num(p.avgHops), satCell(p), String(p.simulatedCycles), num(p.wallSeconds)]),
+            points.map((p) => [num(p.offeredFlitsPerNodeCycle, 3), num(p.acceptedFlitsPerNodeCycle, 4), num(p.avgPacketLatencyCycles), num(p.avgNetworkLatencyCycles), num(p.p99PacketLatencyCycles, 0), num(p.avgHops), satCell(p), fmtInt(p.simulatedCycles), num(p.wallSeconds)]),
             ['offered', 'accepted', 'avg latency', 'avg network', 'p99', 'hops', 'saturated', 'cycles', 'wall s'],
           ),
         );
