@@ -57,11 +57,16 @@ function handArea(node: ProcessNodeNm) {
     32 * (C.fp16MulAreaUm2At45nm + C.fp16AddAreaUm2At45nm) * las * 1e-6 + // 512 / 16 lanes
     32 * 512 * flop * (1 + C.registerPortAreaFactor) + // vector RF, two write ports
     32 * C.sfuLanesPerVectorLane * C.sfuGates * gate;
-  const router = 5 * 2 * 4 * 256 * flop + (5 * 256 * n.wirePitchUm * 1e-3) ** 2 + 5 * 2 * C.allocatorGatesPerVc * gate;
+  // ORION 2.0's router (5 ports, 2 VCs, 4-flit buffers, 256-bit flits), NanGate cells at 45 nm x las
+  const buffers = 5 * 2 * 4 * 256 * flop;
+  const crossbar = 5 * 256 * 5 * (2 ** 3 - 1) * C.mux2AreaUm2At45nm * las * 1e-6; // a tree of 7 MUX2 per (input, output, bit)
+  const rr = (r: number) => r * (6 * C.nand2AreaUm2At45nm + 2 * C.inverterAreaUm2At45nm + C.flopAreaUm2At45nm) * las * 1e-6;
+  const allocators = 5 * rr(2) + 5 * rr(4) + 5 * 2 * rr(2) + 5 * 2 * rr(4 * 2); // switch: per input V, per output P-1; VC: per VC V and (P-1)V
+  const wiring = 0.5 * crossbar + 0.3 * allocators;
   const sram = ((8 + 64) * 8192 * n.sramBitcellUm2 * 1e-6) / C.sramArrayEfficiency;
-  const rom = 1024 * 8192 * n.romBitAreaUm2 * 1e-6;
-  const tile = logic + router + sram + rom;
-  return { coreLogic: logic, logic: logic + router, sram, rom, tile, chip: tile * (1 + C.chipOverheadFraction) };
+  const rom = 1024 * 8192 * n.romBitAreaUm2 * 1e-6; // the ordinary one-bit-per-cell mask ROM
+  const tile = logic + buffers + crossbar + allocators + wiring + sram + rom;
+  return { coreLogic: logic, logic: logic + buffers + crossbar + allocators, buffers, crossbar, wiring, sram, rom, tile, chip: tile * (1 + C.chipOverheadFraction) };
 }
 
 /** By hand: total energy (pJ) of the synthetic record on the one-tile design at nominal Vdd. */
@@ -73,7 +78,7 @@ function handEnergy(node: ProcessNodeNm, rec: CounterRecord, cycles: number, act
   const rf = n.registerFilePjPerBit;
   const wire = n.wirePjPerBitMm;
   const link = Math.sqrt(a.tile); // one tile: pitch = sqrt(tile area)
-  const xbar = 5 * 256 * n.wirePitchUm * 1e-3;
+  const xbar = Math.sqrt(1.5 * a.crossbar); // the crossbar's side: its multiplexers and their wiring
   const seconds = cycles / (MAX_CLOCK_MHZ[node] * 1e6);
   const compute =
     rec['tile.instructionsFetched'] * n.fetchDecodePj +
@@ -82,10 +87,10 @@ function handEnergy(node: ProcessNodeNm, rec: CounterRecord, cycles: number, act
     rec['tile.macs'] * (activations === 'fp16' ? n.macFp16Pj : n.macInt8Pj) +
     rec['tile.vectorAluOps'] * (activations === 'fp16' ? n.vectorAluFp16Pj : n.vectorAluInt8Pj) +
     rec['tile.sfuOps'] * n.sfuOpPj +
-    (rec['tile.registerReads'] + rec['tile.registerWrites']) * 512 * rf +
+    (rec['tile.registerReadBits'] + rec['tile.registerWriteBits']) * rf + // per bit moved; the access counts cost nothing
     rec['tile.busyCycles'] * n.clockTreePjPerMm2Cycle * a.coreLogic;
   const sram = rec['tile.instructionsFetched'] * 4 * imemPerByte + (rec['tile.dmemBytesRead'] + rec['tile.dmemBytesWritten']) * dmemPerByte;
-  const rom = (rec['tile.romBytesRead'] + rec['tile.romScaleBytesRead']) * n.romReadPjPerByte;
+  const rom = (rec['tile.romBytesRead'] + rec['tile.romScaleBytesRead']) * n.romReadPjPerByte; // a 1 MiB ROM: the table's value
   const noc =
     (rec['noc.bufferWrites'] + rec['noc.bufferReads']) * 256 * rf +
     rec['noc.routeComputations'] * n.routeComputePj +
@@ -93,10 +98,12 @@ function handEnergy(node: ProcessNodeNm, rec: CounterRecord, cycles: number, act
     rec['noc.switchAllocations'] * n.switchAllocPj +
     rec['noc.creditsReturned'] * n.creditPj +
     rec['noc.crossbarTraversals'] * 256 * wire * xbar +
-    rec['noc.linkFlitHops'] * 256 * wire * link;
+    rec['noc.linkFlitHops'] * 256 * wire * link +
+    rec['noc.dieToDieFlits'] * 256 * C.dieToDiePjPerBit +
+    cycles * a.buffers * n.clockTreePjPerMm2Cycle; // the router's buffer flops, clocked every cycle
   const leakage =
-    (a.logic * n.logicLeakageMwPerMm2 + a.sram * n.sramLeakageMwPerMm2) * seconds * 1e9 + // mW s -> pJ
-    rec['tile.romBusyCycles'] * a.rom * n.romLeakageMwPerMm2 * (1 / (MAX_CLOCK_MHZ[node] * 1e6)) * 1e9;
+    (a.logic * n.logicLeakageMwPerMm2 + a.sram * n.sramLeakageMwPerMm2) * seconds * 1e9 + // mW s -> pJ; the wiring leaks nothing
+    rec['tile.romBusyCycles'] * a.rom * n.romLeakageMwPerMm2 * (1 / (MAX_CLOCK_MHZ[node] * 1e6)) * 1e9; // idle cycles power-gated (the default)
   return { compute, sram, rom, noc, leakage, total: compute + sram + rom + noc + leakage };
 }
 
@@ -245,6 +252,7 @@ describe('node scaling, every component, all seven nodes (each at its nominal Vd
   test('the energy of every non-zero counter grows with the feature size', () => {
     for (const [name, entry] of Object.entries(ENERGY_MAP)) {
       if (entry.zero !== undefined || entry.parts.every((p) => p.kind === 'leakage')) continue;
+      if (name === 'noc.dieToDieFlits') continue; // a die-to-die PHY's energy per bit is node-independent ([ucie])
       const xs = runs.map((r) => r.e.byCounterPj[name]);
       expect({ name, increasing: xs.every((x, i) => i === 0 || x > xs[i - 1]) }).toEqual({ name, increasing: true });
     }

@@ -26,7 +26,7 @@ describe('technology table: sources', () => {
   test('every value has a citation of a known reference, a derivation, or an assumed flag', () => {
     const refs = new Set(Object.keys(DEFAULT_TECH.references));
     const values = allValues(DEFAULT_TECH);
-    expect(values.length).toBe(20 + 7 * NODE_PARAM_NAMES.length);
+    expect(values.length).toBe(27 + 7 * NODE_PARAM_NAMES.length);
     for (const { path, v } of values) {
       const cited = [...v.source.matchAll(/\[([a-z][A-Za-z0-9]*)\]/g)].map((m) => m[1]);
       for (const c of cited) expect({ path, c, known: refs.has(c) }).toEqual({ path, c, known: true });
@@ -120,14 +120,17 @@ describe('technology table: directions across the seven nodes', () => {
   const nondecreasing = (xs: number[]) => xs.every((x, i) => i === 0 || x >= xs[i - 1]);
 
   test('areas and per-event energies grow with the feature size; clocks fall', () => {
-    for (const k of ['logicAreaScale', 'sramBitcellUm2', 'romBitAreaUm2', 'wirePitchUm', 'dynamicEnergyScale', 'macFp16Pj', 'macInt8Pj', 'macInt4Pj', 'vectorAluFp16Pj', 'vectorAluInt8Pj', 'sfuOpPj', 'scalarOpPj', 'fetchDecodePj', 'routeComputePj', 'vcAllocPj', 'switchAllocPj', 'creditPj', 'sramReadPjPerByte8KiB', 'sramReadPjPerByte32KiB', 'sramReadPjPerByte1MiB', 'romReadPjPerByte', 'registerFilePjPerBit', 'wirePjPerBitMm', 'vddNominalV'] as const) {
+    for (const k of ['logicAreaScale', 'sramBitcellUm2', 'romBitAreaUm2', 'romMlcBitAreaUm2', 'dynamicEnergyScale', 'macFp16Pj', 'macInt8Pj', 'macInt4Pj', 'vectorAluFp16Pj', 'vectorAluInt8Pj', 'sfuOpPj', 'scalarOpPj', 'fetchDecodePj', 'routeComputePj', 'vcAllocPj', 'switchAllocPj', 'creditPj', 'sramReadPjPerByte8KiB', 'sramReadPjPerByte32KiB', 'sramReadPjPerByte1MiB', 'romReadPjPerByte', 'registerFilePjPerBit', 'wirePjPerBitMm', 'vddNominalV'] as const) {
       expect({ k, increasing: increasing(col(k)) }).toEqual({ k, increasing: true });
     }
     expect(nondecreasing(col('maxClockMHz').reverse())).toBe(true);
   });
 
-  test('leakage density (per mm2) rises as nodes shrink', () => {
-    for (const k of ['logicLeakageMwPerMm2', 'romLeakageMwPerMm2'] as const) expect({ k, falling: increasing(col(k).reverse()) }).toEqual({ k, falling: true });
+  test('logic leakage density (per mm2) rises as nodes shrink; leakage per SRAM or ROM bit falls', () => {
+    expect(increasing(col('logicLeakageMwPerMm2').reverse())).toBe(true);
+    const perBit = (density: (typeof NODE_PARAM_NAMES)[number], bit: (typeof NODE_PARAM_NAMES)[number]) => nodes.map((n) => DEFAULT_TECH.nodes[`${n}`][density].value * DEFAULT_TECH.nodes[`${n}`][bit].value);
+    expect(increasing(perBit('romLeakageMwPerMm2', 'romBitAreaUm2'))).toBe(true);
+    expect(increasing(perBit('sramLeakageMwPerMm2', 'sramBitcellUm2'))).toBe(true);
   });
 
   test('energy per operation halves roughly every two nodes (paper section 7: ~2x per two-node step), within a factor of two', () => {

@@ -23,6 +23,7 @@ import { TileKernelCosts } from './tileCosts.js';
 import { buildTextStep } from './step.js';
 import { busiestLinkTokensPerSecond, busiestTileCycles, computeTokensPerSecond, criticalPaths, memoryTokensPerSecond, minWorkCycles, nocTokensPerSecond } from './bounds.js';
 import type { ChipEngine, Task } from './engine.js';
+import { dieLinksOf, dieToDieFlits, withDieLinks } from './dieLinks.js';
 
 /**
  * `tessera sim` as a pure function: lower, map, serve the trace on the simulated chip,
@@ -65,7 +66,11 @@ export interface SimMetrics {
   readonly itlMs: { readonly p50: number; readonly p99: number } | null;
   readonly powerW: number;
   readonly energyPerTokenJ: number;
+  readonly activeEnergyPerTokenJ: number;
+  readonly idleEnergyPerTokenJ: number;
   readonly areaMm2: number;
+  /** Reticle-sized dies the design needs (report.area.dies). */
+  readonly dies: number;
   readonly ppaScore: number;
   readonly feasible: boolean;
 }
@@ -75,7 +80,7 @@ export interface SimResult {
   readonly feasible: true;
   readonly simulated: string;
   readonly metrics: SimMetrics;
-  readonly power: { readonly computeW: number; readonly sramW: number; readonly romW: number; readonly nocW: number; readonly leakageW: number };
+  readonly power: { readonly computeW: number; readonly sramW: number; readonly romW: number; readonly nocW: number; readonly leakageW: number; readonly byComponentW: Readonly<Record<string, number>> };
   readonly counters: { readonly romBytesRead: number; readonly kvBytesRead: number; readonly kvBytesWritten: number; readonly flitsInjected: number; readonly flitsEjected: number; readonly flitsReplicated: number; readonly macs: number };
   readonly bounds: {
     readonly computeTokensPerSecond: number;
@@ -214,7 +219,8 @@ export function simulateChip(input: SimInput): SimOutput {
 
   const sim = new Simulator();
   const registry = new CounterRegistry();
-  const network = createNetwork(sim, design, { model: input.fidelity === 'fast' ? 'message' : 'flit', counters: registry, reservation: 'path' });
+  const dies = dieLinksOf(design, tech); // a design beyond the reticle: die-to-die latency on crossing messages
+  const network = withDieLinks(createNetwork(sim, design, { model: input.fidelity === 'fast' ? 'message' : 'flit', counters: registry, reservation: 'path' }), sim, dies.layout, design.mesh.cols, dies.latencyCycles);
   const costs = new TileKernelCosts(design, input.fidelity === 'detailed' ? 'detailed' : 'fast');
   const served: ServeResult = serveTrace(card, design, trace, mapping, { sim, network, costs }, {
     batching: serving.batching,
@@ -239,6 +245,7 @@ export function simulateChip(input: SimInput): SimOutput {
 
   // link loads for the heatmap (router port p of router r carries flits to its neighbour)
   const lf = network.linkFlits();
+  chip['noc.dieToDieFlits'] = dieToDieFlits(dies.layout, design.mesh.rows, design.mesh.cols, lf);
   const cols = design.mesh.cols;
   const links: LinkLoad[] = [];
   for (let r = 0; r < nTiles; r++) {
@@ -355,11 +362,14 @@ export function simulateChip(input: SimInput): SimOutput {
         itlMs: itl.length ? { p50: pct(itl, 50), p99: pct(itl, 99) } : null,
         powerW: report.power.totalW,
         energyPerTokenJ: report.metrics.energyPerTokenJ,
+        activeEnergyPerTokenJ: report.metrics.activeEnergyPerTokenJ,
+        idleEnergyPerTokenJ: report.metrics.idleEnergyPerTokenJ,
         areaMm2: report.area.totalMm2,
+        dies: report.area.dies.count,
         ppaScore: report.ppa.score,
         feasible: report.ppa.feasible,
       },
-      power: { computeW: w.compute, sramW: w.sram, romW: w.rom, nocW: w.noc, leakageW: w.leakage },
+      power: { computeW: w.compute, sramW: w.sram, romW: w.rom, nocW: w.noc, leakageW: w.leakage, byComponentW: report.power.byComponentW },
       counters: {
         romBytesRead: (chip['tile.romBytesRead'] ?? 0) + (chip['tile.romScaleBytesRead'] ?? 0),
         kvBytesRead: chip['tile.kvBytesRead'] ?? 0,

@@ -2,12 +2,13 @@ import type { CounterDef } from './counter.js';
 import { KERNEL_COUNTERS } from '../kernel/counters.js';
 import { NOC_COUNTERS } from '../noc/counters.js';
 import { TILE_COUNTERS } from '../tile/counters.js';
+import { DIE_COUNTERS } from '../chip/dieLinks.js';
 
 /**
  * The counter catalog: every counter any component may register, one list per component
  * (each defined beside the component). Add a component's list here when it lands.
  */
-const ALL: readonly CounterDef[] = [...KERNEL_COUNTERS, ...NOC_COUNTERS, ...TILE_COUNTERS];
+const ALL: readonly CounterDef[] = [...KERNEL_COUNTERS, ...NOC_COUNTERS, ...DIE_COUNTERS, ...TILE_COUNTERS];
 
 function index(defs: readonly CounterDef[]): ReadonlyMap<string, CounterDef> {
   const m = new Map<string, CounterDef>();

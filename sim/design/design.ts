@@ -107,6 +107,14 @@ export const ServingSchema = z.strictObject({
   microBatches: int(1, 256, 'micro-batches in flight at once through the pipeline regions').default(1),
 });
 
+/** Power management choices (docs/power.md "ROM leakage"). */
+export const PowerSchema = z.strictObject({
+  romPowerGating: z
+    .enum(['idle-cycles', 'always-on'])
+    .default('idle-cycles')
+    .describe("weight ROM leakage: 'idle-cycles' power-gates the ROM whenever it is idle (the paper's sleep transistors; wake-up energy and latency not modelled), 'always-on' leaks every cycle"),
+});
+
 export const DesignSchema = z
   .strictObject({
     kind: z.literal('design'),
@@ -123,6 +131,7 @@ export const DesignSchema = z
     precision: PrecisionSchema.default({ weights: 'fp16', activations: 'fp16', kvCache: 'fp16' }),
     mapping: MappingSchema.default({ pipelineStages: 1, kvWindowTokens: 0, heterogeneousTiles: false }),
     serving: ServingSchema.default({ batching: 'continuous', maxBatch: 8, prefillChunkTokens: 256, microBatches: 1 }),
+    power: PowerSchema.default({ romPowerGating: 'idle-cycles' }),
   })
   .superRefine((d, ctx) => {
     const max = MAX_CLOCK_MHZ[d.processNodeNm];

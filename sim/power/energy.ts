@@ -10,9 +10,11 @@ import { CATEGORIES, ENERGY_MAP, type Category, type EventContext } from './ener
 /**
  * Energy model (docs/power.md "Energy"): dynamic energy = sum over counters of count x
  * energy per unit (ENERGY_MAP, at the node's nominal Vdd) x (V/Vnom)^2; leakage = logic
- * and SRAM (IMEM, DMEM) area x leakage density x (V/Vnom)^k x simulated time, plus the
- * ROM's leakage during its busy cycles only (power-gated when idle). Computed after a
- * run from its counters, never inside the simulation.
+ * cells and SRAM (IMEM, DMEM) area x leakage density x (V/Vnom)^k x simulated time (wiring
+ * area leaks nothing), plus the ROM's leakage in its busy cycles and, unless the design
+ * power-gates it, its idle cycles. The routers' buffer flops are clocked every cycle (like
+ * the core's flops while it runs: clockTreePjPerMm2Cycle per mm2). Computed after a run
+ * from its counters, never inside the simulation.
  */
 
 export interface EnergyOptions {
@@ -34,11 +36,17 @@ export interface EnergyResult {
   readonly totalPj: number;
   readonly dynamicPj: number;
   readonly leakagePj: number;
+  /**
+   * Energy spent whatever the chip does (leakage and the routers' always-running clocks):
+   * idlePj + activePj = totalPj; activePj is what the counted activity costs.
+   */
+  readonly idlePj: number;
+  readonly activePj: number;
   /** The paper's Table 12 categories; they sum to totalPj. */
   readonly byCategoryPj: Readonly<Record<Category, number>>;
   /** By component (fetchDecode, vectorLanes, dmem, wmem, links, logicLeakage, ...); sums to totalPj. */
   readonly byComponentPj: Readonly<Record<string, number>>;
-  /** By counter (zero-energy counters included as 0), plus 'leakage.continuous'. */
+  /** By counter (zero-energy counters included as 0), plus 'leakage.continuous' and 'clock.routers'. */
   readonly byCounterPj: Readonly<Record<string, number>>;
   /** Per tile (tile.* dynamic energy + the tile's leakage), when tileCounters were given. */
   readonly perTilePj?: readonly number[];
@@ -53,18 +61,6 @@ export function checkCounters(record: CounterRecord, where: string): void {
   }
 }
 
-/**
- * Mean bits per register-file access: vector and memory instructions move VLEN-bit
- * vector registers, the others 32-bit scalar registers (an attribution rule: the
- * register counters do not separate the two files).
- */
-export function registerAccessBits(record: CounterRecord, vlenBits: number): number {
-  const vector = (record['tile.vectorInstructions'] ?? 0) + (record['tile.memoryInstructions'] ?? 0);
-  const scalar = (record['tile.scalarInstructions'] ?? 0) + (record['tile.controlInstructions'] ?? 0) + (record['tile.nocInstructions'] ?? 0);
-  if (vector + scalar === 0) return vlenBits;
-  return (vector * vlenBits + scalar * 32) / (vector + scalar);
-}
-
 /** Field-wise mean of the tiles' numeric parameters (for chip-level records); other fields from the first tile. */
 function meanTile(tiles: readonly TileParams[]): TileParams {
   const keys = Object.keys(tiles[0]) as (keyof TileParams)[];
@@ -75,7 +71,7 @@ function meanArea(tiles: readonly TileArea[], f: (t: TileArea) => number): numbe
   return tiles.reduce((s, t) => s + f(t), 0) / tiles.length;
 }
 
-function context(op: OperatingPoint, design: Design, area: ChipArea, tile: TileParams, rec: CounterRecord, romMm2: number, coreLogicMm2: number): EventContext {
+function context(op: OperatingPoint, design: Design, area: ChipArea, tile: TileParams, romMm2: number, coreLogicMm2: number): EventContext {
   return {
     op,
     tile,
@@ -83,8 +79,9 @@ function context(op: OperatingPoint, design: Design, area: ChipArea, tile: TileP
     flitBits: design.noc.flitBits,
     linkLengthMm: area.linkLengthMm,
     crossbarSpanMm: area.crossbarSpanMm,
-    registerAccessBits: registerAccessBits(rec, tile.vlenBits),
     romMm2,
+    romBytes: tile.wmemKiB * 1024,
+    romPowerGated: design.power.romPowerGating === 'idle-cycles',
     coreLogicMm2,
   };
 }
@@ -120,32 +117,40 @@ export function energyOf(counters: CounterRecord, design: Design, tech: TechTabl
   };
 
   const mean = meanTile(tiles);
-  const chipCtx = context(op, design, area, mean, counters, meanArea(area.tiles, (t) => t.romMm2), meanArea(area.tiles, (t) => t.coreLogicMm2));
+  const chipCtx = context(op, design, area, mean, meanArea(area.tiles, (t) => t.romMm2), meanArea(area.tiles, (t) => t.coreLogicMm2));
   for (const [name, count] of Object.entries(counters)) {
     if (perTile && name.startsWith('tile.')) continue;
     charge(name, count, chipCtx);
   }
   if (perTile) {
     perTile.forEach((rec, i) => {
-      const ctx = context(op, design, area, tiles[i], rec, area.tiles[i].romMm2, area.tiles[i].coreLogicMm2);
+      const ctx = context(op, design, area, tiles[i], area.tiles[i].romMm2, area.tiles[i].coreLogicMm2);
       for (const name in rec) if (name.startsWith('tile.')) charge(name, rec[name], ctx, i);
     });
   }
 
-  // Continuous leakage of logic and SRAM (IMEM, DMEM): mW x s = mJ = 1e9 pJ.
+  // Continuous leakage of logic cells and SRAM (IMEM, DMEM): mW x s = mJ = 1e9 pJ. Wiring leaks nothing.
+  // The routers' buffer flops are clocked every cycle (the router must take a flit in any cycle).
   let leakContinuous = 0;
+  let routerClock = 0;
   area.tiles.forEach((t, i) => {
     const logic = t.logicMm2 * op.n.logicLeakageMwPerMm2 * op.leakageFactor * seconds * 1e9;
     const sram = t.sramMm2 * op.n.sramLeakageMwPerMm2 * op.leakageFactor * seconds * 1e9;
+    const clock = simulatedCycles * t.routerFlopMm2 * op.n.clockTreePjPerMm2Cycle * op.dynamicFactor;
     byComponent.logicLeakage = (byComponent.logicLeakage ?? 0) + logic;
     byComponent.sramLeakage = (byComponent.sramLeakage ?? 0) + sram;
+    byComponent.routerClock = (byComponent.routerClock ?? 0) + clock;
     leakContinuous += logic + sram;
-    if (tilePj) tilePj[i] += logic + sram;
+    routerClock += clock;
+    if (tilePj) tilePj[i] += logic + sram; // per tile: its own work and leakage (the NoC's energy is the chip's)
   });
   byCategory.leakage += leakContinuous;
+  byCategory.noc += routerClock;
   byCounter['leakage.continuous'] = leakContinuous;
+  byCounter['clock.routers'] = routerClock;
 
   const total = CATEGORIES.reduce((s, c) => s + byCategory[c], 0);
+  const idle = byCategory.leakage + routerClock;
   return {
     simulatedCycles,
     seconds,
@@ -155,6 +160,8 @@ export function energyOf(counters: CounterRecord, design: Design, tech: TechTabl
     totalPj: total,
     dynamicPj: total - byCategory.leakage,
     leakagePj: byCategory.leakage,
+    idlePj: idle,
+    activePj: total - idle,
     byCategoryPj: byCategory,
     byComponentPj: byComponent,
     byCounterPj: byCounter,

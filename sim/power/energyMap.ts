@@ -1,6 +1,6 @@
 import type { TileParams } from '../design/design.js';
 import type { OperatingPoint } from '../tech/scaling.js';
-import { sramReadPjPerByte } from '../tech/scaling.js';
+import { romReadPjPerByteAt, sramReadPjPerByte } from '../tech/scaling.js';
 
 /**
  * The single table that turns every activity counter into energy: counter name -> the
@@ -20,11 +20,14 @@ export interface EventContext {
   readonly activations: 'fp16' | 'int8';
   readonly flitBits: number;
   readonly linkLengthMm: number;
+  /** Distance a bit crosses in a router's crossbar (mm): the crossbar's side. */
   readonly crossbarSpanMm: number;
-  /** Mean bits per register-file access (see registerAccessBits in energy.ts). */
-  readonly registerAccessBits: number;
-  /** ROM area of the tile(s) whose romBusyCycles are counted (mm2). */
+  /** ROM area of the tile(s) whose ROM cycles are counted (mm2). */
   readonly romMm2: number;
+  /** The tile's weight ROM macro size (bytes): its read energy grows with it. */
+  readonly romBytes: number;
+  /** The design power-gates the ROM in its idle cycles (power.romPowerGating = 'idle-cycles'). */
+  readonly romPowerGated: boolean;
   /** Core logic area without the router (mm2): the area the clock tree serves. */
   readonly coreLogicMm2: number;
 }
@@ -42,6 +45,8 @@ export interface EnergyPart {
 export type EnergyEntry = { readonly parts: readonly EnergyPart[]; readonly zero?: undefined } | { readonly zero: string; readonly parts?: undefined };
 
 const dyn = (category: Category, component: string, pjPerUnit: (ctx: EventContext) => number): EnergyPart => ({ category, component, kind: 'dynamic', pjPerUnit });
+/** ROM leakage per cycle while powered, x `on` (1 powered, 0 gated): area x density / f. */
+const romLeakage = (on: (ctx: EventContext) => number): EnergyPart => ({ category: 'leakage', component: 'romLeakage', kind: 'leakage', pjPerUnit: (x) => (on(x) * x.romMm2 * x.op.n.romLeakageMwPerMm2 * 1e3) / x.op.clockMHz });
 const KIB = 1024;
 
 export const ENERGY_MAP: Readonly<Record<string, EnergyEntry>> = {
@@ -58,8 +63,10 @@ export const ENERGY_MAP: Readonly<Record<string, EnergyEntry>> = {
   'noc.routeComputations': { parts: [dyn('noc', 'routerAllocators', (x) => x.op.n.routeComputePj)] },
   'noc.vcAllocations': { parts: [dyn('noc', 'routerAllocators', (x) => x.op.n.vcAllocPj)] },
   'noc.switchAllocations': { parts: [dyn('noc', 'routerAllocators', (x) => x.op.n.switchAllocPj)] },
-  // Crossbar: each bit crosses the crossbar's side (ports x flitBits x pitch) of wire.
+  // Crossbar: each bit crosses the (multiplexer-tree) crossbar once: about its side of wire.
   'noc.crossbarTraversals': { parts: [dyn('noc', 'routerCrossbar', (x) => x.flitBits * x.op.n.wirePjPerBitMm * x.crossbarSpanMm)] },
+  // Die-to-die link: each bit pays the die-to-die PHY energy (designs larger than the reticle).
+  'noc.dieToDieFlits': { parts: [dyn('noc', 'dieToDie', (x) => x.flitBits * x.op.c.dieToDiePjPerBit)] },
   // Link: each bit crosses one tile pitch of wire.
   'noc.linkFlitHops': { parts: [dyn('noc', 'links', (x) => x.flitBits * x.op.n.wirePjPerBitMm * x.linkLengthMm)] },
   'noc.creditsReturned': { parts: [dyn('noc', 'routerAllocators', (x) => x.op.n.creditPj)] },
@@ -79,10 +86,13 @@ export const ENERGY_MAP: Readonly<Record<string, EnergyEntry>> = {
   'tile.macs': { parts: [dyn('compute', 'vectorLanes', (x) => (x.activations === 'int8' ? x.op.n.macInt8Pj : x.op.n.macFp16Pj))] },
   'tile.vectorAluOps': { parts: [dyn('compute', 'vectorLanes', (x) => (x.activations === 'int8' ? x.op.n.vectorAluInt8Pj : x.op.n.vectorAluFp16Pj))] },
   'tile.sfuOps': { parts: [dyn('compute', 'sfu', (x) => x.op.n.sfuOpPj)] },
-  'tile.registerReads': { parts: [dyn('compute', 'registerFiles', (x) => x.registerAccessBits * x.op.n.registerFilePjPerBit)] },
-  'tile.registerWrites': { parts: [dyn('compute', 'registerFiles', (x) => x.registerAccessBits * x.op.n.registerFilePjPerBit)] },
-  'tile.romBytesRead': { parts: [dyn('rom', 'wmem', (x) => x.op.n.romReadPjPerByte)] },
-  'tile.romScaleBytesRead': { parts: [dyn('rom', 'wmem', (x) => x.op.n.romReadPjPerByte)] },
+  'tile.registerReads': { zero: 'operand reads are charged per bit of their active elements in tile.registerReadBits' },
+  'tile.registerWrites': { zero: 'write-backs are charged per bit of their active elements in tile.registerWriteBits' },
+  // Register files: per bit of the elements an instruction actually reads or writes (sim/tile/registerTraffic.ts).
+  'tile.registerReadBits': { parts: [dyn('compute', 'registerFiles', (x) => x.op.n.registerFilePjPerBit)] },
+  'tile.registerWriteBits': { parts: [dyn('compute', 'registerFiles', (x) => x.op.n.registerFilePjPerBit)] },
+  'tile.romBytesRead': { parts: [dyn('rom', 'wmem', (x) => romReadPjPerByteAt(x.op.n, x.op.c, x.romBytes))] },
+  'tile.romScaleBytesRead': { parts: [dyn('rom', 'wmem', (x) => romReadPjPerByteAt(x.op.n, x.op.c, x.romBytes))] },
   'tile.dmemBytesRead': { parts: [dyn('sram', 'dmem', (x) => sramReadPjPerByte(x.op.n, x.tile.dmemKiB * KIB))] },
   'tile.dmemBytesWritten': { parts: [dyn('sram', 'dmem', (x) => x.op.c.sramWriteToReadEnergy * sramReadPjPerByte(x.op.n, x.tile.dmemKiB * KIB))] },
   'tile.kvBytesRead': { zero: 'a subset of tile.dmemBytesRead, charged there' },
@@ -91,10 +101,9 @@ export const ENERGY_MAP: Readonly<Record<string, EnergyEntry>> = {
   'tile.busyCycles': { parts: [dyn('compute', 'clockTree', (x) => x.op.n.clockTreePjPerMm2Cycle * x.coreLogicMm2)] },
   'tile.vectorBusyCycles': { zero: 'vector-lane energy is per element op (tile.macs, tile.vectorAluOps); the clock is charged in tile.busyCycles' },
   // ROM leakage while powered: P = area x density, per cycle = P / f (mW x us = nJ -> pJ x 1e3).
-  'tile.romBusyCycles': {
-    parts: [{ category: 'leakage', component: 'romLeakage', kind: 'leakage', pjPerUnit: (x) => (x.romMm2 * x.op.n.romLeakageMwPerMm2 * 1e3) / x.op.clockMHz }],
-  },
-  'tile.romIdleCycles': { zero: 'the ROM is power-gated when idle (paper section 2: sleep transistors on Vdd): no leakage, no dynamic energy' },
+  'tile.romBusyCycles': { parts: [romLeakage(() => 1)] },
+  // Idle ROM cycles leak too, unless the design power-gates them (sleep transistors on Vdd, paper section 2).
+  'tile.romIdleCycles': { parts: [romLeakage((x) => (x.romPowerGated ? 0 : 1))] },
   'tile.dmemBusyCycles': { zero: 'DMEM energy is per byte (tile.dmemBytes*); its leakage is charged continuously from its area' },
   'tile.stallFetchCycles': { zero: 'stall cycles are a breakdown of tile cycles; the clock is gated while stalled and leakage is charged over all cycles' },
   'tile.stallDispatchCycles': { zero: 'stall breakdown (see tile.stallFetchCycles)' },

@@ -40,6 +40,12 @@ export interface Metrics {
   readonly tokensPerSecond: number;
   readonly energyJ: number;
   readonly energyPerTokenJ: number;
+  /**
+   * energyPerTokenJ split: what the counted activity cost (active) and what the chip spends
+   * whatever it does (idle: leakage and the routers' always-running clocks) over the window.
+   */
+  readonly activeEnergyPerTokenJ: number;
+  readonly idleEnergyPerTokenJ: number;
   readonly powerW: number;
   readonly areaMm2: number;
   /** Operations per second: 2 per MAC plus one per vector ALU and special-function op. */
@@ -61,6 +67,8 @@ export function metrics(energy: EnergyResult, area: ChipArea, run: RunFacts): Me
     tokensPerSecond: run.tokens / energy.seconds,
     energyJ,
     energyPerTokenJ: run.tokens > 0 ? energyJ / run.tokens : Number.POSITIVE_INFINITY,
+    activeEnergyPerTokenJ: run.tokens > 0 ? (energy.activePj * 1e-12) / run.tokens : Number.POSITIVE_INFINITY,
+    idleEnergyPerTokenJ: run.tokens > 0 ? (energy.idlePj * 1e-12) / run.tokens : Number.POSITIVE_INFINITY,
     powerW: p.totalW,
     areaMm2: area.totalMm2,
     opsPerSecond,

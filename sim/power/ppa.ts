@@ -44,14 +44,23 @@ export const ConstraintsSchema = z.strictObject({
   areaBudgetMm2: z.number().positive().optional().describe('maximum chip area'),
   latencySloMs: z.number().positive().optional().describe('maximum p99 inter-token latency'),
   ttftSloMs: z.number().positive().optional().describe('maximum p99 time to first token'),
+  maxDies: z.number().int().min(1).optional().describe('most reticle-sized dies the design may need (1: it must fit one reticle)'),
 });
 export type Constraints = z.output<typeof ConstraintsSchema>;
+
+/**
+ * The search's default constraints (issue 16): a design must fit one reticle. The paper
+ * presets exceed it, so `tessera sim` leaves it off unless asked (--reticle).
+ */
+export const SEARCH_DEFAULT_CONSTRAINTS: Constraints = { maxDies: 1 };
 
 export interface Violations {
   readonly powerW: number;
   readonly areaMm2: number;
   readonly latencyMs: number;
   readonly ttftMs: number;
+  /** Dies beyond constraints.maxDies. */
+  readonly dies: number;
 }
 
 export interface PpaResult {
@@ -74,6 +83,8 @@ export interface PpaOptions {
   readonly constraints?: Constraints;
   /** False when the mapping did not fit (weights or KV cache): infeasible whatever the budgets. */
   readonly mappingFeasible?: boolean;
+  /** The dies the design needs and the reticle limit (checked against constraints.maxDies). */
+  readonly dies?: { readonly count: number; readonly reticleLimitMm2: number };
 }
 
 export function ppaScore(m: Pick<Metrics, 'tokensPerSecond' | 'powerW' | 'areaMm2' | 'itlMs' | 'ttftMs'>, reference: WorkloadReference, options: PpaOptions = {}): PpaResult {
@@ -87,6 +98,7 @@ export function ppaScore(m: Pick<Metrics, 'tokensPerSecond' | 'powerW' | 'areaMm
     areaMm2: over(m.areaMm2, c.areaBudgetMm2),
     latencyMs: over(m.itlMs?.p99, c.latencySloMs),
     ttftMs: over(m.ttftMs?.p99, c.ttftSloMs),
+    dies: over(options.dies?.count, c.maxDies),
   };
   const reasons: string[] = [];
   let relative = 0;
@@ -100,10 +112,15 @@ export function ppaScore(m: Pick<Metrics, 'tokensPerSecond' | 'powerW' | 'areaMm
   note(violations.areaMm2, c.areaBudgetMm2, 'area', 'mm2');
   note(violations.latencyMs, c.latencySloMs, 'p99 inter-token latency', 'ms');
   note(violations.ttftMs, c.ttftSloMs, 'p99 TTFT', 'ms');
+  if (violations.dies > 0 && options.dies && c.maxDies !== undefined) {
+    relative += violations.dies / c.maxDies;
+    reasons.push(`the chip needs ${options.dies.count} reticle-sized dies (area ${m.areaMm2.toPrecision(4)} mm2, reticle limit ${options.dies.reticleLimitMm2} mm2), more than the ${c.maxDies} allowed`);
+  }
+  if (c.maxDies !== undefined && !options.dies) reasons.push('a die limit was given but the die count is unknown');
   if (options.mappingFeasible === false) reasons.push('the mapping does not fit (weights or KV cache)');
   if (c.latencySloMs !== undefined && !m.itlMs) reasons.push('latency SLO given but no inter-token latencies were measured');
   if (c.ttftSloMs !== undefined && !m.ttftMs) reasons.push('TTFT SLO given but no TTFTs were measured');
-  const unmeasured = (c.latencySloMs !== undefined && !m.itlMs) || (c.ttftSloMs !== undefined && !m.ttftMs);
+  const unmeasured = (c.latencySloMs !== undefined && !m.itlMs) || (c.ttftSloMs !== undefined && !m.ttftMs) || (c.maxDies !== undefined && !options.dies);
   // log2 of a ratio needs a positive, finite metric: say which one is missing instead of scoring NaN
   for (const [what, v] of [['tokens/s', m.tokensPerSecond], ['power (W)', m.powerW], ['area (mm2)', m.areaMm2]] as const) {
     if (!(v > 0) || !Number.isFinite(v)) reasons.push(`${what} is ${v}, not a positive finite number, so the PPA objective is undefined`);

@@ -3,7 +3,7 @@ import type { Design } from '../design/design.js';
 import { resolveTiles } from '../design/tiles.js';
 import type { TechTable } from '../tech/table.js';
 import { InputError } from '../validate/inputError.js';
-import { areaOf, AREA_COMPONENTS, type AreaComponent } from './area.js';
+import { areaOf, AREA_COMPONENTS, ROUTER_COMPONENTS, type AreaComponent, type ChipArea } from './area.js';
 import { energyOf, powerOf } from './energy.js';
 import type { Category } from './energyMap.js';
 import { metrics, type Metrics } from './metrics.js';
@@ -63,10 +63,40 @@ export interface PowerReport {
   readonly metrics: Metrics;
   readonly power: { readonly totalW: number; readonly byCategoryW: Readonly<Record<Category, number>>; readonly byComponentW: Readonly<Record<string, number>> };
   readonly energyPj: { readonly total: number; readonly byCategory: Readonly<Record<Category, number>> };
-  readonly area: { readonly totalMm2: number; readonly tileArrayMm2: number; readonly overheadMm2: number; readonly byComponentMm2: Readonly<Record<AreaComponent, number>>; readonly linkLengthMm: number };
+  readonly area: {
+    readonly totalMm2: number;
+    readonly tileArrayMm2: number;
+    readonly overheadMm2: number;
+    readonly byComponentMm2: Readonly<Record<AreaComponent, number>>;
+    readonly linkLengthMm: number;
+    /** Router (buffers, crossbar, allocators, their wiring) / tile array. */
+    readonly routerShareOfTiles: number;
+    readonly dies: DiesReport;
+  };
   readonly ppa: PpaResult;
   readonly tiles: readonly TileReport[];
   readonly links: readonly LinkLoad[];
+}
+
+/** How many reticle-sized dies the chip needs, with the limit and its source. */
+export interface DiesReport {
+  readonly count: number;
+  readonly dieRows: number;
+  readonly dieCols: number;
+  readonly largestDieMm2: number;
+  readonly reticleLimitMm2: number;
+  /** The technology table's source of the limit, with the citation spelled out. */
+  readonly reticleSource: string;
+  /** False when even one tile per die exceeds the reticle. */
+  readonly fits: boolean;
+}
+
+/** The dies of an area under a table: the layout plus the reticle limit's source. */
+export function diesReport(area: ChipArea, tech: TechTable): DiesReport {
+  const d = area.dies;
+  const v = tech.common.reticleLimitMm2;
+  const cited = [...v.source.matchAll(/\[([a-z][A-Za-z0-9]*)\]/g)].map((m) => tech.references[m[1]]).filter(Boolean);
+  return { count: d.count, dieRows: d.dieRows, dieCols: d.dieCols, largestDieMm2: d.largestDieMm2, reticleLimitMm2: d.reticleLimitMm2, reticleSource: [v.source, ...cited].join('; '), fits: d.fits };
 }
 
 export function powerReport(input: ReportInput): PowerReport {
@@ -75,7 +105,7 @@ export function powerReport(input: ReportInput): PowerReport {
   const energy = energyOf(input.counters, design, tech, input.simulatedCycles, { tileCounters: input.tileCounters });
   const power = powerOf(energy);
   const m = metrics(energy, area, { counters: input.counters, tokens: input.tokens, ttftMs: input.ttftMs, itlMs: input.itlMs });
-  const ppa = ppaScore(m, input.reference, { weights: input.weights, constraints: input.constraints, mappingFeasible: input.mappingFeasible });
+  const ppa = ppaScore(m, input.reference, { weights: input.weights, constraints: input.constraints, mappingFeasible: input.mappingFeasible, dies: { count: area.dies.count, reticleLimitMm2: area.dies.reticleLimitMm2 } });
   const { rows, cols } = design.mesh;
   for (const l of input.linkLoads ?? []) {
     const [r0, c0] = l.from;
@@ -111,6 +141,8 @@ export function powerReport(input: ReportInput): PowerReport {
       overheadMm2: area.overheadMm2,
       byComponentMm2: Object.fromEntries(AREA_COMPONENTS.map((k) => [k, area.byComponentMm2[k]])) as Record<AreaComponent, number>,
       linkLengthMm: area.linkLengthMm,
+      routerShareOfTiles: ROUTER_COMPONENTS.reduce((s, k) => s + area.byComponentMm2[k], 0) / area.tileArrayMm2,
+      dies: diesReport(area, tech),
     },
     ppa,
     tiles,

@@ -41,15 +41,16 @@ export function operatingPoint(tech: TechTable, node: ProcessNodeNm, clockMHz: n
 }
 
 const KIB = 1024;
+const MIB = 1024 * KIB;
 /**
  * SRAM read energy per byte for a macro of `bytes`: log-log interpolation between the
  * table's 8 KiB, 32 KiB and 1 MiB points, held constant outside that range.
  */
-export function sramReadPjPerByte(n: NodeValues, bytes: number): number {
+export function sramReadPjPerByte(n: Pick<NodeValues, 'sramReadPjPerByte8KiB' | 'sramReadPjPerByte32KiB' | 'sramReadPjPerByte1MiB'>, bytes: number): number {
   const pts: [number, number][] = [
     [8 * KIB, n.sramReadPjPerByte8KiB],
     [32 * KIB, n.sramReadPjPerByte32KiB],
-    [1024 * KIB, n.sramReadPjPerByte1MiB],
+    [MIB, n.sramReadPjPerByte1MiB],
   ];
   if (bytes <= pts[0][0]) return pts[0][1];
   if (bytes >= pts[2][0]) return pts[2][1];
@@ -57,4 +58,29 @@ export function sramReadPjPerByte(n: NodeValues, bytes: number): number {
   if (y0 <= 0 || y1 <= 0) return y0 + ((y1 - y0) * (bytes - x0)) / (x1 - x0);
   const t = Math.log(bytes / x0) / Math.log(x1 / x0);
   return y0 * (y1 / y0) ** t;
+}
+
+/** Weight ROM area per bit of the cell type the table selects (common.romMultiLevelCell). */
+export function romBitAreaUm2(n: NodeValues, c: CommonValues): number {
+  return c.romMultiLevelCell === 1 ? n.romMlcBitAreaUm2 : n.romBitAreaUm2;
+}
+
+/**
+ * ROM read energy per byte for a ROM macro of `romBytes` (docs/power.md "ROM"):
+ * - up to 1 MiB, the table's 1 MiB value scaled like the SRAM read energy of the SRAM macro
+ *   of the same area: romReadPjPerByte x E_sram(N a) / E_sram(1 MiB a), a = ROM area per bit
+ *   / SRAM macro area per bit;
+ * - above 1 MiB the macro is 1 MiB banks on an H-tree fed from its centre: each byte also
+ *   crosses the extra distance to its bank, half the growth of the macro's side,
+ *   8 x wirePjPerBitMm x (side(N) - side(1 MiB)) / 2.
+ */
+export function romReadPjPerByteAt(n: NodeValues, c: CommonValues, romBytes: number): number {
+  const bitUm2 = romBitAreaUm2(n, c);
+  if (romBytes > MIB) {
+    const sideMm = (bytes: number) => Math.sqrt(bytes * 8 * bitUm2 * 1e-6);
+    return n.romReadPjPerByte + (8 * n.wirePjPerBitMm * (sideMm(romBytes) - sideMm(MIB))) / 2;
+  }
+  const a = bitUm2 / (n.sramBitcellUm2 / c.sramArrayEfficiency);
+  const ref = sramReadPjPerByte(n, MIB * a);
+  return ref > 0 ? (n.romReadPjPerByte * sramReadPjPerByte(n, romBytes * a)) / ref : n.romReadPjPerByte;
 }

@@ -26,8 +26,8 @@ export const NODE_PARAMS = {
   vddMinV: ['V', 'positive', 'lowest supply DVFS may use (near-threshold floor)'],
   logicAreaScale: ['x 45 nm', 'positive', 'standard-cell logic area relative to 45 nm'],
   sramBitcellUm2: ['um2', 'positive', 'high-density 6T SRAM bit cell'],
-  romBitAreaUm2: ['um2/bit', 'positive', 'weight ROM macro area per stored bit (periphery included)'],
-  wirePitchUm: ['um', 'positive', 'routing pitch of the intermediate metal used by crossbars'],
+  romBitAreaUm2: ['um2/bit', 'positive', 'weight ROM macro area per stored bit, ordinary one-bit-per-cell mask ROM (periphery included; the default)'],
+  romMlcBitAreaUm2: ['um2/bit', 'positive', 'weight ROM macro area per stored bit, multi-level-cell ROM (used when common.romMultiLevelCell = 1)'],
   dynamicEnergyScale: ['x 45 nm', 'positive', 'logic energy per operation at nominal Vdd relative to 45 nm, 0.9 V'],
   macFp16Pj: ['pJ', 'nonnegative', 'one FP16 multiply-accumulate (multiply + add)'],
   macInt8Pj: ['pJ', 'nonnegative', 'one INT8 multiply-accumulate (8b multiply + 32b add)'],
@@ -42,7 +42,7 @@ export const NODE_PARAMS = {
   sramReadPjPerByte8KiB: ['pJ/B', 'nonnegative', 'SRAM read energy per byte, 8 KiB macro'],
   sramReadPjPerByte32KiB: ['pJ/B', 'nonnegative', 'SRAM read energy per byte, 32 KiB macro'],
   sramReadPjPerByte1MiB: ['pJ/B', 'nonnegative', 'SRAM read energy per byte, 1 MiB macro'],
-  romReadPjPerByte: ['pJ/B', 'nonnegative', 'weight ROM read energy per byte'],
+  romReadPjPerByte: ['pJ/B', 'nonnegative', 'weight ROM read energy per byte of a 1 MiB ROM macro (a larger macro costs more: romReadPjPerByteAt in scaling.ts)'],
   routeComputePj: ['pJ', 'nonnegative', 'one route computation (head flit)'],
   vcAllocPj: ['pJ', 'nonnegative', 'one virtual-channel allocation'],
   switchAllocPj: ['pJ', 'nonnegative', 'one switch allocation'],
@@ -50,7 +50,7 @@ export const NODE_PARAMS = {
   wirePjPerBitMm: ['pJ/(bit mm)', 'nonnegative', 'on-chip wire energy per bit per mm at the toggle rate'],
   logicLeakageMwPerMm2: ['mW/mm2', 'nonnegative', 'logic leakage power density at nominal Vdd'],
   sramLeakageMwPerMm2: ['mW/mm2', 'nonnegative', 'SRAM macro leakage power density at nominal Vdd'],
-  romLeakageMwPerMm2: ['mW/mm2', 'nonnegative', 'ROM macro leakage while powered (ROM is power-gated when idle)'],
+  romLeakageMwPerMm2: ['mW/mm2', 'nonnegative', 'ROM macro leakage while powered (always, unless the design power-gates idle cycles: power.romPowerGating)'],
 } as const;
 export type NodeParam = keyof typeof NODE_PARAMS;
 export const NODE_PARAM_NAMES = Object.keys(NODE_PARAMS) as NodeParam[];
@@ -71,12 +71,19 @@ export const COMMON_PARAMS = {
   scalarRegisters: ['registers', 'positive', 'architectural scalar registers (32-bit)'],
   registerPortAreaFactor: ['ratio', 'nonnegative', 'extra register-file area per write port beyond the first'],
   routerPorts: ['ports', 'positive', 'router ports in a 2D mesh (N, E, S, W, local)'],
-  allocatorGatesPerVc: ['gates', 'nonnegative', 'VC and switch allocator logic per virtual channel per port'],
+  mux2AreaUm2At45nm: ['um2', 'positive', '2:1 multiplexer cell area at 45 nm (crossbar and buffer read-out)'],
+  inverterAreaUm2At45nm: ['um2', 'positive', 'inverter cell area at 45 nm (arbiters)'],
+  crossbarWiringFactor: ['ratio', 'positive', 'multiplexer-tree crossbar area / its multiplexer cell area (the rest is wiring between the cells)'],
+  arbiterSpacingFactor: ['ratio', 'positive', 'arbiter area / its cell area (the rest is spacing and wiring)'],
   sramArrayEfficiency: ['ratio', 'positive', 'bit-cell area / SRAM macro area (periphery overhead)'],
   sramWriteToReadEnergy: ['ratio', 'nonnegative', 'SRAM write energy / read energy per byte'],
   leakageVddExponent: ['exponent', 'nonnegative', 'leakage power ~ (V / Vnominal)^k under DVFS'],
   chipOverheadFraction: ['ratio', 'nonnegative', 'chip area beyond the tiles (I/O ring, clock, power grid) / tile area'],
   instructionBytes: ['bytes', 'positive', 'bytes read from IMEM per fetched instruction'],
+  romMultiLevelCell: ['0 or 1', 'nonnegative', 'weight ROM cell: 0 = ordinary one-bit-per-cell mask ROM (romBitAreaUm2), 1 = multi-level cell (romMlcBitAreaUm2)'],
+  reticleLimitMm2: ['mm2', 'positive', 'largest die one lithography exposure field allows (the reticle limit)'],
+  dieToDiePjPerBit: ['pJ/bit', 'nonnegative', 'energy per bit crossing a die-to-die link (designs larger than one reticle)'],
+  dieToDieLatencyNs: ['ns', 'nonnegative', 'latency a die-to-die link adds to a message crossing it'],
 } as const;
 export type CommonParam = keyof typeof COMMON_PARAMS;
 export const COMMON_PARAM_NAMES = Object.keys(COMMON_PARAMS) as CommonParam[];
@@ -88,6 +95,7 @@ export const COMMON_PARAM_NAMES = Object.keys(COMMON_PARAMS) as CommonParam[];
  */
 const UPPER_BOUNDS: Readonly<Record<string, number>> = {
   sramArrayEfficiency: 1,
+  romMultiLevelCell: 1,
   vddNominalV: 5,
   vddMinV: 5,
   maxClockMHz: 100_000,
@@ -110,7 +118,12 @@ function paramsObject<T extends Record<string, readonly [string, 'positive' | 'n
 export const NodeTechSchema = paramsObject(NODE_PARAMS).superRefine((n, ctx) => {
   if (n.vddMinV.value > n.vddNominalV.value) refineIssue(ctx, ['vddMinV', 'value'], `must not exceed vddNominalV (${n.vddNominalV.value} V)`, 'lower vddMinV or raise vddNominalV');
 });
-export const CommonTechSchema = paramsObject(COMMON_PARAMS);
+export const CommonTechSchema = paramsObject(COMMON_PARAMS).superRefine((c, ctx) => {
+  if (c.romMultiLevelCell.value !== 0 && c.romMultiLevelCell.value !== 1) refineIssue(ctx, ['romMultiLevelCell', 'value'], 'must be 0 (ordinary one-bit-per-cell mask ROM) or 1 (multi-level cell)', 'use 0 or 1');
+  for (const k of ['crossbarWiringFactor', 'arbiterSpacingFactor'] as const) {
+    if (c[k].value < 1) refineIssue(ctx, [k, 'value'], 'must be at least 1 (area including wiring / cell area)', 'use 1 for no wiring allowance');
+  }
+});
 
 export const TechTableSchema = z
   .strictObject({

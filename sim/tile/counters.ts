@@ -18,6 +18,8 @@ export const TILE_COUNTERS: readonly CounterDef[] = [
   { name: 'tile.sfuOps', unit: 'ops', description: 'special-function element operations (exp, reciprocal square root approximations)' },
   { name: 'tile.registerReads', unit: 'accesses', description: 'register-file operand reads (scalar and vector registers)' },
   { name: 'tile.registerWrites', unit: 'accesses', description: 'register-file write-backs (scalar and vector registers)' },
+  { name: 'tile.registerReadBits', unit: 'bits', description: 'bits read from the register files: the active elements of each operand at their width (sim/tile/registerTraffic.ts)' },
+  { name: 'tile.registerWriteBits', unit: 'bits', description: 'bits written to the register files: the active elements of each result at their width' },
   { name: 'tile.romBytesRead', unit: 'bytes', description: 'weight bytes read from the WMEM ROM (quantisation scales excluded)' },
   { name: 'tile.romScaleBytesRead', unit: 'bytes', description: 'quantisation-scale bytes read from the WMEM ROM' },
   { name: 'tile.dmemBytesRead', unit: 'bytes', description: 'bytes read from DMEM SRAM (activations and KV cache)' },

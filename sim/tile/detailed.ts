@@ -1,6 +1,8 @@
 import { flatten, usesWritePort, isVectorAlu, isVectorReg, Op, PHYS_REGS_PER_FILE, SCALAR_REGS, usesVectorPort, INSTR_BYTES, IMEM_LINE_BYTES, type Instr, type Program } from './isa.js';
 import { latencyOf, occupancyOf, type TileTiming } from './params.js';
 import { Stall, TileStats } from './stats.js';
+import { registerBits } from './registerTraffic.js';
+import { PRECISION_BITS } from '../units/precision.js';
 
 /**
  * The network interface as the detailed pipeline sees it. `send` hands a message over
@@ -47,6 +49,9 @@ export class DetailedTile {
   private readonly sDst: Int16Array;
   private readonly sSrc: Int16Array; // 3 per instruction, -1 = none
   private readonly sLat: Int32Array;
+  /** Register-file bits each instruction reads and writes (registerTraffic.ts). */
+  private readonly sRegReadBits: Float64Array;
+  private readonly sRegWriteBits: Float64Array;
   private readonly sOcc: Int32Array;
   private readonly sVecPort: Uint8Array;
   private readonly sLoopTarget: Int32Array;
@@ -106,6 +111,8 @@ export class DetailedTile {
     this.sSrc = new Int16Array(3 * n).fill(-1);
     this.sLat = new Int32Array(n);
     this.sOcc = new Int32Array(n);
+    this.sRegReadBits = new Float64Array(n);
+    this.sRegWriteBits = new Float64Array(n);
     this.sVecPort = new Uint8Array(n);
     this.sLoopTarget = flat.loopTarget;
     this.sLoopCount = new Int32Array(n);
@@ -117,6 +124,9 @@ export class DetailedTile {
       ins.srcs.forEach((s, k) => (this.sSrc[3 * i + k] = s));
       this.sLat[i] = latencyOf(timing, ins);
       this.sOcc[i] = occupancyOf(timing, ins);
+      const rb = registerBits(ins, timing.tile.vlenBits, PRECISION_BITS[timing.precision.activations]);
+      this.sRegReadBits[i] = rb.readBits;
+      this.sRegWriteBits[i] = rb.writeBits;
       this.sVecPort[i] = usesVectorPort(ins) ? 1 : 0;
       this.sLoopCount[i] = ins.loopCount;
       if (this.sLat[i] >= WB_RING / 2) throw new Error(`internal: latency ${this.sLat[i]} too long`);
@@ -256,6 +266,8 @@ export class DetailedTile {
       if (this.trace) this.trace.push(si, t);
       issued++;
       st.instructionsIssued++;
+      st.registerReadBits += this.sRegReadBits[si];
+      st.registerWriteBits += this.sRegWriteBits[si];
       let done = t + lat;
       if (isVectorAlu(op)) {
         vecIssued++;

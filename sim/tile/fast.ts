@@ -1,6 +1,8 @@
 import { usesWritePort, INSTR_BYTES, IMEM_LINE_BYTES, isVectorAlu, isVectorReg, Op, staticInstructions, usesVectorPort, type Instr, type Node, type Program } from './isa.js';
 import { latencyOf, occupancyOf, type TileTiming } from './params.js';
 import { Stall, TileStats } from './stats.js';
+import { registerBits } from './registerTraffic.js';
+import { PRECISION_BITS } from '../units/precision.js';
 
 /**
  * The fast (block-level) tile model (docs/tile.md "Fast model"). It never steps the
@@ -800,9 +802,29 @@ export class FastTile {
     return info;
   }
 
+  private readonly regBitsCache = new WeakMap<readonly Instr[], { read: number; write: number }>();
+
+  /** Register-file bits one pass over `instrs` reads and writes (registerTraffic.ts). */
+  private registerBitsOf(instrs: readonly Instr[]): { read: number; write: number } {
+    let b = this.regBitsCache.get(instrs);
+    if (!b) {
+      b = { read: 0, write: 0 };
+      for (const i of instrs) {
+        const r = registerBits(i, this.T.tile.vlenBits, PRECISION_BITS[this.T.precision.activations]);
+        b.read += r.readBits;
+        b.write += r.writeBits;
+      }
+      this.regBitsCache.set(instrs, b);
+    }
+    return b;
+  }
+
   /** Counters from static counts x executions (identical to the detailed model's by construction of the ISA). */
   private count(instrs: readonly Instr[], times: number): void {
     const s = this.stats;
+    const bits = this.registerBitsOf(instrs);
+    s.registerReadBits += times * bits.read;
+    s.registerWriteBits += times * bits.write;
     for (const i of instrs) {
       s.instructionsFetched += times;
       s.instructionsIssued += times;

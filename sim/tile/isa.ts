@@ -74,10 +74,35 @@ export interface Instr {
   readonly tag: number;
   /** LOOP only: iterations of the loop it closes */
   readonly loopCount: number;
+  /**
+   * Register-file traffic (sim/tile/registerTraffic.ts). `acc`: a VMAC whose accumulator
+   * (srcs[0] = dst) stays in the lane for a chain of MACs; `bcast`: bit k set when srcs[k]
+   * is read as one element broadcast to the lanes; `narrow`: bit k set when srcs[k] holds
+   * elements of `narrowBits` bits (weights or KV entries at their storage precision).
+   */
+  readonly acc: boolean;
+  readonly bcast: number;
+  readonly narrow: number;
+  readonly narrowBits: number;
 }
 
 export function instr(op: OpCode, dst: number, srcs: readonly number[], extra: Partial<Omit<Instr, 'op' | 'dst' | 'srcs'>> = {}): Instr {
-  return { op, dst, srcs, bytes: extra.bytes ?? 0, scaleBytes: extra.scaleBytes ?? 0, elems: extra.elems ?? 0, kv: extra.kv ?? false, peer: extra.peer ?? -1, tag: extra.tag ?? 0, loopCount: extra.loopCount ?? 0 };
+  return {
+    op,
+    dst,
+    srcs,
+    bytes: extra.bytes ?? 0,
+    scaleBytes: extra.scaleBytes ?? 0,
+    elems: extra.elems ?? 0,
+    kv: extra.kv ?? false,
+    peer: extra.peer ?? -1,
+    tag: extra.tag ?? 0,
+    loopCount: extra.loopCount ?? 0,
+    acc: extra.acc ?? false,
+    bcast: extra.bcast ?? 0,
+    narrow: extra.narrow ?? 0,
+    narrowBits: extra.narrowBits ?? 0,
+  };
 }
 
 /** A program is a tree: straight-line code and counted loops. */

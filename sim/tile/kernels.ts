@@ -165,7 +165,7 @@ export function buildKernel(t: TileTiming, spec: KernelSpec): BuiltKernel {
           for (let u = 0; u < unroll; u++) {
             const xr = loads.take();
             ld(xr, L * actB);
-            vop(Op.VMAC, ss[u], [ss[u], xr, xr], L);
+            b.emit(instr(Op.VMAC, ss[u], [ss[u], xr, xr], { elems: L, acc: true }));
             if (ln) vop(Op.VADD, sm[u], [sm[u], xr], L);
           }
           bump();
@@ -174,7 +174,7 @@ export function buildKernel(t: TileTiming, spec: KernelSpec): BuiltKernel {
           const e = c < full % unroll ? L : rem;
           const xr = loads.take();
           ld(xr, e * actB);
-          vop(Op.VMAC, ss[c], [ss[c], xr, xr], e);
+          b.emit(instr(Op.VMAC, ss[c], [ss[c], xr, xr], { elems: e, acc: true }));
           if (ln) vop(Op.VADD, sm[c], [sm[c], xr], e);
         }
         const s1 = treeSum(ss, L);
@@ -197,7 +197,7 @@ export function buildKernel(t: TileTiming, spec: KernelSpec): BuiltKernel {
           param(g, e);
           let y = xr;
           if (ln) vop(Op.VADD, y, [xr, meanReg], e);
-          vop(Op.VMUL, y, [y, v(7)], e);
+          b.emit(instr(Op.VMUL, y, [y, v(7)], { elems: e, bcast: 0b10 })); // r broadcast
           vop(Op.VMUL, y, [y, g], e);
           if (ln) {
             const bt = loads.take();
@@ -433,7 +433,9 @@ function emitMatmul(b: ProgramBuilder, t: TileTiming, rows: number, cols: number
       const k = Math.min(kw, nCols - c);
       const w = wregs.take();
       b.emit(instr(Op.LDROM, w, [ADDR], { bytes: storageBytes(rowsHere * k, wp) }));
-      for (let q = 0; q < k; q++) for (let tok = 0; tok < toks; tok++) b.emit(instr(Op.VMAC, acc(tok, c + q), [acc(tok, c + q), w, xregs[tok]], { elems: rowsHere }));
+      // accumulator in the lane, weights at their precision, the activation broadcast
+      const mac = { elems: rowsHere, acc: true, narrow: 0b010, narrowBits: wBits, bcast: 0b100 };
+      for (let q = 0; q < k; q++) for (let tok = 0; tok < toks; tok++) b.emit(instr(Op.VMAC, acc(tok, c + q), [acc(tok, c + q), w, xregs[tok]], mac));
     }
   };
   const chunk = (rowsHere: number, cc: number, toks: number) => {
@@ -505,7 +507,7 @@ function emitDotMatmul(b: ProgramBuilder, t: TileTiming, rows: number, cols: num
     for (let r = 0; r < g; r++) {
       const w = wregs.take();
       b.emit(instr(Op.LDROM, w, [ADDR], { bytes: storageBytes(e, wp) }));
-      for (let tok = 0; tok < tokens; tok++) b.emit(instr(Op.VMAC, acc(r, tok, a), [acc(r, tok, a), w, xregs[tok]], { elems: e }));
+      for (let tok = 0; tok < tokens; tok++) b.emit(instr(Op.VMAC, acc(r, tok, a), [acc(r, tok, a), w, xregs[tok]], { elems: e, acc: true, narrow: 0b010, narrowBits: PRECISION_BITS[wp] }));
     }
   };
   const rowGroup = (g: number) => {
@@ -558,7 +560,8 @@ function emitAttention(b: ProgramBuilder, t: TileTiming, G: number, D: number, N
       const dimStep = (d: number) => {
         const k = kregs.take();
         b.emit(instr(Op.LDDMEM, k, [ADDR], { bytes: storageBytes(tok, kvP), kv: true }));
-        for (let g = 0; g < Gr; g++) b.emit(instr(Op.VMAC, s(g, d % aS), [s(g, d % aS), k, v(20 + g)], { elems: tok }));
+        const mac = { elems: tok, acc: true, narrow: 0b010, narrowBits: PRECISION_BITS[kvP], bcast: 0b100 };
+        for (let g = 0; g < Gr; g++) b.emit(instr(Op.VMAC, s(g, d % aS), [s(g, d % aS), k, v(20 + g)], mac));
       };
       const unroll = Math.max(1, Math.min(D, aS * 2));
       b.loop(Math.floor(D / unroll), () => {
@@ -578,7 +581,7 @@ function emitAttention(b: ProgramBuilder, t: TileTiming, G: number, D: number, N
         b.emit(instr(Op.SALU, m, [x(5)]));
         b.emit(instr(Op.VRED, x(7), [s(g, 0)], { elems: tok })); // block sum
         b.emit(instr(Op.SALU, x(16 + g), [x(16 + g), x(7), v(17)])); // l = l * f + sum
-        b.emit(instr(Op.VMUL, v(24 + g), [v(24 + g), v(17)], { elems: Math.min(D, L) })); // o *= f
+        b.emit(instr(Op.VMUL, v(24 + g), [v(24 + g), v(17)], { elems: Math.min(D, L), bcast: 0b10 })); // o *= f
         b.emit(instr(Op.STDMEM, -1, [s(g, 0), ADDR], { bytes: tok * actB })); // p for the PV pass
       }
       // o += p V: V rows token by token
@@ -587,7 +590,8 @@ function emitAttention(b: ProgramBuilder, t: TileTiming, G: number, D: number, N
           const e = Math.min(L, D - dv * L);
           const vr = kregs.take();
           b.emit(instr(Op.LDDMEM, vr, [ADDR], { bytes: storageBytes(e, kvP), kv: true }));
-          for (let g = 0; g < Gr; g++) b.emit(instr(Op.VMAC, v(24 + g), [v(24 + g), vr, s(g, 0)], { elems: e }));
+          const mac = { elems: e, acc: true, narrow: 0b010, narrowBits: PRECISION_BITS[kvP], bcast: 0b100 };
+          for (let g = 0; g < Gr; g++) b.emit(instr(Op.VMAC, v(24 + g), [v(24 + g), vr, s(g, 0)], mac));
         }
       };
       const tu = Math.max(1, Math.min(tok, 4));
@@ -606,8 +610,8 @@ function emitAttention(b: ProgramBuilder, t: TileTiming, G: number, D: number, N
         b.emit(instr(Op.RECV, v(18), [], { peer: src, tag: g, bytes: D * actB + 4 }));
         b.emit(instr(Op.SALU, x(5), [m, v(18)])); // m = max(m, m_i)
         b.emit(instr(Op.VEXP, v(17), [x(5), v(18)], { elems: 2 })); // exp(m_i - m), exp(m_old - m)
-        b.emit(instr(Op.VMUL, v(24 + g), [v(24 + g), v(17)], { elems: Math.min(D, L) }));
-        b.emit(instr(Op.VMAC, v(24 + g), [v(24 + g), v(18), v(17)], { elems: Math.min(D, L) }));
+        b.emit(instr(Op.VMUL, v(24 + g), [v(24 + g), v(17)], { elems: Math.min(D, L), bcast: 0b10 }));
+        b.emit(instr(Op.VMAC, v(24 + g), [v(24 + g), v(18), v(17)], { elems: Math.min(D, L), bcast: 0b100 }));
         b.emit(instr(Op.SALU, x(16 + g), [x(16 + g), v(17)]));
         b.emit(instr(Op.SALU, m, [x(5)]));
       }

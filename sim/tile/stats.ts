@@ -34,6 +34,8 @@ export class TileStats {
   sfuOps = 0;
   registerReads = 0;
   registerWrites = 0;
+  registerReadBits = 0;
+  registerWriteBits = 0;
   romBytesRead = 0;
   romScaleBytesRead = 0;
   dmemBytesRead = 0;
@@ -68,6 +70,8 @@ export class TileStats {
       [c.sfuOps, this.sfuOps],
       [c.registerReads, this.registerReads],
       [c.registerWrites, this.registerWrites],
+      [c.registerReadBits, this.registerReadBits],
+      [c.registerWriteBits, this.registerWriteBits],
       [c.romBytesRead, this.romBytesRead],
       [c.romScaleBytesRead, this.romScaleBytesRead],
       [c.dmemBytesRead, this.dmemBytesRead],
@@ -99,6 +103,8 @@ export interface TileCounters {
   readonly sfuOps: Counter;
   readonly registerReads: Counter;
   readonly registerWrites: Counter;
+  readonly registerReadBits: Counter;
+  readonly registerWriteBits: Counter;
   readonly romBytesRead: Counter;
   readonly romScaleBytesRead: Counter;
   readonly dmemBytesRead: Counter;
@@ -116,7 +122,7 @@ export interface TileCounters {
 /** Register every tile counter for one tile instance (`tile[r,c]`). */
 export function registerTileCounters(reg: CounterRegistry, instance: string): TileCounters {
   const r = (n: string) => reg.register(`tile.${n}`, instance);
-  const names = ['instructionsFetched', 'instructionsIssued', 'scalarInstructions', 'vectorInstructions', 'memoryInstructions', 'nocInstructions', 'controlInstructions', 'macs', 'vectorAluOps', 'sfuOps', 'registerReads', 'registerWrites', 'romBytesRead', 'romScaleBytesRead', 'dmemBytesRead', 'dmemBytesWritten', 'kvBytesRead', 'kvBytesWritten', 'busyCycles', 'vectorBusyCycles', 'romBusyCycles', 'romIdleCycles', 'dmemBusyCycles'];
+  const names = ['instructionsFetched', 'instructionsIssued', 'scalarInstructions', 'vectorInstructions', 'memoryInstructions', 'nocInstructions', 'controlInstructions', 'macs', 'vectorAluOps', 'sfuOps', 'registerReads', 'registerWrites', 'registerReadBits', 'registerWriteBits', 'romBytesRead', 'romScaleBytesRead', 'dmemBytesRead', 'dmemBytesWritten', 'kvBytesRead', 'kvBytesWritten', 'busyCycles', 'vectorBusyCycles', 'romBusyCycles', 'romIdleCycles', 'dmemBusyCycles'];
   const out: Record<string, Counter | Counter[]> = {};
   for (const n of names) out[n] = r(n);
   out.stalls = STALL_CAUSES.map((c) => reg.register(STALL_COUNTER[c], instance));
