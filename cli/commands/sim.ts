@@ -11,6 +11,7 @@ import { seedOption } from '../options.js';
 import { EXIT } from '../exit.js';
 import { simulateChip, type ChipFidelity, type InfeasibleSimResult, type SimResult, type SimProgress } from '../../sim/chip/run.js';
 import { suggestFixes, type DesignFix } from '../../sim/chip/fixes.js';
+import { areaText, energyPerTokenText, reticleWarning } from '../report/physical.js';
 import { DesignSchema, type Design } from '../../sim/design/design.js';
 import { parseInput } from '../../sim/validate/zod.js';
 import { InputError } from '../../sim/validate/inputError.js';
@@ -45,6 +46,7 @@ export interface SimArgs {
   powerBudget?: number;
   areaBudget?: number;
   latencySlo?: number;
+  reticle?: boolean;
 }
 
 /** A run's outcome: simulated, or refused because the design cannot serve the trace. */
@@ -122,10 +124,12 @@ export function renderSimSummary(r: SimOutcome, wallSeconds: number, design?: De
     ['TTFT p50 / p99', `${num(m.ttftMs.p50)} / ${num(m.ttftMs.p99)} ms`],
     ['inter-token p50 / p99', itlText(m)],
     ['power', `${num(m.powerW)} W (compute ${num(r.power.computeW)}, SRAM ${num(r.power.sramW)}, ROM ${num(r.power.romW)}, NoC ${num(r.power.nocW)}, leakage ${num(r.power.leakageW)})`],
-    ['energy per token', `${num(m.energyPerTokenJ * 1000)} mJ`],
-    ['area', `${num(m.areaMm2)} mm2`],
+    ['energy per token', energyPerTokenText(r.report.metrics)],
+    ['area', areaText(r.report)],
     ['PPA score', `${num(m.ppaScore)} (higher is better; ${m.feasible ? 'meets' : 'VIOLATES'} the constraints)`],
   ]);
+  const warning = reticleWarning(r.report);
+  if (warning) out += `  ${warning}\n`;
   const c = r.counters;
   out += block('activity', [
     ['ROM bytes read', `${fmtBytes(c.romBytesRead)} (${fmtInt(c.romBytesRead)} B)`],
@@ -194,6 +198,7 @@ export function simJson(r: SimOutcome, wallSeconds: number, design: Design, fixe
     simulated: r.simulated,
     metrics: r.metrics,
     power: r.power,
+    area: r.report.area,
     counters: r.counters,
     bounds: r.bounds,
     belowBound: r.belowBound,
@@ -225,7 +230,7 @@ interface RunInputs {
 }
 
 function runOne(io: Io, { card, trace, tech, a }: RunInputs, design: Design, label: string, recordTimeline: boolean) {
-  const constraints = parseInput(ConstraintsSchema, Object.fromEntries(Object.entries({ powerBudgetW: a.powerBudget, areaBudgetMm2: a.areaBudget, latencySloMs: a.latencySlo }).filter(([, v]) => v !== undefined)), 'constraint options');
+  const constraints = parseInput(ConstraintsSchema, Object.fromEntries(Object.entries({ powerBudgetW: a.powerBudget, areaBudgetMm2: a.areaBudget, latencySloMs: a.latencySlo, maxDies: a.reticle ? 1 : undefined }).filter(([, v]) => v !== undefined)), 'constraint options');
   const progress = simProgress(io, label, a.quiet);
   const t0 = performance.now();
   const out = simulateChip({ card, design, trace, tech, fidelity: a.fidelity, seed: a.seed, recordTimeline, weights: weightsOf(a), constraints, names: { design: a.design, model: a.model, trace: a.trace }, onProgress: progress.onProgress });
@@ -292,7 +297,8 @@ export function simCommand(io: Io, setExit: (code: number) => void): CommandModu
             .option('weights', { type: 'string', describe: 'PPA weights perf,power,area (sum to 1), e.g. 0.5,0.3,0.2' })
             .option('power-budget', { type: 'number', describe: 'power budget in W (feasibility)' })
             .option('area-budget', { type: 'number', describe: 'area budget in mm2 (feasibility)' })
-            .option('latency-slo', { type: 'number', describe: 'p99 inter-token latency SLO in ms (feasibility)' }),
+            .option('latency-slo', { type: 'number', describe: 'p99 inter-token latency SLO in ms (feasibility)' })
+            .option('reticle', { type: 'boolean', describe: 'the design must fit one reticle (constraint maxDies = 1; the search default, off for the paper presets)' }),
         ),
       ) as unknown as Argv<SimArgs>,
     handler: (a) => {

@@ -1,6 +1,7 @@
 import type { PowerReport, TileReport } from '../../sim/power/report.js';
 import { fmtSi } from '../format.js';
 import { colourScale, esc, heatColour, meshLoadMap, PALETTE, tick } from './svg.js';
+import { areaText, energyPerTokenText, reticleWarning } from './physical.js';
 
 /**
  * A self-contained HTML PPA report: inline CSS and hand-written SVG only (no scripts,
@@ -118,8 +119,8 @@ export function renderHtml(report: PowerReport): string {
     ['simulated', `${report.simulatedCycles.toLocaleString('en-US')} cycles (${num(m.seconds)} s), ${m.tokens} tokens`],
     ['tokens/s', num(m.tokensPerSecond)],
     ['power', `${num(m.powerW)} W (${num(m.powerDensityWPerMm2)} W/mm2)`],
-    ['energy per token', `${num(m.energyPerTokenJ)} J`],
-    ['area', `${num(m.areaMm2)} mm2`],
+    ['energy per token', energyPerTokenText(m)],
+    ['area', areaText(report)],
     ['throughput density', `${num(m.topsPerMm2)} TOPS/mm2 (${fmtSi(m.opsPerSecond, 'op/s')})`],
     ...(m.ttftMs ? ([['TTFT p50 / p99', `${num(m.ttftMs.p50)} / ${num(m.ttftMs.p99)} ms`]] as [string, string][]) : []),
     ...(m.itlMs ? ([['inter-token p50 / p99', `${num(m.itlMs.p50)} / ${num(m.itlMs.p99)} ms`]] as [string, string][]) : []),
@@ -148,6 +149,7 @@ figure{margin:0 24px 16px 0;display:inline-block;vertical-align:top}figcaption{f
 svg text{font-family:system-ui,sans-serif;fill:#222}
 </style></head><body>
 <h1>Tessera PPA report: ${esc(report.title)}</h1>
+${reticleWarning(report) ? `<p class="warning"><strong>${esc(reticleWarning(report)!)}</strong></p>` : ''}
 <table>${rows}</table>
 <h2>Power</h2>
 ${stackedBar('Power by category (paper Table 12)', cat, 'W', CATEGORY_COLOURS)}

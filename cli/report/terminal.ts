@@ -1,5 +1,6 @@
 import type { PowerReport } from '../../sim/power/report.js';
 import { block, table } from '../format.js';
+import { areaText, energyPerTokenText, reticleWarning } from './physical.js';
 
 /** The PPA report as aligned text (no colours) and as JSON. */
 
@@ -18,13 +19,15 @@ export function renderTerminal(r: PowerReport): string {
     ['simulated', `${r.simulatedCycles} cycles = ${num(m.seconds)} s, ${m.tokens} tokens`],
     ['tokens/s', num(m.tokensPerSecond)],
     ['power', `${num(m.powerW)} W  (${num(m.powerDensityWPerMm2)} W/mm2)`],
-    ['energy/token', `${num(m.energyPerTokenJ)} J`],
-    ['area', `${num(m.areaMm2)} mm2`],
+    ['energy/token', energyPerTokenText(m)],
+    ['area', areaText(r)],
     ['TOPS/mm2', num(m.topsPerMm2)],
     ...(m.ttftMs ? ([['TTFT p50/p99', `${num(m.ttftMs.p50)} / ${num(m.ttftMs.p99)} ms`]] as [string, string][]) : []),
     ...(m.itlMs ? ([['ITL p50/p99', `${num(m.itlMs.p50)} / ${num(m.itlMs.p99)} ms`]] as [string, string][]) : []),
     ['PPA score', `${num(p.score)} ${p.feasible ? 'feasible' : `INFEASIBLE (${p.reasons.join('; ')})`}, objective ${num(p.objective)}`],
   ]);
+  const warning = reticleWarning(r);
+  if (warning) out += `${warning}\n`;
   const total = r.power.totalW;
   out += '\n';
   out += table(
