@@ -35,6 +35,9 @@ export function syntheticRun(design: Design, tech: TechTable, reference: Workloa
       'tile.sfuOps': Math.round(macs * 0.002),
       'tile.registerReads': Math.round(instr * 2),
       'tile.registerWrites': instr,
+      // about 16 weight bits read and 16 ROM-load bits written per MAC (docs/power.md 3.2)
+      'tile.registerReadBits': Math.round(macs * 17),
+      'tile.registerWriteBits': Math.round(macs * 16),
       'tile.romBytesRead': romBytes,
       'tile.romScaleBytesRead': Math.round(romBytes / 64),
       'tile.dmemBytesRead': Math.round(busy * 8),

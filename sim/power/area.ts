@@ -96,12 +96,11 @@ const UM2 = 1e-6; // mm2 per um2
 const BITS_PER_KIB = 8192;
 
 /** Area of one tile at node values `n` (mm2 per component). */
-export function tileAreaOf(t: TileParams, flitBits: number, virtualChannels: number, bufferDepthFlits: number, n: NodeValues, c: CommonValues): TileArea {
+export function tileAreaOf(t: TileParams, flitBits: number, virtualChannels: number, bufferDepthFlits: number, n: NodeValues, c: CommonValues, router = routerAreaUm2At45nm(c.routerPorts, flitBits, virtualChannels, bufferDepthFlits, c)): TileArea {
   const las = n.logicAreaScale;
   const gate = c.nand2AreaUm2At45nm * las * UM2;
   const flop = c.flopAreaUm2At45nm * las * UM2;
   const lanes = t.vlenBits / 16;
-  const router = routerAreaUm2At45nm(c.routerPorts, flitBits, virtualChannels, bufferDepthFlits, c);
   const a: Record<AreaComponent, number> = {
     fetchDecode: t.fetchWidth * c.decodeWayGates * gate,
     dispatch: (t.scalarDispatchPorts + t.vectorDispatchPorts) * c.dispatchPortGates * gate,
@@ -142,11 +141,17 @@ export function areaOf(design: Design, tech: TechTable): ChipArea {
   const n = nodeValues(tech, design.processNodeNm);
   const c = commonValues(tech);
   const { flitBits, virtualChannels, bufferDepthFlits } = design.noc;
-  const tiles = resolveTiles(design).map((t) => tileAreaOf(t, flitBits, virtualChannels, bufferDepthFlits, n, c));
+  const router = routerAreaUm2At45nm(c.routerPorts, flitBits, virtualChannels, bufferDepthFlits, c);
+  const seen = new Map<TileParams, TileArea>(); // tiles without overrides share one parameter object
+  const tiles = resolveTiles(design).map((t) => {
+    let a = seen.get(t);
+    if (!a) seen.set(t, (a = tileAreaOf(t, flitBits, virtualChannels, bufferDepthFlits, n, c, router)));
+    return a;
+  });
   const by = Object.fromEntries(AREA_COMPONENTS.map((k) => [k, tiles.reduce((s, t) => s + t.byComponentMm2[k], 0)])) as Record<AreaComponent, number>;
   const arr = tiles.reduce((s, t) => s + t.totalMm2, 0);
   const overhead = arr * c.chipOverheadFraction;
-  const meanCrossbarMm2 = (by.routerCrossbar + by.routerWiring * crossbarShareOfWiring(c, design)) / tiles.length;
+  const meanCrossbarMm2 = (by.routerCrossbar + by.routerWiring * (router.wiring > 0 ? router.crossbarWiring / router.wiring : 0)) / tiles.length;
   return {
     tiles,
     byComponentMm2: by,
@@ -157,12 +162,6 @@ export function areaOf(design: Design, tech: TechTable): ChipArea {
     crossbarSpanMm: Math.sqrt(meanCrossbarMm2),
     dies: dieLayout(design.mesh.rows, design.mesh.cols, tiles.map((t) => t.totalMm2 * (1 + c.chipOverheadFraction)), c.reticleLimitMm2),
   };
-}
-
-/** Share of the router's wiring area that belongs to the crossbar (the rest is arbiter spacing). */
-function crossbarShareOfWiring(c: CommonValues, design: Design): number {
-  const r = routerAreaUm2At45nm(c.routerPorts, design.noc.flitBits, design.noc.virtualChannels, design.noc.bufferDepthFlits, c);
-  return r.wiring > 0 ? r.crossbarWiring / r.wiring : 0;
 }
 
 /** Length (mm) of the link between neighbouring tiles i and j: the mean of their pitches. */
