@@ -6,7 +6,8 @@ import { InputError } from '../../sim/validate/inputError.js';
 import { loadDesign } from '../load.js';
 import { applySingle, withSetOption } from '../overrides.js';
 import type { Design } from '../../sim/design/design.js';
-import { areaOf } from '../../sim/power/area.js';
+import { areaOf, ROUTER_COMPONENTS } from '../../sim/power/area.js';
+import { diesReport } from '../../sim/power/report.js';
 import { operatingPoint } from '../../sim/tech/scaling.js';
 import { PROCESS_NODES_NM, type ProcessNodeNm } from '../../sim/tech/nodes.js';
 import { assumedCount, COMMON_PARAM_NAMES, NODE_PARAM_NAMES, type TechTable } from '../../sim/tech/table.js';
@@ -33,13 +34,17 @@ export function designArea(design: Design, tech: TechTable) {
     overheadMm2: a.overheadMm2,
     meanTileMm2: a.tileArrayMm2 / a.tiles.length,
     linkLengthMm: a.linkLengthMm,
+    routerShareOfTiles: ROUTER_COMPONENTS.reduce((s, k) => s + a.byComponentMm2[k], 0) / a.tileArrayMm2,
+    dies: diesReport(a, tech),
     byComponentMm2: a.byComponentMm2,
   };
 }
 
 function renderDesignArea(r: ReturnType<typeof designArea>): string {
   let out = `${r.design}: ${r.processNodeNm} nm, ${r.clockMHz} MHz, Vdd ${r.vddV.toFixed(3)} V (DVFS)\n`;
-  out += `chip ${fmt(r.totalMm2)} mm2 = tiles ${fmt(r.tileArrayMm2)} + overhead ${fmt(r.overheadMm2)}; mean tile ${fmt(r.meanTileMm2)} mm2, link length ${fmt(r.linkLengthMm)} mm\n\n`;
+  out += `chip ${fmt(r.totalMm2)} mm2 = tiles ${fmt(r.tileArrayMm2)} + overhead ${fmt(r.overheadMm2)}; mean tile ${fmt(r.meanTileMm2)} mm2, link length ${fmt(r.linkLengthMm)} mm; router ${(100 * r.routerShareOfTiles).toFixed(1)}% of the tiles\n`;
+  const d = r.dies;
+  out += d.count === 1 ? `one die (reticle limit ${fmt(d.reticleLimitMm2)} mm2)\n\n` : `${d.count} reticle-sized dies (a ${d.dieRows} x ${d.dieCols} grid, largest ${fmt(d.largestDieMm2)} mm2): above the reticle limit of ${fmt(d.reticleLimitMm2)} mm2 (${d.reticleSource})\n\n`;
   out += table(
     (Object.entries(r.byComponentMm2) as [string, number][]).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, fmt(v), `${((100 * v) / r.tileArrayMm2).toFixed(1)}%`]),
     ['component (all tiles)', 'mm2', 'share of tiles'],
