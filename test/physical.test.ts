@@ -2,7 +2,7 @@ import { main } from '../cli/main.js';
 import { memoryIo } from '../cli/io.js';
 import { simulateChip } from '../sim/chip/run.js';
 import { builtinModel } from '../sim/model/catalog.js';
-import { DesignSchema, type Design, type DesignInput } from '../sim/design/design.js';
+import { DesignSchema } from '../sim/design/design.js';
 import { presetDesign } from '../sim/design/presets.js';
 import { areaOf, AREA_CLASS, AREA_COMPONENTS } from '../sim/power/area.js';
 import { dieCrossings, dieLayout } from '../sim/power/dies.js';
@@ -11,7 +11,7 @@ import { ppaScore, SEARCH_DEFAULT_CONSTRAINTS } from '../sim/power/ppa.js';
 import { powerReport } from '../sim/power/report.js';
 import { referenceFor } from '../sim/power/reference.js';
 import { DEFAULT_TECH } from '../sim/tech/defaultTable.js';
-import { MAX_CLOCK_MHZ } from '../sim/tech/nodes.js';
+import { oneTile } from './power-helpers.js';
 import { romReadPjPerByteAt } from '../sim/tech/scaling.js';
 import { assumedCount, commonValues, NODE_PARAMS, nodeValues, parseTechTable, type TechTable } from '../sim/tech/table.js';
 import { instr, Op, v, x } from '../sim/tile/isa.js';
@@ -31,19 +31,6 @@ const withTech = (f: (t: any) => void): TechTable => {
   f(t);
   return parseTechTable(t, 'test table');
 };
-function oneTile(node: 3 | 7 | 28, over: Partial<DesignInput> = {}): Design {
-  return DesignSchema.parse({
-    kind: 'design',
-    schemaVersion: 1,
-    name: 'one',
-    processNodeNm: node,
-    clockMHz: MAX_CLOCK_MHZ[node],
-    mesh: { rows: 1, cols: 1 },
-    noc: { flitBits: 256, virtualChannels: 2, bufferDepthFlits: 4 },
-    tile: { fetchWidth: 2, reservationStations: 8, vlenBits: 512, dmemKiB: 64, wmemKiB: 1024, imemKiB: 8, scalarWritePorts: 1, vectorWritePorts: 2, scalarDispatchPorts: 1, vectorDispatchPorts: 1 },
-    ...over,
-  });
-}
 
 describe('router crossbar (ORION 2.0 multiplexer trees)', () => {
   test('crossbar area grows linearly with the flit width, not with its square', () => {

@@ -1,11 +1,11 @@
 import { COUNTER_CATALOG } from '../sim/counters/catalog.js';
 import type { CounterRecord } from '../sim/counters/counter.js';
-import { DesignSchema, type Design, type DesignInput } from '../sim/design/design.js';
 import { presetDesign } from '../sim/design/presets.js';
 import { areaOf, AREA_COMPONENTS } from '../sim/power/area.js';
 import { energyOf, powerOf } from '../sim/power/energy.js';
 import { CATEGORIES, ENERGY_MAP } from '../sim/power/energyMap.js';
 import { DEFAULT_TECH } from '../sim/tech/defaultTable.js';
+import { oneTile } from './power-helpers.js';
 import { MAX_CLOCK_MHZ, PROCESS_NODES_NM, type ProcessNodeNm } from '../sim/tech/nodes.js';
 import { InputError } from '../sim/validate/inputError.js';
 
@@ -13,20 +13,6 @@ import { InputError } from '../sim/validate/inputError.js';
 const N = (node: ProcessNodeNm) => Object.fromEntries(Object.entries(DEFAULT_TECH.nodes[`${node}`]).map(([k, v]) => [k, v.value])) as Record<string, number>;
 const C = Object.fromEntries(Object.entries(DEFAULT_TECH.common).map(([k, v]) => [k, v.value])) as Record<string, number>;
 
-/** A one-tile design at `node`, at the node's maximum clock (Vdd nominal). */
-function oneTile(node: ProcessNodeNm, over: Partial<DesignInput> = {}): Design {
-  return DesignSchema.parse({
-    kind: 'design',
-    schemaVersion: 1,
-    name: `one-${node}`,
-    processNodeNm: node,
-    clockMHz: MAX_CLOCK_MHZ[node],
-    mesh: { rows: 1, cols: 1 },
-    noc: { flitBits: 256, virtualChannels: 2, bufferDepthFlits: 4 },
-    tile: { fetchWidth: 2, reservationStations: 8, vlenBits: 512, dmemKiB: 64, wmemKiB: 1024, imemKiB: 8, scalarWritePorts: 1, vectorWritePorts: 2, scalarDispatchPorts: 1, vectorDispatchPorts: 1 },
-    ...over,
-  });
-}
 
 /**
  * Every catalog counter with a distinct count. Register counters only on vector work so
