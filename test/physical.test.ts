@@ -216,7 +216,11 @@ describe('dies beyond the reticle', () => {
     const base = presetDesign('tiny-2x2')!;
     const d = parseInput(DesignSchema, { ...base, mesh: { rows: 2, cols: 2 } }, 'tiny');
     const small = withTech((t) => (t.common.reticleLimitMm2.value = areaOf(d, DEFAULT_TECH).totalMm2 / 1.5)); // two dies
-    const run = (tech: TechTable) => simulateChip({ card, design: d, trace: generateTrace('decode:4@16'), tech, fidelity: 'fast', seed: 1 }).result;
+    const run = (tech: TechTable) => {
+      const r = simulateChip({ card, design: d, trace: generateTrace('decode:4@16'), tech, fidelity: 'fast', seed: 1 }).result;
+      if (!r.feasible) throw new Error('tiny-2x2 should serve decode:4@16');
+      return r;
+    };
     const one = run(DEFAULT_TECH);
     const two = run(small);
     expect(areaOf(d, small).dies.count).toBe(2);
