@@ -48,7 +48,7 @@ describe('router crossbar (ORION 2.0 multiplexer trees)', () => {
     const router = share('routerBuffers') + share('routerCrossbar') + share('routerAllocators') + share('routerWiring');
     console.log(`paper-llama-3nm: router ${(100 * router).toFixed(2)}% of the tile array (crossbar ${(100 * share('routerCrossbar')).toFixed(2)}%), ${a.totalMm2.toFixed(0)} mm2, ${a.dies.count} dies`);
     expect(share('routerCrossbar')).toBeLessThan(0.05);
-    expect(router).toBeGreaterThan(0.02);
+    expect(router).toBeGreaterThan(0.03); // the issue's published range: 3-15% of the tile
     expect(router).toBeLessThan(0.15);
   });
 });
@@ -76,8 +76,9 @@ describe('router buffer flops are clocked like other flops', () => {
     const a = areaOf(d, DEFAULT_TECH);
     const n = nodeValues(DEFAULT_TECH, 7);
     const e = energyOf({}, d, DEFAULT_TECH, 1000);
-    const expected = 1000 * 5 * 2 * 4 * 256 * C.flopAreaUm2At45nm * n.logicAreaScale * 1e-6 * n.clockTreePjPerMm2Cycle;
-    expect(a.tiles[0].routerFlopMm2).toBeCloseTo(5 * 2 * 4 * 256 * C.flopAreaUm2At45nm * n.logicAreaScale * 1e-6, 15);
+    const flops = 5 * 2 * 4 * 256 + 5 * 256; // P x V x D x W buffer bits + P x W output-register bits
+    const expected = 1000 * flops * C.flopAreaUm2At45nm * n.logicAreaScale * 1e-6 * n.clockTreePjPerMm2Cycle;
+    expect(a.tiles[0].routerFlopMm2).toBeCloseTo(flops * C.flopAreaUm2At45nm * n.logicAreaScale * 1e-6, 15);
     expect(e.byComponentPj.routerClock / expected).toBeCloseTo(1, 12);
     expect(e.byCategoryPj.noc / expected).toBeCloseTo(1, 12);
     expect((e.idlePj - e.leakagePj) / expected).toBeCloseTo(1, 12);

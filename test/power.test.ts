@@ -44,7 +44,7 @@ function handArea(node: ProcessNodeNm) {
     32 * 512 * flop * (1 + C.registerPortAreaFactor) + // vector RF, two write ports
     32 * C.sfuLanesPerVectorLane * C.sfuGates * gate;
   // ORION 2.0's router (5 ports, 2 VCs, 4-flit buffers, 256-bit flits), NanGate cells at 45 nm x las
-  const buffers = 5 * 2 * 4 * 256 * flop;
+  const buffers = 5 * 2 * 4 * 256 * flop + 5 * 256 * flop; // input VC buffers + one output register per port
   const crossbar = 5 * 256 * 5 * (2 ** 3 - 1) * C.mux2AreaUm2At45nm * las * 1e-6; // a tree of 7 MUX2 per (input, output, bit)
   const rr = (r: number) => r * (6 * C.nand2AreaUm2At45nm + 2 * C.inverterAreaUm2At45nm + C.flopAreaUm2At45nm) * las * 1e-6;
   const allocators = 5 * rr(2) + 5 * rr(4) + 5 * 2 * rr(2) + 5 * 2 * rr(4 * 2); // switch: per input V, per output P-1; VC: per VC V and (P-1)V
@@ -83,7 +83,7 @@ function handEnergy(node: ProcessNodeNm, rec: CounterRecord, cycles: number, act
     rec['noc.vcAllocations'] * n.vcAllocPj +
     rec['noc.switchAllocations'] * n.switchAllocPj +
     rec['noc.creditsReturned'] * n.creditPj +
-    rec['noc.crossbarTraversals'] * 256 * wire * xbar +
+    rec['noc.crossbarTraversals'] * 256 * (wire * xbar + rf) + // the crossbar's wires, then a write into the output register
     rec['noc.linkFlitHops'] * 256 * wire * link +
     rec['noc.dieToDieFlits'] * 256 * C.dieToDiePjPerBit +
     cycles * a.buffers * n.clockTreePjPerMm2Cycle; // the router's buffer flops, clocked every cycle

@@ -113,7 +113,7 @@ export function tileAreaOf(t: TileParams, flitBits: number, virtualChannels: num
     imem: (t.imemKiB * BITS_PER_KIB * n.sramBitcellUm2 * UM2) / c.sramArrayEfficiency,
     dmem: (t.dmemKiB * BITS_PER_KIB * n.sramBitcellUm2 * UM2) / c.sramArrayEfficiency,
     wmem: t.wmemKiB * BITS_PER_KIB * romBitAreaUm2(n, c) * UM2,
-    routerBuffers: router.buffers * las * UM2,
+    routerBuffers: (router.buffers + router.outputRegisters) * las * UM2, // the router's flops: input VC buffers and output registers
     routerCrossbar: router.crossbar * las * UM2,
     routerAllocators: router.allocators * las * UM2,
     routerWiring: router.wiring * las * UM2,

@@ -64,7 +64,10 @@ export const ENERGY_MAP: Readonly<Record<string, EnergyEntry>> = {
   'noc.vcAllocations': { parts: [dyn('noc', 'routerAllocators', (x) => x.op.n.vcAllocPj)] },
   'noc.switchAllocations': { parts: [dyn('noc', 'routerAllocators', (x) => x.op.n.switchAllocPj)] },
   // Crossbar: each bit crosses the (multiplexer-tree) crossbar once: about its side of wire.
-  'noc.crossbarTraversals': { parts: [dyn('noc', 'routerCrossbar', (x) => x.flitBits * x.op.n.wirePjPerBitMm * x.crossbarSpanMm)] },
+  // The crossbar output is latched in the output port's register (sim/power/routerArea.ts): one flit write.
+  'noc.crossbarTraversals': {
+    parts: [dyn('noc', 'routerCrossbar', (x) => x.flitBits * x.op.n.wirePjPerBitMm * x.crossbarSpanMm), dyn('noc', 'routerBuffers', (x) => x.flitBits * x.op.n.registerFilePjPerBit)],
+  },
   // Die-to-die link: each bit pays the die-to-die PHY energy (designs larger than the reticle).
   'noc.dieToDieFlits': { parts: [dyn('noc', 'dieToDie', (x) => x.flitBits * x.op.c.dieToDiePjPerBit)] },
   // Link: each bit crosses one tile pitch of wire.
