@@ -2,6 +2,7 @@ import { INT4_GROUP_SIZE, PRECISION_BITS, SCALE_BYTES, storageBytes, type Precis
 import { InputError } from '../validate/inputError.js';
 import { instr, Op, ProgramBuilder, v, x, type Program } from './isa.js';
 import { checkFits, checkRomFits, type TileTiming } from './params.js';
+import { emitMatmul, emitTreeSum, Regs } from './matmul.js';
 
 /**
  * Kernels: each emits the instruction stream of one tile's share of a layer (docs/tile.md
@@ -54,20 +55,6 @@ function checkSize(kernel: string, field: string, value: unknown, min = 1, max =
     throw new InputError('kernel', `${kernel}.${field}`, value, `an integer in ${min}..${max}`, `give ${field} as a whole number`);
   }
   return value;
-}
-
-/** Rotating register allocator over a range (renaming removes the false dependencies). */
-class Regs {
-  private next = 0;
-  constructor(
-    private readonly base: number,
-    private readonly count: number,
-  ) {}
-  take(): number {
-    const r = this.base + (this.next % this.count);
-    this.next++;
-    return r;
-  }
 }
 
 const ADDR = x(1); // address pointer bumps
@@ -399,139 +386,6 @@ export function buildKernel(t: TileTiming, spec: KernelSpec): BuiltKernel {
     }
   }
   throw new InputError('kernel', 'kind', (spec as { kind: unknown }).kind, `one of ${KERNEL_KINDS.join(', ')}`, 'pick a known kernel');
-}
-
-/**
- * Matrix product for `tokens` tokens (GEMV when 1): y[tok][r] = sum_c W[r][c] x[tok][c].
- * Output rows go across the lanes (weights stored column-major per row block of `lanes`
- * rows, so one ROM load feeds whole MACs); each activation is broadcast from a vector that
- * holds `lanes` consecutive inputs. A ROM load carries `kw` columns, where kw packs
- * narrow weights into one VLEN-bit register (INT4 with FP16 lanes: 4 columns).
- * For several tokens the weights loaded once serve up to 8 tokens (weight-stationary).
- */
-function emitMatmul(b: ProgramBuilder, t: TileTiming, rows: number, cols: number, tokens: number): void {
-  // A thin slice (fewer rows than half the lanes) would leave most lanes idle with rows
-  // across the lanes: run the columns across the lanes instead (dot products).
-  if (rows <= t.lanes / 2 && tokens <= 4 && cols >= t.lanes) return emitDotMatmul(b, t, rows, cols, tokens);
-  const L = t.lanes;
-  const wp: Precision = t.precision.weights;
-  const wBits = PRECISION_BITS[wp];
-  const actB = PRECISION_BITS[t.precision.activations] / 8;
-  const kw = Math.max(1, Math.floor(t.tile.vlenBits / (L * wBits)));
-  const macLat = t.tile.vectorLatencyCycles.mac;
-  const Mt = Math.min(tokens, 8);
-  // accumulators per token so that each accumulator's recurrence is hidden
-  const aPer = Math.max(1, Math.min(Math.floor(16 / Mt), Math.ceil(macLat / Mt)));
-  // columns per unrolled group: a multiple of kw and of the accumulators
-  const U = Math.min(L, Math.max(kw, aPer, Mt >= 4 ? 4 : 8));
-  const wregs = new Regs(v(24), 6);
-  const xregs = Array.from({ length: Mt }, (_, i) => v(16 + i));
-  const acc = (tok: number, col: number) => v(tok * aPer + (col % aPer));
-
-  const group = (rowsHere: number, nCols: number, toks: number) => {
-    for (let c = 0; c < nCols; c += kw) {
-      const k = Math.min(kw, nCols - c);
-      const w = wregs.take();
-      b.emit(instr(Op.LDROM, w, [ADDR], { bytes: storageBytes(rowsHere * k, wp) }));
-      // accumulator in the lane, weights at their precision, the activation broadcast
-      const mac = { elems: rowsHere, acc: true, narrow: 0b010, narrowBits: wBits, bcast: 0b100 };
-      for (let q = 0; q < k; q++) for (let tok = 0; tok < toks; tok++) b.emit(instr(Op.VMAC, acc(tok, c + q), [acc(tok, c + q), w, xregs[tok]], mac));
-    }
-  };
-  const chunk = (rowsHere: number, cc: number, toks: number) => {
-    for (let tok = 0; tok < toks; tok++) b.emit(instr(Op.LDDMEM, xregs[tok], [x(2)], { bytes: cc * actB }));
-    b.loop(Math.floor(cc / U), () => {
-      group(rowsHere, U, toks);
-      b.emit(instr(Op.SALU, ADDR, [ADDR]));
-    });
-    if (cc % U) group(rowsHere, cc % U, toks);
-    b.emit(instr(Op.SALU, x(2), [x(2)]));
-  };
-  const scalesPerRow = wp === 'int4' ? Math.ceil(cols / INT4_GROUP_SIZE) : wp === 'int8' ? 1 : 0;
-  const rowBlock = (rowsHere: number, toks: number) => {
-    for (let tok = 0; tok < toks; tok++) for (let a = 0; a < aPer; a++) b.emit(instr(Op.VADD, acc(tok, a), [], { elems: 0 }));
-    if (scalesPerRow) b.emit(instr(Op.LDROM, v(30), [ADDR], { scaleBytes: rowsHere * scalesPerRow * SCALE_BYTES }));
-    const full = Math.floor(cols / L);
-    b.loop(full, () => chunk(rowsHere, L, toks));
-    if (cols % L) chunk(rowsHere, cols % L, toks);
-    for (let tok = 0; tok < toks; tok++) {
-      const sum = emitTreeSum(b, Array.from({ length: aPer }, (_, a) => acc(tok, a)), rowsHere);
-      if (scalesPerRow) b.emit(instr(Op.VMUL, sum, [sum, v(30)], { elems: rowsHere }));
-      b.emit(instr(Op.STDMEM, -1, [sum, x(3)], { bytes: rowsHere * actB }));
-    }
-    b.emit(instr(Op.SALU, x(3), [x(3)]));
-  };
-  const tokenTiles = (rowsHere: number) => {
-    b.loop(Math.floor(tokens / Mt), () => rowBlock(rowsHere, Mt));
-    if (tokens % Mt) rowBlock(rowsHere, tokens % Mt);
-  };
-  b.loop(Math.floor(rows / L), () => tokenTiles(L));
-  if (rows % L) tokenTiles(rows % L);
-}
-
-/** Sum accumulator registers pairwise into the first (a tree of vector adds); returns it. */
-function emitTreeSum(b: ProgramBuilder, regs: readonly number[], elems: number): number {
-  let level = regs.slice();
-  while (level.length > 1) {
-    const nx: number[] = [];
-    for (let i = 0; i + 1 < level.length; i += 2) {
-      b.emit(instr(Op.VADD, level[i], [level[i], level[i + 1]], { elems }));
-      nx.push(level[i]);
-    }
-    if (level.length % 2) nx.push(level[level.length - 1]);
-    level = nx;
-  }
-  return level[0];
-}
-
-/**
- * Matrix product as dot products, for slices with few rows: weights stored row-major, a
- * ROM load carries `lanes` consecutive columns of one row; the activation chunk loaded
- * once serves a group of up to 4 rows; each (row, token) keeps enough accumulators to
- * hide the MAC latency, summed at the end by a tree and a reduction to one scalar.
- */
-function emitDotMatmul(b: ProgramBuilder, t: TileTiming, rows: number, cols: number, tokens: number): void {
-  const L = t.lanes;
-  const wp: Precision = t.precision.weights;
-  const actB = PRECISION_BITS[t.precision.activations] / 8;
-  const macLat = t.tile.vectorLatencyCycles.mac;
-  const G = Math.min(4, rows);
-  const chains = G * tokens;
-  const A = Math.max(1, Math.min(Math.floor(16 / chains), Math.ceil(macLat / chains)));
-  const acc = (r: number, tok: number, a: number) => v((r * tokens + tok) * A + a);
-  const xregs = Array.from({ length: tokens }, (_, i) => v(16 + i));
-  const wregs = new Regs(v(24), 6);
-  const scalesPerRow = wp === 'int4' ? Math.ceil(cols / INT4_GROUP_SIZE) : wp === 'int8' ? 1 : 0;
-  const chunk = (g: number, e: number, a: number) => {
-    for (let tok = 0; tok < tokens; tok++) b.emit(instr(Op.LDDMEM, xregs[tok], [x(2)], { bytes: e * actB }));
-    for (let r = 0; r < g; r++) {
-      const w = wregs.take();
-      b.emit(instr(Op.LDROM, w, [ADDR], { bytes: storageBytes(e, wp) }));
-      for (let tok = 0; tok < tokens; tok++) b.emit(instr(Op.VMAC, acc(r, tok, a), [acc(r, tok, a), w, xregs[tok]], { elems: e, acc: true, narrow: 0b010, narrowBits: PRECISION_BITS[wp] }));
-    }
-  };
-  const rowGroup = (g: number) => {
-    for (let r = 0; r < g; r++) for (let tok = 0; tok < tokens; tok++) for (let a = 0; a < A; a++) b.emit(instr(Op.VADD, acc(r, tok, a), [], { elems: 0 }));
-    if (scalesPerRow) b.emit(instr(Op.LDROM, v(30), [ADDR], { scaleBytes: g * scalesPerRow * SCALE_BYTES }));
-    const full = Math.floor(cols / L);
-    b.loop(Math.floor(full / A), () => {
-      for (let a = 0; a < A; a++) chunk(g, L, a);
-      b.emit(instr(Op.SALU, ADDR, [ADDR]));
-    });
-    for (let a = 0; a < full % A; a++) chunk(g, L, a);
-    if (cols % L) chunk(g, cols % L, 0);
-    for (let r = 0; r < g; r++) {
-      for (let tok = 0; tok < tokens; tok++) {
-        const sum = emitTreeSum(b, Array.from({ length: A }, (_, a) => acc(r, tok, a)), L);
-        b.emit(instr(Op.VRED, x(4), [sum], { elems: L })); // the row's dot product
-        if (scalesPerRow) b.emit(instr(Op.SALU, x(4), [x(4), v(30)]));
-        b.emit(instr(Op.STDMEM, -1, [x(4), x(3)], { bytes: actB }));
-      }
-    }
-    b.emit(instr(Op.SALU, x(3), [x(3)]));
-  };
-  b.loop(Math.floor(rows / G), () => rowGroup(G));
-  if (rows % G) rowGroup(rows % G);
 }
 
 /**
