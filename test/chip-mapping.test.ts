@@ -61,17 +61,33 @@ describe('lowering', () => {
 });
 
 describe('mapping', () => {
-  test('weights are partitioned exactly: every row of every tensor on one tile, bytes add up', () => {
-    const m = model('smollm2-135m');
-    const d = design({ mesh: { rows: 4, cols: 4 }, tile: { ...tile, wmemKiB: 20000 }, mapping: { pipelineStages: 4 } });
+  test.each([
+    ['smollm2-135m', 4, 4, 4],
+    ['smollm2-135m', 3, 5, 2],
+    ['smolvlm-256m', 3, 4, 3],
+  ])('weights are partitioned exactly: every element of every tensor on one tile, bytes add up (%s, %ix%i, %i stages)', (name, rows, cols, stages) => {
+    const m = model(name);
+    const d = design({ mesh: { rows, cols }, tile: { ...tile, wmemKiB: 60000 }, mapping: { pipelineStages: stages } });
     const map = mapModel(m, d);
-    expect(map.feasible).toBe(true);
-    expect(map.tiles.reduce((s, t) => s + t.romBytes, 0)).toBe(2 * 134_515_008);
-    const covered = new Map<string, number>();
-    for (const t of map.tiles) for (const s of t.weightSlices) covered.set(`${s.tensor}@${s.layer}`, (covered.get(`${s.tensor}@${s.layer}`) ?? 0) + (s.rowEnd - s.rowStart));
+    const total = weightTensors(m).reduce((s, w) => s + 2 * w.rows * w.cols * w.count, 0);
+    expect(map.tiles.reduce((s, t) => s + t.romBytes, 0)).toBe(total);
+    // each slice is a rows x cols rectangle; per tensor they tile the tensor without overlap
+    const rects = new Map<string, { r0: number; r1: number; c0: number; c1: number }[]>();
+    for (const t of map.tiles) for (const s of t.weightSlices) {
+      const key = `${s.tensor}@${s.layer}`;
+      rects.set(key, [...(rects.get(key) ?? []), { r0: s.rowStart, r1: s.rowEnd, c0: s.colStart, c1: s.colStart + s.cols }]);
+    }
     for (const w of weightTensors(m)) {
-      const layers = w.name.startsWith('text.layers.') ? 30 : 1;
-      for (let l = 0; l < layers; l++) expect(covered.get(`${w.name}@${layers > 1 ? l : -1}`)).toBe(w.rows);
+      const layers = w.count;
+      for (let l = 0; l < layers; l++) {
+        const rs = rects.get(`${w.name}@${layers > 1 ? l : -1}`)!;
+        expect(rs.reduce((s, r) => s + (r.r1 - r.r0) * (r.c1 - r.c0), 0)).toBe(w.rows * w.cols);
+        for (const r of rs) expect(r.r0 >= 0 && r.r1 <= w.rows && r.c0 >= 0 && r.c1 <= w.cols).toBe(true);
+        for (let i = 0; i < rs.length; i++) for (let j = i + 1; j < rs.length; j++) {
+          const a = rs[i], b = rs[j];
+          expect(a.r0 < b.r1 && b.r0 < a.r1 && a.c0 < b.c1 && b.c0 < a.c1).toBe(false);
+        }
+      }
     }
   });
 

@@ -143,6 +143,7 @@ export function renderSimSummary(r: SimOutcome, wallSeconds: number, design?: De
     ['memory', num(b.memoryTokensPerSecond)],
     ['NoC', num(b.nocTokensPerSecond)],
     ['mapping', `${num(b.mappingTokensPerSecond)} (limited by the ${b.mappingLimitedBy}; critical path ${fmtInt(b.criticalPathCycles)} cycles, busiest tile ${fmtInt(b.busiestTileCycles)} cycles per step)`],
+    ['layer-sequential', `${num(b.layerSequentialTokensPerSecond)} (regions one after the other, each at its ROM or lane limit)`],
   ]);
   out += `  ${belowBoundText(r)}\n`;
   out += block('run', [
@@ -171,6 +172,7 @@ export function renderSimHtml(r: SimOutcome, design?: Design, fixes: readonly De
       ['memory bound (tokens/s)', num(b.memoryTokensPerSecond)],
       ['NoC bound (tokens/s)', num(b.nocTokensPerSecond)],
       ['mapping bound (tokens/s)', num(b.mappingTokensPerSecond)],
+      ['layer-sequential bound (tokens/s)', num(b.layerSequentialTokensPerSecond)],
       ['simulated cycles', fmtInt(r.run.simulatedCycles)],
       ['fidelity', r.run.fidelity],
     ])}</table><p>The ${esc(belowBoundText(r))}.</p></section>`;

@@ -1,10 +1,11 @@
 import type { ModelCard } from '../model/card.js';
 import type { Design, TileParams } from '../design/design.js';
 import { resolveTiles } from '../design/tiles.js';
-import { PRECISION_BITS } from '../units/precision.js';
+import { INT4_GROUP_SIZE, PRECISION_BITS, SCALE_BYTES, storageBytes } from '../units/precision.js';
 import { decodeWeightBytesPerStep, kvBytesPerTokenPerLayer, kvScaleBytesPerTokenPerLayer, linearParamsPerLayer } from '../model/derive.js';
 import type { Task } from './engine.js';
 import type { TileWork } from './work.js';
+import type { ChipMapping } from './mapping.js';
 
 /**
  * Throughput bounds for decode (docs/chip.md, "Bounds"), in tokens per second. The
@@ -86,7 +87,7 @@ export function minWorkCycles(tile: TileParams, design: Design, w: TileWork, byt
     case 'linear':
       return Math.max(Math.ceil((w.rows * w.cols * w.tokens) / lanes), Math.ceil((w.rows * w.cols * bytesPerWeight) / rom));
     case 'attention':
-      return Math.max(Math.ceil((2 * w.queryHeads * w.headDim * w.positions) / lanes), Math.ceil((w.kvPositions * 2 * w.headDim * kvEntryBytes) / dmem));
+      return Math.max(Math.ceil((2 * w.queryHeads * w.headDim * w.positions) / lanes), Math.ceil(((w.kvPositions + (w.kvWrites ?? 0)) * 2 * w.headDim * kvEntryBytes) / dmem));
     case 'embeddingRead':
       return Math.ceil((w.rows * w.width * bytesPerWeight) / rom);
     case 'kvWrite':
@@ -176,4 +177,51 @@ export function busiestLinkTokensPerSecond(design: Design, linkFlits: ArrayLike<
   for (let k = 0; k < linkFlits.length; k++) if (k % 5 !== 0 && linkFlits[k] > most) most = linkFlits[k];
   if (most === 0 || tokens === 0) return Number.POSITIVE_INFINITY;
   return (design.clockMHz * 1e6) / (most / tokens);
+}
+
+/**
+ * The layer-sequential bound (docs/chip.md, "Bounds"): one step of `batch` sequences at
+ * context c when the pipeline regions work one after the other, each at its own resource
+ * limit: the sum over regions of the larger of the region's ROM time (the weight bytes a
+ * decode step reads there over its tiles' ROM ports) and its MAC time (the step's MACs
+ * there over its tiles' lanes). The LM head counts in the region that holds it; the
+ * embedding region reads `batch` rows of its table. Tokens per second = batch / step time.
+ */
+export function layerSequentialTokensPerSecond(card: ModelCard, design: Design, mapping: ChipMapping, batch: number, contextTokens: number): number {
+  const tiles = resolveTiles(design);
+  const t = card.text;
+  const positions = attendedPositionsFor(contextTokens, design.mapping.kvWindowTokens);
+  const rowBytes = bytesPerWeightRow(t.hiddenSize, design.precision.weights);
+  let cycles = 0;
+  for (const r of mapping.regions) {
+    let bytes = 0;
+    let macs = 0;
+    for (const u of r.units) {
+      if (u.kind === 'decoder') {
+        bytes += u.weightBytes;
+        macs += batch * (linearParamsPerLayer(t) + 2 * t.numHeads * t.headDim * positions);
+      } else if (u.kind === 'head') {
+        // the final norm and the LM head (a tied table: read whole as the head, plus the embedding rows)
+        bytes += t.tieWordEmbeddings ? u.weightBytes + batch * rowBytes : u.weightBytes;
+        macs += batch * t.vocabSize * t.hiddenSize;
+      } else if (u.kind === 'embedding') {
+        bytes += batch * rowBytes;
+      }
+    }
+    if (bytes === 0 && macs === 0) continue;
+    const rom = r.tiles.reduce((s, x) => s + romBytesPerCycle(tiles[x]), 0);
+    const lanes = r.tiles.reduce((s, x) => s + lanesOf(tiles[x], design), 0);
+    cycles += Math.max(bytes / rom, macs / lanes);
+  }
+  return (batch * design.clockMHz * 1e6) / cycles;
+}
+
+/** Positions one decode token attends at context c (its own included), capped by the window. */
+function attendedPositionsFor(contextTokens: number, window: number): number {
+  return window > 0 ? Math.min(contextTokens + 1, window) : contextTokens + 1;
+}
+
+/** Bytes of one embedding row (with its INT8/INT4 scales). */
+function bytesPerWeightRow(width: number, p: Design['precision']['weights']): number {
+  return storageBytes(width, p) + (p === 'int8' ? SCALE_BYTES : p === 'int4' ? Math.ceil(width / INT4_GROUP_SIZE) * SCALE_BYTES : 0);
 }

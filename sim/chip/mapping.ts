@@ -1,27 +1,32 @@
 import type { Design, TileParams } from '../design/design.js';
 import { resolveTiles } from '../design/tiles.js';
 import type { ModelCard } from '../model/card.js';
-import { kvBytesPerTokenPerLayer, kvScaleBytesPerTokenPerLayer, tensorScaleCount, weightTensors, type WeightTensor } from '../model/derive.js';
+import { kvBytesPerTokenPerLayer, kvScaleBytesPerTokenPerLayer, patchesPerTile, tensorScaleCount, weightTensors, type WeightTensor } from '../model/derive.js';
 import { SCALE_BYTES, storageBytes, type Precision } from '../units/precision.js';
+import { apportion, size, streamLayout, type StreamLayout } from './partition.js';
+import { placeRegionWeights } from './placeWeights.js';
 
 /**
  * The mapper: a documented compiler pass from (model, design) to a placement (docs/chip.md).
  *
- * 1. Units. The model is cut into placement units in dataflow order: [vision encoder
- *    layers, connector,] token embedding, decoder layers 0..L-1, LM head (with the final
- *    norm). A tied embedding is stored once, with the LM head.
+ * 1. Units. The model is cut into placement units in dataflow order: [vision stem, vision
+ *    encoder layers, connector (post-LayerNorm and projection),] token embedding, decoder
+ *    layers 0..L-1, LM head (with the final norm). A tied embedding is stored once, with
+ *    the LM head.
  * 2. Regions. `mapping.pipelineStages` = S contiguous groups of units with about equal
  *    weight bytes; each group gets a region of tiles, taken in serpentine (boustrophedon)
  *    order so regions are compact, sized in proportion to its weight bytes (at least one
  *    tile). Consecutive stages sit next to each other on the mesh.
- * 3. Weights. Inside a region every matrix is split by output rows across all the
- *    region's tiles, in proportion to each tile's WMEM capacity (per-tile overrides are
- *    honoured), by largest remainders; vectors (norms, biases) go whole to the region's
- *    first tile. Each tile's bytes are checked against its WMEM: ROM is read-only and
- *    nothing else may spill into it.
- * 4. KV cache. Each decoder layer's cache lives in the DMEM of its region's tiles: KV
- *    heads are spread round-robin over the tiles, and when a region has more tiles than
- *    KV heads each head's context is split evenly across tiles (split-context attention).
+ * 3. Weights. Inside a region each model part (text decoder, vision encoder) is
+ *    partitioned as `partition.ts` describes: residual slices (with the norm vectors' and
+ *    o_proj/down_proj's matching columns and rows), per-KV-head sets for q/k/v and the
+ *    KV cache, MLP rows over all tiles, all in proportion to each tile's WMEM capacity
+ *    (per-tile overrides are honoured). Embedding and LM-head rows go to the tiles with
+ *    the most room left. Each tile's bytes are checked against its WMEM: ROM is
+ *    read-only and nothing else may spill into it.
+ * 4. KV cache. Each decoder layer's cache lives in the DMEM of its region's tiles: the KV
+ *    heads laid end to end over the tiles, each tile holding the same share (a boundary
+ *    tile parts of two heads; split-context attention when a head spans several tiles).
  *    DMEM first reserves room for activations; what is left bounds the cached tokens.
  */
 
@@ -31,6 +36,8 @@ export interface WeightSlice {
   readonly layer: number;
   readonly rowStart: number;
   readonly rowEnd: number;
+  /** First column held (vectors and position tables are split by columns; matrices hold whole rows). */
+  readonly colStart: number;
   readonly cols: number;
   readonly bytes: number;
   readonly scaleBytes: number;
@@ -49,9 +56,13 @@ export interface Region {
   readonly stage: number;
   readonly units: readonly PlacementUnit[];
   readonly tiles: readonly number[];
-  /** The tile nearest the region's centroid: it keeps the activation row and the norm vectors. */
+  /** The tile nearest the region's centroid (where a camera's pixels enter the vision stem). */
   readonly root: number;
   readonly weightBytes: number;
+  /** How the text decoder's layers (and the final norm) are partitioned here, if any run here. */
+  readonly text?: StreamLayout;
+  /** How the vision encoder's layers (stem, post-LayerNorm) are partitioned here, if any run here. */
+  readonly vision?: StreamLayout;
 }
 
 /** The tile of `tiles` nearest their centroid (Manhattan distance; lowest index on ties). */
@@ -108,6 +119,12 @@ export interface ChipMapping {
   readonly weightBytesTotal: number;
   /** Most tokens whose KV fits in every holding tile's DMEM at once (the chip's KV capacity). */
   readonly kvCapacityTokens: number;
+  /**
+   * KV tokens a request with images reserves at least: the vision encoder's buffers (its
+   * residual slices and keys/values of one crop, the image rows waiting for the prefill)
+   * live in the request's own KV allocation, which holds nothing until the encoder is done.
+   */
+  readonly encoderScratchTokens: number;
   readonly feasible: boolean;
   readonly shortfalls: readonly Shortfall[];
 }
@@ -136,10 +153,11 @@ export function placementUnits(card: ModelCard, p: Precision): PlacementUnit[] {
   if (card.vision) {
     const vis = all.filter((w) => w.part === 'vision');
     const layerT = perLayer(vis.filter((w) => w.count > 1 || w.name.startsWith('vision.layers.')));
-    const stem = vis.filter((w) => !w.name.startsWith('vision.layers.'));
+    const stem = vis.filter((w) => !w.name.startsWith('vision.layers.') && w.name !== 'vision.post_layernorm');
     units.push({ name: 'vision.stem', kind: 'vision', layer: -1, tensors: stem, weightBytes: bytesOf(stem) });
     for (let l = 0; l < card.vision.numLayers; l++) units.push({ name: `vision.layer${l}`, kind: 'vision', layer: l, tensors: layerT, weightBytes: bytesOf(layerT) });
-    const conn = all.filter((w) => w.part === 'connector');
+    // the post-encoder LayerNorm runs with the connector, where pixel shuffle needs its output
+    const conn = [...vis.filter((w) => w.name === 'vision.post_layernorm'), ...all.filter((w) => w.part === 'connector')];
     units.push({ name: 'connector', kind: 'connector', layer: -1, tensors: conn, weightBytes: bytesOf(conn) });
   }
   const text = all.filter((w) => w.part === 'text');
@@ -161,33 +179,7 @@ export function serpentineOrder(rows: number, cols: number): number[] {
   return out;
 }
 
-/** Split `total` into integer parts proportional to `weights` (largest remainders). */
-export function apportion(total: number, weights: readonly number[]): number[] {
-  const sum = weights.reduce((s, w) => s + w, 0);
-  if (sum <= 0) return weights.map((_, i) => (i === 0 ? total : 0));
-  const exact = weights.map((w) => (total * w) / sum);
-  const parts = exact.map(Math.floor);
-  let left = total - parts.reduce((s, x) => s + x, 0);
-  const order = exact.map((x, i) => [x - Math.floor(x), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-  for (let k = 0; left > 0; k = (k + 1) % order.length, left--) parts[order[k][1]]++;
-  return parts;
-}
-
-/**
- * Rows of one matrix per tile: each tile gets the whole rows of its capacity share, and
- * the leftover rows go to the tiles filled least so far (relative to capacity), so small
- * matrices (fewer rows than tiles) do not always land on the same tiles.
- */
-export function balancedParts(rows: number, caps: readonly number[], load: readonly number[], rowBytes: number): number[] {
-  const sum = caps.reduce((s, c) => s + c, 0);
-  const parts = caps.map((c) => Math.floor((rows * c) / sum));
-  let left = rows - parts.reduce((s, x) => s + x, 0);
-  if (left > 0) {
-    const fill = caps.map((c, i) => [(load[i] + parts[i] * rowBytes) / c, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    for (let k = 0; left > 0; k = (k + 1) % fill.length, left--) parts[fill[k][1]]++;
-  }
-  return parts;
-}
+export { apportion };
 
 /** Group units into `stages` contiguous groups of about equal weight bytes. */
 function groupUnits(units: readonly PlacementUnit[], stages: number): PlacementUnit[][] {
@@ -211,24 +203,49 @@ function groupUnits(units: readonly PlacementUnit[], stages: number): PlacementU
   return groups;
 }
 
+
 /** Rows a tile computes and ships at a time (output row blocks, double-buffered). */
 export const ROW_BLOCK = 64;
+/** Rows that stream through a tile's transient buffers at once (the GEMM's weight-stationary token tile). */
+export const STREAM_ROWS = 8;
+
+/** Per tile position of a layout: q|k|v rows it computes and its coverage of the heads (sum of fractions). */
+function headLoad(L: StreamLayout): { qkvRows: number[]; coverage: number[] } {
+  const qkvRows = L.tiles.map(() => 0);
+  const coverage = L.tiles.map(() => 0);
+  for (const h of L.heads) for (const m of h.members) {
+    qkvRows[m.pos] += size(m.qkvRows);
+    coverage[m.pos] += m.fraction;
+  }
+  return { qkvRows, coverage };
+}
 
 /**
- * Activation buffer a tile keeps in DMEM (the paper's D_in + D_out + D_scratch, Eq. 15):
- * its 1/n share of the region's activation rows (the widest activation of the step,
- * stored distributed over the region's n tiles), plus two output blocks of up to
- * ROW_BLOCK rows of its widest operator slice (double-buffered while they stream out).
+ * Activation buffers a tile keeps in DMEM for the text decoder (the paper's D_in + D_out +
+ * D_scratch, Eq. 15): its residual slice and the slice's normalised copy for every row a
+ * step processes together; and, for STREAM_ROWS rows at a time, double-buffered: its
+ * widest output block (q|k|v rows, gate and up rows, its vocabulary rows up to 1,024 for
+ * the LM head's local argmax), one activation chunk (lanes elements) of the gathered input
+ * (inputs stream in as the kernel consumes them) and one partial attention result.
  */
-function activationReserve(card: ModelCard, actBytes: number, rowsTogether: number, emittingRows: number, regionTiles: number): number {
-  const t = card.text;
-  const widest = Math.max(t.hiddenSize, t.numHeads * t.headDim, card.vision?.hiddenSize ?? 0);
-  const slice = Math.ceil(Math.max(t.intermediateSize, card.vision?.intermediateSize ?? 0) / regionTiles);
-  // the LM head's logits exist only for the rows that emit a token, and the local argmax
-  // consumes them in blocks of at most 1,024 as the GEMV produces them
-  const vocabBlock = Math.min(1024, Math.ceil(t.vocabSize / regionTiles));
-  const outBlock = Math.max(Math.min(rowsTogether, ROW_BLOCK) * slice, Math.min(emittingRows, ROW_BLOCK) * vocabBlock);
-  return Math.ceil((rowsTogether * widest * actBytes) / regionTiles + 2 * outBlock * actBytes);
+function textReserve(L: StreamLayout, pos: number, loads: ReturnType<typeof headLoad>, lanes: number, vocabRows: number, rowsTogether: number, actBytes: number): number {
+  const slice = size(L.slices[pos]);
+  const perKv = L.shape.queryHeads / L.shape.kvHeads;
+  const out = Math.max(loads.qkvRows[pos], 2 * size(L.mlpRows[pos]), slice, Math.min(1024, vocabRows));
+  const partial = Math.ceil(loads.coverage[pos]) * perKv * (L.shape.headDim + 2);
+  return Math.ceil(actBytes * (rowsTogether * 2 * slice + 2 * Math.min(rowsTogether, STREAM_ROWS) * (out + lanes + partial)));
+}
+
+/**
+ * The vision encoder's buffers on a tile for one crop of `rows` patches: its residual
+ * slice of every row, the keys and values of its part of the heads' positions, and
+ * double-buffered blocks as in the text reserve.
+ */
+function visionScratch(L: StreamLayout, pos: number, loads: ReturnType<typeof headLoad>, lanes: number, rows: number, actBytes: number): number {
+  const slice = size(L.slices[pos]);
+  const kv = Math.ceil(loads.coverage[pos] * rows) * 2 * L.shape.headDim;
+  const out = Math.max(loads.qkvRows[pos], size(L.mlpRows[pos]), slice);
+  return Math.ceil(actBytes * (rows * slice + kv + 2 * STREAM_ROWS * (out + lanes + Math.ceil(loads.coverage[pos]) * (L.shape.headDim + 2))));
 }
 
 export function mapModel(card: ModelCard, design: Design, options: MapOptions = {}): ChipMapping {
@@ -243,96 +260,79 @@ export function mapModel(card: ModelCard, design: Design, options: MapOptions = 
   const groupBytes = groups.map((g) => g.reduce((s, u) => s + u.weightBytes, 0));
   // tiles per region, proportional to weight, at least one each
   const n = order.length;
-  const extra = apportion(n - groups.length, groupBytes);
-  const sizes = extra.map((x) => x + 1);
-
-  const regions: Region[] = [];
-  let cursor = 0;
-  groups.forEach((g, s) => {
-    const tiles = order.slice(cursor, cursor + sizes[s]);
-    regions.push({ stage: s, units: g, tiles, root: centroidTile(tiles, cols), weightBytes: groupBytes[s] });
-    cursor += sizes[s];
-  });
+  const sizes = apportion(n - groups.length, groupBytes).map((x) => x + 1);
+  const t = card.text;
+  const v = card.vision;
+  const textShape = { width: t.hiddenSize, mlp: t.intermediateSize, queryHeads: t.numHeads, kvHeads: t.numKvHeads, headDim: t.headDim };
+  const visionShape = v ? { width: v.hiddenSize, mlp: v.intermediateSize, queryHeads: v.numHeads, kvHeads: v.numHeads, headDim: v.hiddenSize / v.numHeads } : undefined;
 
   const slices: WeightSlice[][] = params.map(() => []);
   const kvShares: KvShare[][] = params.map(() => []);
   const regionOf = new Array<number>(n).fill(0);
-  const kvHeads = card.text.numKvHeads;
-  const kvTokenBytes = kvBytesPerTokenPerLayer(card, kvP) + kvScaleBytesPerTokenPerLayer(card, kvP);
-
-  for (const region of regions) {
-    const tiles = region.tiles;
-    for (const t of tiles) regionOf[t] = region.stage;
-    const caps = tiles.map((t) => params[t].wmemKiB * 1024);
-    const load = tiles.map(() => 0);
-    const rootIdx = tiles.indexOf(region.root);
-    // vectors (norms, biases) first, whole, on the root where the element-wise work runs
-    for (const unit of region.units) {
-      for (const w of unit.tensors) {
-        if (w.rows !== 1) continue;
-        const b = tensorBytes(w, 1, p);
-        slices[region.root].push({ tensor: w.name, layer: unit.layer, rowStart: 0, rowEnd: 1, cols: w.cols, bytes: b.bytes, scaleBytes: b.scaleBytes });
-        load[rootIdx] += b.bytes + b.scaleBytes;
-      }
-    }
-    // matrices split by rows in proportion to the capacity each tile has left
-    const room = caps.map((c, i) => Math.max(1, c - load[i]));
-    for (const unit of region.units) {
-      for (const w of unit.tensors) {
-        if (w.rows === 1) continue;
-        const one = tensorBytes(w, 1, p);
-        const parts = balancedParts(w.rows, room, load, one.bytes + one.scaleBytes);
-        let r0 = 0;
-        parts.forEach((rowsHere, i) => {
-          if (rowsHere === 0) return;
-          const b = tensorBytes(w, rowsHere, p);
-          slices[tiles[i]].push({ tensor: w.name, layer: unit.layer, rowStart: r0, rowEnd: r0 + rowsHere, cols: w.cols, bytes: b.bytes, scaleBytes: b.scaleBytes });
-          load[i] += b.bytes + b.scaleBytes;
-          r0 += rowsHere;
-        });
-      }
-    }
-    for (const unit of region.units) {
-      if (unit.kind === 'decoder') {
-        // Flatten the layer's KV into [0, H) head units; tile i of n holds [iH/n, (i+1)H/n),
-        // so every tile holds 1/n of the layer's KV (heads split by context when n > H).
-        tiles.forEach((t, i) => {
-          const a = (i * kvHeads) / tiles.length;
-          const b = ((i + 1) * kvHeads) / tiles.length;
-          const parts = [];
-          for (let h = Math.floor(a); h < Math.min(kvHeads, Math.ceil(b)); h++) {
-            const from = Math.max(h, a) - h;
-            const to = Math.min(h + 1, b) - h;
-            if (to > from) parts.push({ kvHead: h, fromFraction: from, toFraction: to });
+  const regions: Region[] = [];
+  let cursor = 0;
+  groups.forEach((g, s) => {
+    const tiles = order.slice(cursor, cursor + sizes[s]);
+    cursor += sizes[s];
+    const caps = tiles.map((x) => params[x].wmemKiB * 1024);
+    const text = g.some((u) => u.kind === 'decoder' || u.kind === 'head') ? streamLayout('text', textShape, tiles, caps) : undefined;
+    const vision = visionShape && g.some((u) => u.kind === 'vision' || u.kind === 'connector') ? streamLayout('vision', visionShape, tiles, caps) : undefined;
+    regions.push({ stage: s, units: g, tiles, root: centroidTile(tiles, cols), weightBytes: groupBytes[s], text, vision });
+    for (const x of tiles) regionOf[x] = s;
+    placeRegionWeights(g, tiles, caps, { text, vision }, p, slices, tiles.map(() => 0));
+    if (text) {
+      for (const u of g) {
+        if (u.kind !== 'decoder') continue;
+        const parts: { kvHead: number; fromFraction: number; toFraction: number }[][] = tiles.map(() => []);
+        for (const h of text.heads) {
+          let from = 0;
+          for (const m of h.members) {
+            parts[m.pos].push({ kvHead: h.kvHead, fromFraction: from, toFraction: from + m.fraction });
+            from += m.fraction;
           }
-          if (parts.length) kvShares[t].push({ layer: unit.layer, parts });
-        });
+        }
+        parts.forEach((ps, pos) => ps.length && kvShares[tiles[pos]].push({ layer: u.layer, parts: ps }));
       }
     }
-  }
+  });
 
+  const kvHeads = t.numKvHeads;
+  const kvTokenBytes = kvBytesPerTokenPerLayer(card, kvP) + kvScaleBytesPerTokenPerLayer(card, kvP);
   const rowsTogether = Math.max(options.maxBatch ?? 1, options.chunkTokens ?? 1);
   const shortfalls: Shortfall[] = [];
   let kvCapacityTokens = Number.POSITIVE_INFINITY;
-  const tilesOut: TilePlacement[] = params.map((tp, t) => {
-    const romBytes = slices[t].reduce((s, x) => s + x.bytes + x.scaleBytes, 0);
+  let encoderScratchTokens = 0;
+  const loads = regions.map((r) => ({ text: r.text && headLoad(r.text), vision: r.vision && headLoad(r.vision) }));
+  const lanesOf = (tp: TileParams) => Math.floor(tp.vlenBits / (actBytes * 8));
+  const tilesOut: TilePlacement[] = params.map((tp, x) => {
+    const region = regions[regionOf[x]];
+    const pos = region.tiles.indexOf(x);
+    const romBytes = slices[x].reduce((s, w) => s + w.bytes + w.scaleBytes, 0);
     const romCap = tp.wmemKiB * 1024;
-    if (romBytes > romCap) shortfalls.push({ what: 'weights', tile: t, needBytes: romBytes, haveBytes: romCap });
-    const kvPerToken = kvShares[t].reduce((s, k) => s + k.parts.reduce((a, q) => a + (q.toFraction - q.fromFraction), 0) * (kvTokenBytes / kvHeads), 0);
+    if (romBytes > romCap) shortfalls.push({ what: 'weights', tile: x, needBytes: romBytes, haveBytes: romCap });
+    const kvPerToken = kvShares[x].reduce((s, k) => s + k.parts.reduce((a, q) => a + (q.toFraction - q.fromFraction), 0) * (kvTokenBytes / kvHeads), 0);
     const dmemCap = tp.dmemKiB * 1024;
-    const reserve = activationReserve(card, actBytes, rowsTogether, options.maxBatch ?? 1, regions[regionOf[t]].tiles.length);
-    if (reserve > dmemCap) shortfalls.push({ what: 'activations', tile: t, needBytes: reserve, haveBytes: dmemCap });
-    if (kvPerToken > 0) kvCapacityTokens = Math.min(kvCapacityTokens, Math.max(0, Math.floor((dmemCap - reserve) / kvPerToken)));
+    const vocabRows = slices[x].filter((w) => w.tensor === 'text.lm_head' || (w.tensor === 'text.embed_tokens' && t.tieWordEmbeddings)).reduce((s, w) => s + w.rowEnd - w.rowStart, 0);
+    const reserve = region.text ? textReserve(region.text, pos, loads[region.stage].text!, lanesOf(tp), vocabRows, rowsTogether, actBytes) : 0;
+    if (reserve > dmemCap) shortfalls.push({ what: 'activations', tile: x, needBytes: reserve, haveBytes: dmemCap });
+    const room = Math.max(0, dmemCap - reserve);
+    if (kvPerToken > 0) kvCapacityTokens = Math.min(kvCapacityTokens, Math.floor(room / kvPerToken));
+    if (region.vision && v) {
+      const scratch = visionScratch(region.vision, pos, loads[region.stage].vision!, lanesOf(tp), patchesPerTile(v), actBytes);
+      if (scratch > room) shortfalls.push({ what: 'activations', tile: x, needBytes: reserve + scratch, haveBytes: dmemCap });
+      // the scratch lives in the request's KV allocation: as many tokens as it takes on the tightest tile
+      encoderScratchTokens = Math.max(encoderScratchTokens, kvPerToken > 0 ? Math.ceil(scratch / kvPerToken) : 0);
+    }
     return {
-      tile: t,
-      row: Math.floor(t / cols),
-      col: t % cols,
-      region: regionOf[t],
+      tile: x,
+      row: Math.floor(x / cols),
+      col: x % cols,
+      region: regionOf[x],
       params: tp,
-      weightSlices: slices[t],
+      weightSlices: slices[x],
       romBytes,
       romCapacityBytes: romCap,
-      kvShares: kvShares[t],
+      kvShares: kvShares[x],
       kvBytesPerToken: kvPerToken,
       activationReserveBytes: reserve,
       dmemCapacityBytes: dmemCap,
@@ -342,9 +342,9 @@ export function mapModel(card: ModelCard, design: Design, options: MapOptions = 
   const need = options.requiredKvTokens ?? 0;
   if (need > kvCapacityTokens) {
     // report the tightest KV-holding tile
-    const holders = tilesOut.filter((t) => t.kvBytesPerToken > 0);
-    const room = (t: TilePlacement) => (t.dmemCapacityBytes - t.activationReserveBytes) / t.kvBytesPerToken;
-    const worst = holders.reduce((w, t) => (room(t) < room(w) ? t : w), holders[0]);
+    const holders = tilesOut.filter((x) => x.kvBytesPerToken > 0);
+    const room = (x: TilePlacement) => (x.dmemCapacityBytes - x.activationReserveBytes) / x.kvBytesPerToken;
+    const worst = holders.reduce((w, x) => (room(x) < room(w) ? x : w), holders[0]);
     shortfalls.push({ what: 'kv', tile: worst.tile, needBytes: Math.ceil(need * worst.kvBytesPerToken) + worst.activationReserveBytes, haveBytes: worst.dmemCapacityBytes });
   }
   return {
@@ -353,6 +353,7 @@ export function mapModel(card: ModelCard, design: Design, options: MapOptions = 
     tiles: tilesOut,
     weightBytesTotal: units.reduce((s, u) => s + u.weightBytes, 0),
     kvCapacityTokens,
+    encoderScratchTokens,
     feasible: shortfalls.length === 0,
     shortfalls,
   };

@@ -1,9 +1,11 @@
-import type { ChipMapping } from './mapping.js';
+import type { ChipMapping, Region } from './mapping.js';
+import type { StreamLayout } from './partition.js';
+import { buildTree, type Tree } from './trees.js';
 
 /**
  * Look-up tables over a mapping that the step builder needs: which region runs which
- * unit, each region's root tile, which tiles hold which weight rows, and how each
- * decoder layer's KV heads are split over tiles.
+ * unit, each region's stream layouts, which tiles hold which rows of the row tables
+ * (embedding, LM head, connector), and the collective trees (built once per tile set).
  */
 
 export interface Holder {
@@ -12,29 +14,20 @@ export interface Holder {
   readonly rowStart: number;
 }
 
-export interface KvPart {
-  readonly tile: number;
-  readonly fraction: number;
-}
-
 export class Placement {
   /** Region index of each unit name (`embedding`, `layer3`, `head`, `vision.layer0`, ...). */
   readonly unitRegion = new Map<string, number>();
-  /** Root tile of each region (the mapper's choice: nearest the region's centroid). */
-  readonly regionRoot: number[];
   /** tensor -> (layer + 1) -> holders */
   private readonly holders = new Map<string, Holder[][]>();
-  /** kvParts[layer][head] = the tiles holding parts of that head's context. */
-  readonly kvParts: KvPart[][][];
+  private readonly trees = new Map<string, Tree>();
 
   constructor(
     readonly mapping: ChipMapping,
     readonly cols: number,
-    kvHeads: number,
-    layers: number,
+    /** Fan-in of the collectives' gather and reduction trees (`mapping.treeRadix`). */
+    readonly radix: number,
   ) {
     mapping.regions.forEach((r) => r.units.forEach((u) => this.unitRegion.set(u.name, r.stage)));
-    this.regionRoot = mapping.regions.map((r) => r.root);
     for (const tp of mapping.tiles) {
       for (const s of tp.weightSlices) {
         let byLayer = this.holders.get(s.tensor);
@@ -43,12 +36,7 @@ export class Placement {
         list.push({ tile: tp.tile, rows: s.rowEnd - s.rowStart, rowStart: s.rowStart });
       }
     }
-    this.kvParts = Array.from({ length: layers }, () => Array.from({ length: kvHeads }, () => [] as KvPart[]));
-    for (const tp of mapping.tiles) {
-      for (const share of tp.kvShares) {
-        for (const p of share.parts) this.kvParts[share.layer][p.kvHead].push({ tile: tp.tile, fraction: p.toFraction - p.fromFraction });
-      }
-    }
+    for (const byLayer of this.holders.values()) for (const list of byLayer) list?.sort((a, b) => a.rowStart - b.rowStart);
   }
 
   /** Tiles holding rows of `tensor` (for `layer`, -1 for non-layer tensors), in row order. */
@@ -58,7 +46,7 @@ export class Placement {
     return h;
   }
 
-  /** The tile holding embedding row `row` of `tensor`. */
+  /** The tile holding row `row` of `tensor`. */
   rowHolder(tensor: string, row: number): number {
     const hs = this.holdersOf(tensor, -1);
     for (const h of hs) if (row >= h.rowStart && row < h.rowStart + h.rows) return h.tile;
@@ -69,5 +57,23 @@ export class Placement {
     const r = this.unitRegion.get(name);
     if (r === undefined) throw new Error(`internal: unit ${name} is not placed`);
     return r;
+  }
+
+  region(r: number): Region {
+    return this.mapping.regions[r];
+  }
+
+  /** The layout of `part` in region `r`. */
+  layout(r: number, part: 'text' | 'vision'): StreamLayout {
+    const L = this.mapping.regions[r][part];
+    if (!L) throw new Error(`internal: region ${r} has no ${part} layout`);
+    return L;
+  }
+
+  /** The collective tree over `tiles` (cached under `key`, which must name the tile set). */
+  tree(key: string, tiles: readonly number[]): Tree {
+    let t = this.trees.get(key);
+    if (!t) this.trees.set(key, (t = buildTree(tiles, this.cols, this.radix)));
+    return t;
   }
 }

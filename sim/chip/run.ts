@@ -21,7 +21,7 @@ import { sizeTilesFromWork } from './heterogeneous.js';
 import { serveTrace, type ServeResult } from './serve.js';
 import { TileKernelCosts } from './tileCosts.js';
 import { buildTextStep } from './step.js';
-import { busiestLinkTokensPerSecond, busiestTileCycles, computeTokensPerSecond, criticalPaths, memoryTokensPerSecond, minWorkCycles, nocTokensPerSecond } from './bounds.js';
+import { busiestLinkTokensPerSecond, busiestTileCycles, layerSequentialTokensPerSecond, computeTokensPerSecond, criticalPaths, memoryTokensPerSecond, minWorkCycles, nocTokensPerSecond } from './bounds.js';
 import type { ChipEngine, Task } from './engine.js';
 import { dieLinksOf, dieToDieFlits, withDieLinks } from './dieLinks.js';
 
@@ -88,6 +88,11 @@ export interface SimResult {
     /** Infinity (JSON null) when the run sent nothing over a link. */
     readonly nocTokensPerSecond: number;
     readonly mappingTokensPerSecond: number;
+    /**
+     * The regions working one after the other, each at its tightest resource (ROM ports or
+     * lanes) for the step at `boundAt`: what a single micro-batch can reach on this mapping.
+     */
+    readonly layerSequentialTokensPerSecond: number;
     /** Which limit of the mapped step sets the mapping bound. */
     readonly mappingLimitedBy: 'critical path' | 'busiest tile' | 'busiest link' | 'none';
     readonly criticalPathCycles: number;
@@ -379,7 +384,7 @@ export function simulateChip(input: SimInput): SimOutput {
         flitsReplicated: chip['noc.flitsReplicated'] ?? 0,
         macs: chip['tile.macs'] ?? 0,
       },
-      bounds: { computeTokensPerSecond: compute, memoryTokensPerSecond: memory, nocTokensPerSecond: noc, mappingTokensPerSecond: mappingBound, mappingLimitedBy, criticalPathCycles: cp, busiestTileCycles: busiestTile, boundAt: { batch, contextTokens: meanContext } },
+      bounds: { computeTokensPerSecond: compute, memoryTokensPerSecond: memory, nocTokensPerSecond: noc, mappingTokensPerSecond: mappingBound, layerSequentialTokensPerSecond: layerSequentialTokensPerSecond(card, design, mapping, batch, meanContext), mappingLimitedBy, criticalPathCycles: cp, busiestTileCycles: busiestTile, boundAt: { batch, contextTokens: meanContext } },
       run: { simulatedCycles: cycles, events: sim.eventsDispatched, fidelity: input.fidelity, requestsSimulated: trace.requests.length, generatedTokens: served.generatedTokens, steps: served.steps, kernelsSimulated: costs.kernelsRun, kernelEvents: costs.events },
       mapping: { feasible: true, regions: mapping.regions.length, kvCapacityTokens: mapping.kvCapacityTokens, shortfalls: [], reasons: [] },
       belowBound,
@@ -409,7 +414,7 @@ export function mappedCriticalPaths(
   const tasks =
     graph ??
     buildTextStep(
-      { card, design, place: new Placement(mapping, design.mesh.cols, card.text.numKvHeads, card.text.numLayers) },
+      { card, design, place: new Placement(mapping, design.mesh.cols, design.mapping.treeRadix) },
       0,
       Array.from({ length: batch }, () => ({ contextTokens, newTokens: 1, textTokens: 1, emitsToken: true, tokenIds: [0] })),
       design.mapping.kvWindowTokens,

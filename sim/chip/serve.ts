@@ -9,7 +9,7 @@ import type { NetworkPort } from '../noc/port.js';
 import type { ChipMapping } from './mapping.js';
 import { Placement } from './placement.js';
 import { ChipEngine, type Task } from './engine.js';
-import { buildTextStep, buildVisionStep, type StepSequence } from './step.js';
+import { buildTextStep, buildVisionStep, type ImageRows, type StepSequence } from './step.js';
 import type { TileCostModel } from './work.js';
 
 /**
@@ -82,14 +82,14 @@ interface Seq {
   generated: number;
   state: 'vision' | 'prefill' | 'decode' | 'done';
   slot: number;
-  /** Connector root that holds this request's image rows once the encoder is done. */
-  imageAt: number;
+  /** The connector tiles that hold this request's image rows once the encoder is done. */
+  image: ImageRows['holders'] | null;
   tokenIds: number[];
 }
 
 export function serveTrace(card: ModelCard, design: Design, trace: Trace, mapping: ChipMapping, deps: { sim: Simulator; network: NetworkPort; costs: TileCostModel }, opt: ServingOptions): ServeResult {
   const { sim } = deps;
-  const place = new Placement(mapping, design.mesh.cols, card.text.numKvHeads, card.text.numLayers);
+  const place = new Placement(mapping, design.mesh.cols, design.mapping.treeRadix);
   const engine = new ChipEngine(sim, deps.network, deps.costs, design.mesh.rows * design.mesh.cols, { recordTimeline: opt.recordTimeline });
   const sc = { card, design, place };
   const cyclesPerMs = design.clockMHz * 1000;
@@ -164,7 +164,7 @@ export function serveTrace(card: ModelCard, design: Design, trace: Trace, mappin
         generated: 0,
         state: r.contextCached ? 'decode' : rec.imageTokens > 0 ? 'vision' : 'prefill',
         slot,
-        imageAt: -1,
+        image: null,
         tokenIds: ids,
       };
       active[slot].push(seq);
@@ -179,11 +179,11 @@ export function serveTrace(card: ModelCard, design: Design, trace: Trace, mappin
     const next = () => {
       const built = buildVisionStep(sc, stepIds++, 1);
       const began = sim.now;
-      built.done.onDone = (t) => {
+      built.done.onDone = () => {
         prefillSpans.push([began, sim.now]);
         if (--left > 0) return next();
         seq.state = 'prefill';
-        seq.imageAt = t.tile;
+        seq.image = built.image.holders;
         if (!slotBusy[seq.slot]) formStep(seq.slot);
       };
       engine.start(built.tasks);
@@ -203,7 +203,7 @@ export function serveTrace(card: ModelCard, design: Design, trace: Trace, mappin
       members.push({ seq: s, n: 1, text: 1, image: 0, emits: true });
     }
     let budget = opt.prefillChunkTokens - rows.length;
-    let imageInput: { tile: number; rows: number } | undefined;
+    let imageInput: ImageRows | undefined;
     for (const s of seqs) {
       if (budget <= 0) break;
       if (s.state !== 'prefill') continue;
@@ -214,7 +214,7 @@ export function serveTrace(card: ModelCard, design: Design, trace: Trace, mappin
       const emits = s.imageLeft - image === 0 && s.textLeft - text === 0;
       rows.push({ contextTokens: s.cached, newTokens: n, textTokens: text, emitsToken: emits, tokenIds: s.tokenIds });
       members.push({ seq: s, n, text, image, emits });
-      if (image > 0) imageInput = { tile: s.imageAt, rows: (imageInput?.rows ?? 0) + image };
+      if (image > 0) imageInput = { holders: s.image!, rows: image };
       budget -= n;
       break; // one prefilling sequence per step
     }

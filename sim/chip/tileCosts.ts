@@ -100,21 +100,21 @@ export class TileKernelCosts implements TileCostModel {
     switch (w.kind) {
       case 'linear': {
         const acc = this.blocked(tile, w.tokens, (w.cols + w.rows) * actB, (n) => (n === 1 ? { kind: 'gemv', rows: w.rows, cols: w.cols } : { kind: 'gemm', rows: w.rows, cols: w.cols, tokens: n }));
-        if (w.fusedSiluMul) this.blocked(tile, w.tokens, 3 * Math.ceil(w.rows / 2) * actB, (n) => ({ kind: 'silu-gate', dim: Math.max(1, Math.floor(w.rows / 2)), tokens: n }), acc);
-        return acc;
+        return this.epilogue(tile, w, acc);
       }
       case 'attention': {
+        const acc = w.kvWrites ? this.blocked(tile, w.kvWrites, 4 * w.headDim * actB, (n) => ({ kind: 'kv-write', entries: n, width: 2 * w.headDim })) : undefined;
         const kv = Math.max(1, w.kvPositions || Math.round(w.positions / Math.max(1, w.queries)));
-        if (w.queries <= 1) return this.run(tile, { kind: 'attention', queryHeads: w.queryHeads, headDim: w.headDim, contextTokens: kv });
+        if (w.queries <= 1) return this.run(tile, { kind: 'attention', queryHeads: w.queryHeads, headDim: w.headDim, contextTokens: kv }, 1, acc);
         // queries x KV-head parts runs whose keys add up to `positions` exactly: some at
         // floor(mean), the rest at floor(mean) + 1
         const runs = w.queries * Math.max(1, w.kvHeads);
         const base = Math.floor(w.positions / runs);
         const longer = w.positions - base * runs;
         const spec = (keys: number): KernelSpec => ({ kind: 'attention', queryHeads: w.queryHeads, headDim: w.headDim, contextTokens: keys });
-        if (base === 0) return this.run(tile, spec(1), Math.max(1, longer));
-        const acc = this.run(tile, spec(base), runs - longer);
-        return longer ? this.run(tile, spec(base + 1), longer, acc) : acc;
+        if (base === 0) return this.run(tile, spec(1), Math.max(1, longer), acc);
+        const out = this.run(tile, spec(base), runs - longer, acc);
+        return longer ? this.run(tile, spec(base + 1), longer, out) : out;
       }
       case 'attentionCombine':
         return this.blocked(tile, w.tokens, 2 * w.queryHeads * (w.headDim + 2) * actB, (n) => ({ kind: 'attention-combine', parts: w.parts, heads: w.queryHeads, headDim: w.headDim, tokens: n }));
@@ -126,7 +126,7 @@ export class TileKernelCosts implements TileCostModel {
         return this.blocked(tile, w.tokens, 2 * w.width * actB, (n) => ({ kind: 'kv-write', entries: n, width: w.width }));
       case 'vector': {
         const perRow = 3 * w.width * actB + 64;
-        const rows = (make: (n: number) => KernelSpec) => this.blocked(tile, w.tokens, perRow, make);
+        const rows = (make: (n: number) => KernelSpec) => this.blocked(tile, w.tokens, perRow, make, w.residual ? this.blocked(tile, w.tokens, perRow, (n) => ({ kind: 'residual', dim: w.width, tokens: n })) : undefined);
         switch (w.op) {
           case 'rmsnorm':
             return rows((n) => ({ kind: 'rmsnorm', dim: w.width, tokens: n }));
@@ -146,5 +146,34 @@ export class TileKernelCosts implements TileCostModel {
         }
       }
     }
+  }
+
+  /**
+   * A linear slice's epilogue, run where its outputs live: the deferred RMSNorm scaling
+   * (one multiply per output, costed as an element-wise pass), RoPE on its q/k rows, the
+   * bias or position-table slice (read from ROM, then added), GELU or SiLU-gate, and the
+   * LM head's local argmax.
+   */
+  private epilogue(tile: number, w: Extract<TileWork, { kind: 'linear' }>, acc: { cycles: number; counters: CounterRecord; events: number }) {
+    const actB = PRECISION_BITS[this.design.precision.activations] / 8;
+    const perRow = 3 * w.rows * actB + 64;
+    const pass = (spec: (n: number) => KernelSpec, width = perRow) => this.blocked(tile, w.tokens, width, spec, acc);
+    if (w.scaleOutputs) pass((n) => ({ kind: 'residual', dim: w.rows, tokens: n }));
+    if (w.bias) {
+      this.run(tile, { kind: 'rom-read', rows: 1, width: w.rows }, 1, acc);
+      pass((n) => ({ kind: 'residual', dim: w.rows, tokens: n }));
+    }
+    if (w.positionTable) {
+      this.blocked(tile, w.tokens, w.rows * actB, (n) => ({ kind: 'rom-read', rows: n, width: w.rows }), acc);
+      pass((n) => ({ kind: 'residual', dim: w.rows, tokens: n }));
+    }
+    if (w.ropeRows) {
+      const hd = Math.max(2, Math.min(w.headDim ?? w.ropeRows, w.ropeRows));
+      pass((n) => ({ kind: 'rope', heads: Math.max(1, Math.round(w.ropeRows! / hd)), headDim: hd - (hd % 2), tokens: n }));
+    }
+    if (w.gelu) pass((n) => ({ kind: 'gelu', dim: w.rows, tokens: n }));
+    if (w.fusedSiluMul) this.blocked(tile, w.tokens, 3 * Math.ceil(w.rows / 2) * actB, (n) => ({ kind: 'silu-gate', dim: Math.max(1, Math.floor(w.rows / 2)), tokens: n }), acc);
+    if (w.argmax) this.run(tile, { kind: 'argmax', vocab: w.rows }, w.tokens, acc);
+    return acc;
   }
 }

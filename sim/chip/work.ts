@@ -6,20 +6,47 @@ import type { CounterRecord } from '../counters/counter.js';
  * tile simulator (fast or detailed fidelity), memoised on the work's shape.
  */
 export type TileWork =
-  /** A slice of a linear layer: `rows` output rows of a [rows x cols] weight block, for `tokens` activation rows. */
-  | { readonly kind: 'linear'; readonly rows: number; readonly cols: number; readonly tokens: number; readonly fusedSiluMul?: boolean }
   /**
-   * Partial attention of one tile over the context parts it holds (split-context
-   * attention; the result is (max, sum, output) per query head). `queryHeads` query heads
-   * share each of the `kvHeads` KV-head parts; `positions` counts (query row, key) pairs
-   * summed over the parts; `kvPositions` the distinct cached (KV head, position) entries
-   * read from DMEM (0 when K and V arrive in the message, as in the vision encoder).
+   * A slice of a linear layer: `rows` output rows of a [rows x cols] weight block, for
+   * `tokens` activation rows, with the epilogue applied where the outputs live.
    */
-  | { readonly kind: 'attention'; readonly queryHeads: number; readonly kvHeads: number; readonly headDim: number; readonly positions: number; readonly queries: number; readonly kvPositions: number }
+  | {
+      readonly kind: 'linear';
+      readonly rows: number;
+      readonly cols: number;
+      readonly tokens: number;
+      /** gate and up rows interleaved: SiLU(gate) x up, rows / 2 outputs */
+      readonly fusedSiluMul?: boolean;
+      /** multiply the outputs by the RMSNorm statistic 1/rms of each token (deferred norm scaling) */
+      readonly scaleOutputs?: boolean;
+      /** RoPE on this many of the output rows (whole pairs of one head) */
+      readonly ropeRows?: number;
+      readonly headDim?: number;
+      /** add the bias slice, read from ROM */
+      readonly bias?: boolean;
+      /** add the position-table slice (tokens x rows), read from ROM */
+      readonly positionTable?: boolean;
+      /** GELU on the outputs */
+      readonly gelu?: boolean;
+      /** local argmax over the rows (the LM head's vocabulary slice) */
+      readonly argmax?: boolean;
+    }
+  /**
+   * Partial attention of one tile over the context part it holds of one KV head
+   * (split-context attention; the result is (max, sum, output) per query head).
+   * `queryHeads` query heads share each of the `kvHeads` KV-head parts; `positions` counts
+   * (query row, key) pairs summed over the parts; `kvPositions` the distinct cached (KV
+   * head, position) entries read from DMEM (0 when K and V arrive in the message, as in
+   * the vision encoder); `kvWrites` the new K/V entries it appends first.
+   */
+  | { readonly kind: 'attention'; readonly queryHeads: number; readonly kvHeads: number; readonly headDim: number; readonly positions: number; readonly queries: number; readonly kvPositions: number; readonly kvWrites?: number }
   /** Combine `parts` partial attention results per query head (running max / sum rescale). */
   | { readonly kind: 'attentionCombine'; readonly parts: number; readonly queryHeads: number; readonly headDim: number; readonly tokens: number }
-  /** Element-wise or row-reduction vector work on `tokens` rows of `width` elements. */
-  | { readonly kind: 'vector'; readonly op: 'rmsnorm' | 'add' | 'rope' | 'siluMul' | 'layernorm' | 'gelu' | 'pixelShuffle' | 'patchEmbed'; readonly width: number; readonly tokens: number; readonly headDim?: number }
+  /**
+   * Element-wise or row-reduction vector work on `tokens` rows of `width` elements.
+   * `residual`: add the residual delta first (RMSNorm and LayerNorm on a residual slice).
+   */
+  | { readonly kind: 'vector'; readonly op: 'rmsnorm' | 'add' | 'rope' | 'siluMul' | 'layernorm' | 'gelu' | 'pixelShuffle' | 'patchEmbed'; readonly width: number; readonly tokens: number; readonly headDim?: number; readonly residual?: boolean }
   /** Argmax over `width` candidates per row (a vocab slice, or the partial winners). */
   | { readonly kind: 'argmax'; readonly width: number; readonly tokens: number }
   /** Read `rows` embedding rows of `width` from ROM. */
@@ -44,13 +71,13 @@ export interface TileCostModel {
 export function workKey(w: TileWork): string {
   switch (w.kind) {
     case 'linear':
-      return `lin:${w.rows}:${w.cols}:${w.tokens}:${w.fusedSiluMul ? 1 : 0}`;
+      return `lin:${w.rows}:${w.cols}:${w.tokens}:${w.fusedSiluMul ? 1 : 0}${w.scaleOutputs ? 's' : ''}${w.ropeRows ? `r${w.ropeRows}/${w.headDim}` : ''}${w.bias ? 'b' : ''}${w.positionTable ? 'p' : ''}${w.gelu ? 'g' : ''}${w.argmax ? 'a' : ''}`;
     case 'attention':
-      return `att:${w.queryHeads}:${w.kvHeads}:${w.headDim}:${w.positions}:${w.queries}:${w.kvPositions}`;
+      return `att:${w.queryHeads}:${w.kvHeads}:${w.headDim}:${w.positions}:${w.queries}:${w.kvPositions}:${w.kvWrites ?? 0}`;
     case 'attentionCombine':
       return `cmb:${w.parts}:${w.queryHeads}:${w.headDim}:${w.tokens}`;
     case 'vector':
-      return `vec:${w.op}:${w.width}:${w.tokens}:${w.headDim ?? 0}`;
+      return `vec:${w.op}:${w.width}:${w.tokens}:${w.headDim ?? 0}${w.residual ? 'r' : ''}`;
     case 'argmax':
       return `max:${w.width}:${w.tokens}`;
     case 'embeddingRead':
