@@ -407,10 +407,10 @@ function emitAttention(b: ProgramBuilder, t: TileTiming, G: number, D: number, N
   const headGroup = (Gr: number) => {
     const aS = Math.max(1, Math.min(Math.floor(16 / Gr), Math.ceil(macLat / Gr)));
     for (let g = 0; g < Gr; g++) b.emit(instr(Op.LDDMEM, v(20 + g), [ADDR], { bytes: D * actB }));
-    const tokenBlock = (tok: number) => {
-      const s = (g: number, a: number) => v(g * aS + a);
+    const s = (g: number, a: number) => v(g * aS + a);
+    // scores, K^T stored dims x tokens: for each dimension d, its row over `tok` tokens across the lanes
+    const scoresByDim = (tok: number) => {
       for (let g = 0; g < Gr; g++) for (let a = 0; a < aS; a++) b.emit(instr(Op.VADD, s(g, a), [], { elems: 0 }));
-      // scores: for each dimension d, K^T row d over `tok` tokens
       const dimStep = (d: number) => {
         const k = kregs.take();
         b.emit(instr(Op.LDDMEM, k, [ADDR], { bytes: storageBytes(tok, kvP), kv: true }));
@@ -423,8 +423,42 @@ function emitAttention(b: ProgramBuilder, t: TileTiming, G: number, D: number, N
         b.emit(instr(Op.SALU, ADDR, [ADDR]));
       });
       for (let d = 0; d < D % unroll; d++) dimStep(d);
+      for (let g = 0; g < Gr; g++) for (let a = 1; a < aS; a++) b.emit(instr(Op.VADD, s(g, 0), [s(g, 0), s(g, a)], { elems: tok }));
+    };
+    // scores for a short block, one key at a time with the head dimension across the lanes:
+    // a dot product per head, reduced to a scalar and stored; the block's scores are then
+    // loaded back as one vector per head
+    const scoresByKey = (tok: number) => {
+      // `n` keys per loop body (up to 2, each with its own accumulators), heads interleaved
+      // so that consecutive instructions are independent
+      const keys = (n: number) => {
+        const ks: number[][] = [];
+        for (let j = 0; j < n; j++) {
+          ks.push([]);
+          for (let dv = 0; dv < Dv; dv++) {
+            const k = kregs.take();
+            b.emit(instr(Op.LDDMEM, k, [ADDR], { bytes: storageBytes(Math.min(L, D - dv * L), kvP), kv: true }));
+            ks[j].push(k);
+          }
+        }
+        const acc = (j: number, g: number) => v(j * Gr + g);
+        for (let j = 0; j < n; j++) for (let g = 0; g < Gr; g++) b.emit(instr(Op.VADD, acc(j, g), [], { elems: 0 }));
+        for (let dv = 0; dv < Dv; dv++) for (let j = 0; j < n; j++) for (let g = 0; g < Gr; g++) b.emit(instr(Op.VMAC, acc(j, g), [acc(j, g), ks[j][dv], v(20 + g)], { elems: Math.min(L, D - dv * L) }));
+        for (let j = 0; j < n; j++) for (let g = 0; g < Gr; g++) b.emit(instr(Op.VRED, x(4 + ((j * Gr + g) % 4)), [acc(j, g)], { elems: Math.min(L, D) }));
+        for (let j = 0; j < n; j++) for (let g = 0; g < Gr; g++) b.emit(instr(Op.STDMEM, -1, [x(4 + ((j * Gr + g) % 4)), ADDR], { bytes: actB }));
+        b.emit(instr(Op.SALU, ADDR, [ADDR]));
+      };
+      const pair = 2;
+      b.loop(Math.floor(tok / pair), () => keys(pair));
+      if (tok % pair) keys(tok % pair);
+      for (let g = 0; g < Gr; g++) b.emit(instr(Op.LDDMEM, s(g, 0), [ADDR], { bytes: tok * actB }));
+    };
+    // instructions of the two forms' score passes: by dimension D x (1 + Gr) + tree, by key tok x (Dv + Gr x (Dv + 3) + 1)
+    const byKey = (tok: number) => tok * (Dv + Gr * (Dv + 3) + 1) + Gr < D * (1 + Gr) + Gr * aS;
+    const tokenBlock = (tok: number) => {
+      if (byKey(tok)) scoresByKey(tok);
+      else scoresByDim(tok);
       for (let g = 0; g < Gr; g++) {
-        for (let a = 1; a < aS; a++) b.emit(instr(Op.VADD, s(g, 0), [s(g, 0), s(g, a)], { elems: tok }));
         const m = x(8 + g);
         b.emit(instr(Op.VRED, x(4), [s(g, 0)], { elems: tok })); // block max
         b.emit(instr(Op.SALU, x(5), [m, x(4)])); // m_new = max(m, block max)
