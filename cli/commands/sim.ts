@@ -151,6 +151,7 @@ export function renderSimSummary(r: SimOutcome, wallSeconds: number, design?: De
     ['events', `${fmtInt(r.run.events)} chip + ${fmtInt(r.run.kernelEvents)} in ${plural(r.run.kernelsSimulated, 'distinct kernel run')}`],
     ['wall time', `${wallSeconds.toFixed(2)} s`],
     ['mapping', `${plural(r.mapping.regions, 'region')}, KV capacity ${plural(r.mapping.kvCapacityTokens, 'token')}`],
+    ['concurrency', `at most ${plural(r.concurrency.sequences, 'sequence')} in flight${r.concurrency.kvLimited ? ` (limited by the KV capacity: it holds ${r.concurrency.kvAdmits} of the trace's requests at once; serving.maxBatch is ${r.concurrency.maxBatch})` : ''}`],
   ]);
   return out;
 }
@@ -206,6 +207,7 @@ export function simJson(r: SimOutcome, wallSeconds: number, design: Design, fixe
     belowBound: r.belowBound,
     run: { ...r.run, wallSeconds },
     mapping: r.mapping,
+    concurrency: r.concurrency,
     requests: r.requests,
     allCounters: r.allCounters,
     design,

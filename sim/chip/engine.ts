@@ -8,10 +8,12 @@ import type { TileCostModel, TileWork } from './work.js';
  *
  * A task belongs to one tile, optionally computes `work` (timed by the tile cost model),
  * and when done sends messages (unicast or multicast) whose deliveries satisfy other
- * tasks' dependencies. Each tile runs one task at a time, in the order tasks become
- * ready (FIFO; ties by readiness order), so tasks of different micro-batches interleave
- * on a tile the way a work queue would. Events happen only at task boundaries and
- * message deliveries (the fast tile fidelity); activity is accumulated per tile.
+ * tasks' dependencies. Each tile runs one task at a time: of its ready tasks, the one of
+ * the oldest step (micro-batch) first, then in the order they became ready. So an older
+ * micro-batch runs through a pipeline region ahead of a younger one, and the younger
+ * follows a region behind (staggered), filling the gaps. Events happen only at task
+ * boundaries and message deliveries (the fast tile fidelity); activity is accumulated per
+ * tile, and so are the bytes each tile's network interface ejects.
  */
 
 export interface Send {
@@ -39,6 +41,8 @@ export class Task {
   index = -1;
   /** Called when the task completes (after its sends are issued). */
   onDone: ((t: Task) => void) | null = null;
+  /** Order in which it became ready (ties within a step). */
+  readySeq = 0;
   constructor(
     readonly tile: number,
     readonly work: TileWork | null,
@@ -87,10 +91,54 @@ export interface EngineOptions {
   readonly recordTimeline?: boolean;
 }
 
+/** Does `a` run before `b` on a tile: older step first, then readiness order. */
+const before = (a: Task, b: Task) => a.step < b.step || (a.step === b.step && a.readySeq < b.readySeq);
+
+/** A binary min-heap of ready tasks (one per tile; usually a handful of entries). */
+class ReadyQueue {
+  private readonly items: Task[] = [];
+  get size(): number {
+    return this.items.length;
+  }
+  push(t: Task): void {
+    const a = this.items;
+    let i = a.length;
+    a.push(t);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(t, a[p])) break;
+      a[i] = a[p];
+      i = p;
+    }
+    a[i] = t;
+  }
+  pop(): Task | undefined {
+    const a = this.items;
+    if (a.length === 0) return undefined;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= a.length) break;
+        const c = l + 1 < a.length && before(a[l + 1], a[l]) ? l + 1 : l;
+        if (!before(a[c], last)) break;
+        a[i] = a[c];
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
+}
+
 export class ChipEngine {
-  private readonly queues: Task[][];
-  private readonly queueHead: Int32Array;
+  private readonly queues: ReadyQueue[];
+  private readySeq = 0;
   private readonly busy: Uint8Array;
+  /** Per tile: bytes its network interface ejected (deliveries from other tiles). */
+  readonly ejectedBytes: Float64Array;
   /** Per tile: busy cycles (compute). */
   readonly busyCycles: Float64Array;
   /** Per tile, per counter name: activity accumulated from task costs. */
@@ -109,9 +157,9 @@ export class ChipEngine {
     readonly tileCount: number,
     private readonly options: EngineOptions = {},
   ) {
-    this.queues = Array.from({ length: tileCount }, () => []);
-    this.queueHead = new Int32Array(tileCount);
+    this.queues = Array.from({ length: tileCount }, () => new ReadyQueue());
     this.busy = new Uint8Array(tileCount);
+    this.ejectedBytes = new Float64Array(tileCount);
     this.busyCycles = new Float64Array(tileCount);
   }
 
@@ -121,6 +169,7 @@ export class ChipEngine {
   }
 
   private ready(t: Task): void {
+    t.readySeq = this.readySeq++;
     this.queues[t.tile].push(t);
     if (!this.busy[t.tile]) this.runNext(t.tile);
   }
@@ -131,18 +180,8 @@ export class ChipEngine {
   }
 
   private runNext(tile: number): void {
-    const q = this.queues[tile];
-    const h = this.queueHead[tile];
-    if (h >= q.length) {
-      // drop the consumed prefix now and then so long runs do not grow the queue
-      if (h > 0) {
-        q.length = 0;
-        this.queueHead[tile] = 0;
-      }
-      return;
-    }
-    const task = q[h];
-    this.queueHead[tile] = h + 1;
+    const task = this.queues[tile].pop();
+    if (!task) return;
     this.busy[tile] = 1;
     task.startCycles = this.sim.now;
     let cycles = 0;
@@ -249,6 +288,7 @@ export class ChipEngine {
       this.slots[slot] = null;
       this.freeSlots.push(slot);
     }
+    this.ejectedBytes[msg.dst] += s.bytes;
     this.satisfy(s.targets[i]);
   };
 

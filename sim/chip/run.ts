@@ -18,7 +18,7 @@ import { kvBytesPerTokenPerLayer, kvScaleBytesPerTokenPerLayer } from '../model/
 import { mapModel, type ChipMapping } from './mapping.js';
 import { Placement } from './placement.js';
 import { sizeTilesFromWork } from './heterogeneous.js';
-import { serveTrace, type ServeResult } from './serve.js';
+import { kvAdmits, requestKvTokens, serveTrace, type ServeResult } from './serve.js';
 import { TileKernelCosts } from './tileCosts.js';
 import { buildTextStep } from './step.js';
 import { busiestLinkTokensPerSecond, busiestTileCycles, layerSequentialTokensPerSecond, computeTokensPerSecond, criticalPaths, memoryTokensPerSecond, minWorkCycles, nocTokensPerSecond } from './bounds.js';
@@ -104,6 +104,11 @@ export interface SimResult {
   readonly mapping: { readonly feasible: boolean; readonly regions: number; readonly kvCapacityTokens: number; readonly shortfalls: ChipMapping['shortfalls']; readonly reasons: readonly string[] };
   /** How far the simulated rate is below the mapping bound, and the largest cause of the gap. */
   readonly belowBound: { readonly fractionOfMappingBound: number; readonly dominantStall: string; readonly stallCycles: Readonly<Record<string, number>> };
+  /**
+   * Sequences in flight at once at most: min(serving.maxBatch, requests, what the KV cache
+   * holds together); `kvLimited` when the KV cache is the limit. The mapping bound uses it.
+   */
+  readonly concurrency: { readonly sequences: number; readonly maxBatch: number; readonly kvAdmits: number; readonly kvLimited: boolean };
   readonly allCounters: CounterRecord;
   readonly requests: readonly { readonly arrivalMs: number; readonly ttftMs: number; readonly tokens: number; readonly doneMs: number }[];
   readonly report: PowerReport;
@@ -143,6 +148,21 @@ function kvTokensNeeded(card: ModelCard, design: Design, trace: Trace): number {
     need = Math.max(need, design.mapping.kvWindowTokens > 0 ? Math.min(all, design.mapping.kvWindowTokens) : all);
   }
   return need;
+}
+
+/**
+ * Most sequences in flight at once: serving.maxBatch (1 when serving one at a time), the
+ * trace's requests, and how many of them the KV cache holds together (the smallest first).
+ */
+function concurrencyOf(card: ModelCard, design: Design, trace: Trace, mapping: ChipMapping): SimResult['concurrency'] {
+  const maxBatch = design.serving.batching === 'single' ? 1 : design.serving.maxBatch;
+  const needs = trace.requests.map((r) => {
+    const image = r.images.reduce((s, im) => s + imageTokens(card, im.widthPx, im.heightPx), 0);
+    return requestKvTokens(r.promptTokens + image + r.outputTokens, image > 0, design.mapping.kvWindowTokens, mapping.encoderScratchTokens);
+  });
+  const admits = kvAdmits(needs, mapping.kvCapacityTokens);
+  const sequences = Math.max(1, Math.min(maxBatch, admits, trace.requests.length));
+  return { sequences, maxBatch, kvAdmits: admits, kvLimited: admits < Math.min(maxBatch, trace.requests.length) };
 }
 
 /** Reject a trace the model cannot serve: contexts beyond the model's maximum. */
@@ -310,8 +330,9 @@ export function simulateChip(input: SimInput): SimOutput {
   const { atLimits: cp, atKernels: cpTiles, busiestTile } = mappedCriticalPaths(card, design, mapping, batch, meanContext, (tile, work) => costs.cost(tile, work).cycles, rep?.tasks);
   // `slots` micro-batch steps can be in flight at once, each at least the critical path
   // long; never more sequences than maxBatch
-  const slots = serving.batching === 'single' ? 1 : Math.max(1, Math.min(serving.microBatches, serving.maxBatch, trace.requests.length));
-  const inFlight = serving.batching === 'single' ? batch : Math.min(slots * batch, serving.maxBatch);
+  const concurrency = concurrencyOf(card, design, trace, mapping);
+  const slots = serving.batching === 'single' ? 1 : Math.max(1, Math.min(serving.microBatches, concurrency.sequences));
+  const inFlight = serving.batching === 'single' ? batch : Math.min(slots * batch, concurrency.sequences);
   const f = design.clockMHz * 1e6;
   const mappingLimits = {
     'critical path': (inFlight * f) / cp,
@@ -387,6 +408,7 @@ export function simulateChip(input: SimInput): SimOutput {
       bounds: { computeTokensPerSecond: compute, memoryTokensPerSecond: memory, nocTokensPerSecond: noc, mappingTokensPerSecond: mappingBound, layerSequentialTokensPerSecond: layerSequentialTokensPerSecond(card, design, mapping, batch, meanContext), mappingLimitedBy, criticalPathCycles: cp, busiestTileCycles: busiestTile, boundAt: { batch, contextTokens: meanContext } },
       run: { simulatedCycles: cycles, events: sim.eventsDispatched, fidelity: input.fidelity, requestsSimulated: trace.requests.length, generatedTokens: served.generatedTokens, steps: served.steps, kernelsSimulated: costs.kernelsRun, kernelEvents: costs.events },
       mapping: { feasible: true, regions: mapping.regions.length, kvCapacityTokens: mapping.kvCapacityTokens, shortfalls: [], reasons: [] },
+      concurrency,
       belowBound,
       allCounters: chip,
       requests,

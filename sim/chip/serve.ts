@@ -126,10 +126,7 @@ export function serveTrace(card: ModelCard, design: Design, trace: Trace, mappin
   /** [start, end] of every step that processed prompt or image tokens (vision passes included). */
   const prefillSpans: [number, number][] = [];
 
-  const kvNeed = (r: RequestRecord) => {
-    const all = r.promptTokens + r.imageTokens + r.outputTokens;
-    return window > 0 ? Math.min(all, window) : all;
-  };
+  const kvNeed = (r: RequestRecord) => requestKvTokens(r.promptTokens + r.imageTokens + r.outputTokens, r.imageTokens > 0, window, mapping.encoderScratchTokens);
 
   const arrive = () => {
     while (nextArrival < records.length && records[nextArrival].arrivalCycles <= sim.now) waiting.push(nextArrival++);
@@ -270,6 +267,25 @@ export function serveTrace(card: ModelCard, design: Design, trace: Trace, mappin
     throw new Error(`internal: simulation stalled with ${records.length - finished} requests unfinished at cycle ${sim.now}`);
   }
   return { requests: records, simulatedCycles: sim.now, steps, generatedTokens: generated, kvPositionsRead: kvRead, kvPositionsWritten: kvWritten, engine, events: sim.eventsDispatched - before, decodeSteps, prefillCycles: unionLength(prefillSpans) };
+}
+
+/**
+ * KV-cache tokens a request reserves at admission: its whole context (prompt, image
+ * tokens, outputs; capped by the window), and with images at least the vision encoder's
+ * scratch, which lives in that allocation while the encoder runs.
+ */
+export function requestKvTokens(contextTokens: number, hasImages: boolean, window: number, encoderScratchTokens: number): number {
+  const tokens = window > 0 ? Math.min(contextTokens, window) : contextTokens;
+  return hasImages ? Math.max(tokens, encoderScratchTokens) : tokens;
+}
+
+/** How many requests the KV cache holds at once, the smallest first (an upper bound on sequences in flight). */
+export function kvAdmits(needs: readonly number[], capacityTokens: number): number {
+  const sorted = [...needs].sort((a, b) => a - b);
+  let used = 0;
+  let k = 0;
+  while (k < sorted.length && used + sorted[k] <= capacityTokens) used += sorted[k++];
+  return k;
 }
 
 /** Total length of the union of closed intervals. */

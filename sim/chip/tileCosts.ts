@@ -70,10 +70,20 @@ export class TileKernelCosts implements TileCostModel {
     return c;
   }
 
+  /** Kernel runs per tile class, by kernel spec (a linear's GEMV is shared by its epilogue variants). */
+  private readonly kernelRuns: Map<string, { cycles: number; counters: CounterRecord; events: number }>[] = [];
+
   private run(tile: number, spec: KernelSpec, times = 1, acc?: { cycles: number; counters: CounterRecord; events: number }) {
-    const r = runKernel(this.tiles[tile], this.design.precision, spec, { fidelity: this.fidelity });
-    this.events += r.events;
-    this.kernelsRun++;
+    const cls = this.classOf[tile];
+    const runs = (this.kernelRuns[cls] ??= new Map());
+    const key = JSON.stringify(spec);
+    let r = runs.get(key);
+    if (!r) {
+      r = runKernel(this.tiles[tile], this.design.precision, spec, { fidelity: this.fidelity });
+      runs.set(key, r);
+      this.events += r.events;
+      this.kernelsRun++;
+    }
     const out = acc ?? { cycles: 0, counters: {}, events: 0 };
     out.cycles += r.cycles * times;
     out.events += r.events;

@@ -22,10 +22,10 @@ const RING = 1 << 10;
 /**
  * Average of the last p deltas if they repeat the ones before them (p = 1..16; short
  * patterns must be seen three times, patterns of 8 or more twice) once at least
- * MIN_DELTAS deltas were seen; else -1.
+ * `minDeltas` deltas were seen; else -1.
  */
-function repeatingAverage(d: readonly number[]): number {
-  if (d.length < MIN_DELTAS) return -1;
+function repeatingAverage(d: readonly number[], minDeltas: number): number {
+  if (d.length < minDeltas) return -1;
   for (let p = 1; p <= 16; p++) {
     const reps = p <= 2 ? 4 : p >= 8 ? 2 : 3;
     if (reps * p > d.length) break;
@@ -41,8 +41,14 @@ function repeatingAverage(d: readonly number[]): number {
 }
 /** most iterations of a loop body list-scheduled before extrapolating */
 const MAX_PASSES = 48;
-/** iterations scheduled before a repeating period is trusted (the window fills first) */
+/**
+ * Iterations scheduled before a repeating period is trusted (the window fills first):
+ * MIN_DELTAS, or fewer for long bodies, as long as MIN_SCHEDULED instructions have gone
+ * through the window (at least 2).
+ */
 const MIN_DELTAS = 16;
+const MIN_SCHEDULED = 256;
+const minDeltasFor = (bodyLength: number) => Math.max(2, Math.min(MIN_DELTAS, Math.ceil(MIN_SCHEDULED / Math.max(1, bodyLength))));
 /** most iterations of an outer loop evaluated before extrapolating */
 const MAX_OUTER_PASSES = 8;
 const MASK = RING - 1;
@@ -434,6 +440,7 @@ export class FastTile {
     const marks: number[] = [];
     let settledAvg = -1;
     const lastWait = new Float64Array(8);
+    const minDeltas = minDeltasFor(instrs.length);
     this.pWait.fill(0);
     let k = 0;
     while (k < n && (k < MAX_PASSES || noc)) {
@@ -448,7 +455,7 @@ export class FastTile {
       k++;
       marks.push(this.pLastIssue);
       if (k >= 2) deltas.push(marks[k - 1] - marks[k - 2]);
-      settledAvg = repeatingAverage(deltas);
+      settledAvg = repeatingAverage(deltas, minDeltas);
       if (settledAvg >= 0 && !noc) break;
     }
     if (n > k) {
