@@ -104,7 +104,7 @@ interface HeadOutput {
  * stores it); every member attends its part of the context; the partials are merged up
  * the same tree (running max and sum rescaled). Returns each head's merged output.
  */
-function attention(b: StepBuilder, label: string, region: number, L: StreamLayout, qkv: readonly (Task | null)[], rows: number, share: (head: HeadSet) => { pairs: number[]; kv: number[]; writes: number[]; sendsKv: boolean }): HeadOutput[] {
+function attention(b: StepBuilder, label: string, region: number, L: StreamLayout, qkv: readonly (Task | null)[], rows: number, share: (head: HeadSet) => { pairs: number[]; kv: number[]; writes: number[]; sendsKv: boolean; works?: Map<number, TileWork> }): HeadOutput[] {
   const { headDim: hd } = L.shape;
   const perKv = L.shape.queryHeads / L.shape.kvHeads;
   const A = b.actBytes;
@@ -114,9 +114,14 @@ function attention(b: StepBuilder, label: string, region: number, L: StreamLayou
     const tree = b.place.tree(`r${region}.${L.part}.h${head.kvHead}`, tiles);
     const root = gather(b, tree, head.members.map((m) => qkv[m.pos]!), (k) => rows * size(head.members[k].qkvRows) * A, () => null, `${label}.qkv:gather`);
     const sh = share(head);
-    const att = head.members.map((m, k) =>
-      b.task(tiles[k], { kind: 'attention', queryHeads: perKv, kvHeads: 1, headDim: hd, positions: sh.pairs[k], queries: rows, kvPositions: sh.kv[k], kvWrites: sh.writes[k] || undefined }, `${label}.attention`),
-    );
+    const att = head.members.map((m, k) => {
+      let w = sh.works?.get(k);
+      if (!w) {
+        w = { kind: 'attention', queryHeads: perKv, kvHeads: 1, headDim: hd, positions: sh.pairs[k], queries: rows, kvPositions: sh.kv[k], kvWrites: sh.writes[k] || undefined };
+        sh.works?.set(k, w);
+      }
+      return b.task(tiles[k], w, `${label}.attention`);
+    });
     // queries (and, in the encoder, keys and values) to every member in one multicast;
     // a tile that stores new K/V entries gets them with its queries
     const qBytes = rows * perKv * hd * A * (sh.sendsKv ? 3 : 1);
@@ -152,42 +157,103 @@ function qkvLoad(L: StreamLayout): { rows: number[]; rope: number[] } {
 }
 
 /**
+ * How a layer's input arrives: `normed`, the tasks on each tile after which its slice
+ * (the residual added, x·gamma and its sum of squares computed) is ready, when the previous
+ * layer ran on the same tiles and folded the norm's local pass into its last linear; or a
+ * `wire` from elsewhere (the embedding, another region), for which the layer runs the
+ * local pass itself.
+ */
+export type LayerInput = { readonly normed: readonly (Task | null)[] } | { readonly wire: Wire };
+
+/** One shared work object per distinct shape (the cost model memoises on the object). */
+function interned(works: (TileWork | null)[]): (TileWork | null)[] {
+  const seen = new Map<string, TileWork>();
+  return works.map((w) => {
+    if (!w) return null;
+    const k = JSON.stringify(w);
+    const s = seen.get(k);
+    if (s) return s;
+    seen.set(k, w);
+    return w;
+  });
+}
+
+/** The per-tile work of a decoder layer on a region, for `rows` rows (the same for every layer there). */
+function decoderWorks(b: StepBuilder, region: number, L: StreamLayout, rows: number) {
+  return b.place.memo(`decoder:${region}:${rows}`, () => {
+    const t = b.sc.card.text;
+    const slice = (i: number) => size(L.slices[i]);
+    const mlp = (i: number) => size(L.mlpRows[i]);
+    const load = qkvLoad(L);
+    const each = (make: (i: number) => TileWork | null) => interned(L.tiles.map((_, i) => make(i)));
+    const linear = (rowsHere: number, cols: number, extra: Partial<Extract<TileWork, { kind: 'linear' }>> = {}): TileWork => ({ kind: 'linear', rows: rowsHere, cols, tokens: rows, ...extra });
+    return {
+      /** the norm's local pass when the input came from elsewhere (with or without a delta to add) */
+      pre: (residual: boolean) => each((i) => (slice(i) ? { kind: 'vector', op: 'rmsnorm', width: slice(i), tokens: rows, residual } : null)),
+      qkv: each((i) => (load.rows[i] ? linear(load.rows[i], t.hiddenSize, { scaleOutputs: true, ropeRows: load.rope[i] || undefined, headDim: t.headDim }) : null)),
+      o: each((i) => (slice(i) ? linear(slice(i), t.numHeads * t.headDim, { thenNorm: true }) : null)),
+      gu: each((i) => (mlp(i) ? linear(2 * mlp(i), t.hiddenSize, { fusedSiluMul: true, scaleOutputs: true }) : null)),
+      down: each((i) => (slice(i) ? linear(slice(i), t.intermediateSize) : null)),
+      downNorm: each((i) => (slice(i) ? linear(slice(i), t.intermediateSize, { thenNorm: true }) : null)),
+    };
+  });
+}
+
+/** Tasks for the per-tile works (aligned with the layout's tiles). */
+function tasksFor(b: StepBuilder, L: StreamLayout, works: readonly (TileWork | null)[], label: string): (Task | null)[] {
+  return L.tiles.map((tile, i) => (works[i] ? b.task(tile, works[i], label) : null));
+}
+
+/** The norm's local pass on each slice, after whatever brings the slice (an input from elsewhere). */
+function normedInput(b: StepBuilder, L: StreamLayout, input: LayerInput, pre: (residual: boolean) => (TileWork | null)[], label: string): readonly (Task | null)[] {
+  if ('normed' in input) return input.normed;
+  const tasks = tasksFor(b, L, pre(input.wire.delta), label);
+  input.wire.wire(L, tasks);
+  return tasks;
+}
+
+/**
  * A decoder layer (RMSNorm, GQA attention, SwiGLU MLP) on region `region`:
  *
  *   slice --rmsnorm(x·gamma, sum x^2)--> gather+sum up the tree --> multicast x·gamma, 1/rms
  *     --> q|k|v rows (x 1/rms, RoPE) --> per KV head: gather --> queries out --> attention
  *     --> merge tree --> heads' outputs gathered --> multicast --> o_proj rows = delta slice
  *     --> add + rmsnorm --> gather --> multicast --> gate|up rows (x 1/rms, SiLU-gate)
- *     --> gather --> multicast --> down_proj rows = delta slice
+ *     --> gather --> multicast --> down_proj rows = delta slice [--> add + next rmsnorm]
+ *
+ * With `foldNext` the next layer (or the final norm) runs on the same tiles, so down_proj
+ * adds its delta and runs the next norm's local pass; the result is `normed` input for it.
  */
-export function decoderLayer(b: StepBuilder, l: number, region: number, input: Wire, sequences: readonly StepSequence[], window: number): StreamState {
+export function decoderLayer(b: StepBuilder, l: number, region: number, input: LayerInput, sequences: readonly StepSequence[], window: number, foldNext: boolean): { state: StreamState; next?: LayerInput } {
   const L = b.place.layout(region, 'text');
   const t = b.sc.card.text;
   const rows = sequences.reduce((s, q) => s + q.newTokens, 0);
   const A = b.actBytes;
   const h = t.hiddenSize;
   const label = `L${l}`;
+  const W = decoderWorks(b, region, L, rows);
   const slice = (i: number) => size(L.slices[i]);
-  const pre = perTile(b, L, (i) => (slice(i) ? { kind: 'vector', op: 'rmsnorm', width: slice(i), tokens: rows, residual: input.delta } : null), `${label}.input_layernorm`);
-  input.wire(L, pre);
-  const load = qkvLoad(L);
-  const qkv = perTile(b, L, (i) => (load.rows[i] ? { kind: 'linear', rows: load.rows[i], cols: h, tokens: rows, scaleOutputs: true, ropeRows: load.rope[i] || undefined, headDim: t.headDim } : null), `${label}.qkv`);
+  const pre = normedInput(b, L, input, W.pre, `${label}.input_layernorm`);
+  const qkv = tasksFor(b, L, W.qkv, `${label}.qkv`);
   allGather(b, region, L, 'slices', pre, (i) => rows * slice(i) * A, rows * h * A, qkv, `${label}.input_layernorm:gather`, rows);
-  const outs = attention(b, label, region, L, qkv, rows, (head) => {
-    const s = decoderAttentionShares(head, sequences, window);
-    b.kvPositionsRead += s.read;
-    return { ...s, sendsKv: false };
-  });
-  const o = perTile(b, L, (i) => (slice(i) ? { kind: 'linear', rows: slice(i), cols: t.numHeads * t.headDim, tokens: rows } : null), `${label}.o_proj`);
+  const outs = attention(b, label, region, L, qkv, rows, (head) => decoderAttention(b, region, head, sequences, window));
+  const o = tasksFor(b, L, W.o, `${label}.o_proj+post_attention_layernorm`);
   gatherHeads(b, label, region, L, outs, rows, o);
-  const post = perTile(b, L, (i) => (slice(i) ? { kind: 'vector', op: 'rmsnorm', width: slice(i), tokens: rows, residual: true } : null), `${label}.post_attention_layernorm`);
-  post.forEach((p, i) => p && o[i]!.then(p));
-  const mlp = (i: number) => size(L.mlpRows[i]);
-  const gu = perTile(b, L, (i) => (mlp(i) ? { kind: 'linear', rows: 2 * mlp(i), cols: h, tokens: rows, fusedSiluMul: true, scaleOutputs: true } : null), `${label}.gate_up`);
-  allGather(b, region, L, 'slices', post, (i) => rows * slice(i) * A, rows * h * A, gu, `${label}.post_attention_layernorm:gather`, rows);
-  const down = perTile(b, L, (i) => (slice(i) ? { kind: 'linear', rows: slice(i), cols: t.intermediateSize, tokens: rows } : null), `${label}.down_proj`);
-  allGather(b, region, L, 'mlp', gu, (i) => rows * mlp(i) * A, rows * t.intermediateSize * A, down, `${label}.mlp:gather`);
-  return { region, layout: L, last: down, delta: true, rows };
+  const gu = tasksFor(b, L, W.gu, `${label}.gate_up`);
+  allGather(b, region, L, 'slices', o, (i) => rows * slice(i) * A, rows * h * A, gu, `${label}.post_attention_layernorm:gather`, rows);
+  const down = tasksFor(b, L, foldNext ? W.downNorm : W.down, foldNext ? `${label}.down_proj+next_norm` : `${label}.down_proj`);
+  allGather(b, region, L, 'mlp', gu, (i) => rows * size(L.mlpRows[i]) * A, rows * t.intermediateSize * A, down, `${label}.mlp:gather`);
+  return { state: { region, layout: L, last: down, delta: !foldNext, rows }, next: foldNext ? { normed: down } : undefined };
+}
+
+/** A step's attention shares of one head (the same for every layer of the region: computed once per step). */
+function decoderAttention(b: StepBuilder, region: number, head: HeadSet, sequences: readonly StepSequence[], window: number) {
+  const s = b.memo(`att:${region}:${head.kvHead}`, () => {
+    const shares = decoderAttentionShares(head, sequences, window);
+    return { ...shares, sendsKv: false, works: new Map<number, TileWork>() };
+  });
+  b.kvPositionsRead += s.read;
+  return s;
 }
 
 /**
@@ -195,12 +261,11 @@ export function decoderLayer(b: StepBuilder, l: number, region: number, input: W
  * token: gathered like a layer's norm, every vocabulary slice multiplies the whole row
  * and takes its local argmax, and the (value, index) pairs are reduced up a tree.
  */
-export function finalNormAndHead(b: StepBuilder, region: number, input: Wire, rows: number): Task {
+export function finalNormAndHead(b: StepBuilder, region: number, input: LayerInput, rows: number): Task {
   const L = b.place.layout(region, 'text');
   const t = b.sc.card.text;
   const A = b.actBytes;
-  const pre = perTile(b, L, (i) => (size(L.slices[i]) ? { kind: 'vector', op: 'rmsnorm', width: size(L.slices[i]), tokens: rows, residual: input.delta } : null), 'final_norm');
-  input.wire(L, pre);
+  const pre = normedInput(b, L, input, (residual) => interned(L.tiles.map((_, i) => (size(L.slices[i]) ? { kind: 'vector', op: 'rmsnorm', width: size(L.slices[i]), tokens: rows, residual } : null))), 'final_norm');
   const holders = b.place.holdersOf(t.tieWordEmbeddings ? 'text.embed_tokens' : 'text.lm_head', -1);
   const lm = holders.map((x) => b.task(x.tile, { kind: 'linear', rows: x.rows, cols: t.hiddenSize, tokens: rows, argmax: true }, 'lm_head'));
   allGather(b, region, L, 'slices', pre, (i) => rows * size(L.slices[i]) * A, rows * t.hiddenSize * A, lm, 'final_norm:gather', rows);

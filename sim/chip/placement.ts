@@ -70,6 +70,15 @@ export class Placement {
     return L;
   }
 
+  private readonly memos = new Map<string, unknown>();
+
+  /** A value derived from the mapping alone (per-tile work shapes, ...), made once per key. */
+  memo<T>(key: string, make: () => T): T {
+    let v = this.memos.get(key) as T | undefined;
+    if (v === undefined) this.memos.set(key, (v = make()));
+    return v;
+  }
+
   /** The collective tree over `tiles` (cached under `key`, which must name the tile set). */
   tree(key: string, tiles: readonly number[]): Tree {
     let t = this.trees.get(key);

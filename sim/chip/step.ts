@@ -6,7 +6,7 @@ import { Placement } from './placement.js';
 import { Task } from './engine.js';
 import { gatherUp, type TaskMaker } from './collectives.js';
 import { overlaps, size, type Range, type StreamLayout } from './partition.js';
-import { decoderLayer, finalNormAndHead, visionLayer, visionStem, connector, type StreamState, type Wire } from './layers.js';
+import { decoderLayer, finalNormAndHead, visionLayer, visionStem, connector, type LayerInput, type StreamState, type Wire } from './layers.js';
 import type { TileWork } from './work.js';
 
 /**
@@ -54,6 +54,7 @@ export class StepBuilder implements TaskMaker {
   readonly tasks: Task[] = [];
   readonly actBytes: number;
   kvPositionsRead = 0;
+  private readonly memos = new Map<string, unknown>();
   constructor(
     readonly sc: StepContext,
     readonly stepId: number,
@@ -66,6 +67,13 @@ export class StepBuilder implements TaskMaker {
     t.index = this.tasks.length;
     this.tasks.push(t);
     return t;
+  }
+
+  /** A value derived from this step's sequences (shared by the layers of a region), made once per key. */
+  memo<T>(key: string, make: () => T): T {
+    let v = this.memos.get(key) as T | undefined;
+    if (v === undefined) this.memos.set(key, (v = make()));
+    return v;
   }
 
   get place(): Placement {
@@ -148,18 +156,23 @@ export function buildTextStep(sc: StepContext, stepId: number, sequences: readon
   const rows = sequences.reduce((s, q) => s + q.newTokens, 0);
   const emitting = sequences.filter((s) => s.emitsToken).length;
   let state: StreamState | undefined;
-  let input: Wire = embeddingWire(b, sequences, image);
-  for (let l = 0; l < card.text.numLayers; l++) {
-    const r = place.regionOfUnit(`layer${l}`);
-    if (state && state.region !== r) input = b.transfer(state, rows);
-    else if (state) input = { delta: state.delta, wire: localWire(state) };
-    state = decoderLayer(b, l, r, input, sequences, kvWindowTokens);
+  let input: LayerInput = { wire: embeddingWire(b, sequences, image) };
+  const L = card.text.numLayers;
+  const regionOf = (l: number) => place.regionOfUnit(l < L ? `layer${l}` : 'head');
+  for (let l = 0; l < L; l++) {
+    const r = regionOf(l);
+    if (state && state.region !== r) input = { wire: b.transfer(state, rows) };
+    // the next layer's (or the final) norm folds into this layer when it runs on the same tiles and takes every row
+    const fold = regionOf(l + 1) === r && (l + 1 < L ? true : emitting === rows);
+    const out = decoderLayer(b, l, r, input, sequences, kvWindowTokens, fold);
+    state = out.state;
+    if (out.next) input = out.next;
   }
   let done: Task;
   if (emitting > 0) {
     const r = place.regionOfUnit('head');
     // only the rows that emit a token go on to the head (the last row of each such sequence)
-    const headInput = state!.region !== r ? b.transfer(state!, emitting) : { delta: state!.delta, wire: localWire(state!) };
+    const headInput: LayerInput = state!.region !== r ? { wire: b.transfer(state!, emitting) } : 'normed' in input && !state!.delta ? input : { wire: { delta: state!.delta, wire: localWire(state!) } };
     done = finalNormAndHead(b, r, headInput, emitting);
   } else {
     done = b.barrier(state!.layout, state!.region, state!.last);

@@ -184,6 +184,10 @@ export class TileKernelCosts implements TileCostModel {
     if (w.gelu) pass((n) => ({ kind: 'gelu', dim: w.rows, tokens: n }));
     if (w.fusedSiluMul) this.blocked(tile, w.tokens, 3 * Math.ceil(w.rows / 2) * actB, (n) => ({ kind: 'silu-gate', dim: Math.max(1, Math.floor(w.rows / 2)), tokens: n }), acc);
     if (w.argmax) this.run(tile, { kind: 'argmax', vocab: w.rows }, w.tokens, acc);
+    if (w.thenNorm) {
+      pass((n) => ({ kind: 'residual', dim: w.rows, tokens: n }));
+      pass((n) => ({ kind: 'rmsnorm', dim: w.rows, tokens: n }));
+    }
     return acc;
   }
 }

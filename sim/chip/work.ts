@@ -30,6 +30,12 @@ export type TileWork =
       readonly gelu?: boolean;
       /** local argmax over the rows (the LM head's vocabulary slice) */
       readonly argmax?: boolean;
+      /**
+       * the outputs are a residual delta: add them to the slice and run the next RMSNorm's
+       * local pass on it (x·gamma and the sum of squares), as a `vector` rmsnorm with
+       * `residual` would
+       */
+      readonly thenNorm?: boolean;
     }
   /**
    * Partial attention of one tile over the context part it holds of one KV head
@@ -71,7 +77,7 @@ export interface TileCostModel {
 export function workKey(w: TileWork): string {
   switch (w.kind) {
     case 'linear':
-      return `lin:${w.rows}:${w.cols}:${w.tokens}:${w.fusedSiluMul ? 1 : 0}${w.scaleOutputs ? 's' : ''}${w.ropeRows ? `r${w.ropeRows}/${w.headDim}` : ''}${w.bias ? 'b' : ''}${w.positionTable ? 'p' : ''}${w.gelu ? 'g' : ''}${w.argmax ? 'a' : ''}`;
+      return `lin:${w.rows}:${w.cols}:${w.tokens}:${w.fusedSiluMul ? 1 : 0}${w.scaleOutputs ? 's' : ''}${w.ropeRows ? `r${w.ropeRows}/${w.headDim}` : ''}${w.bias ? 'b' : ''}${w.positionTable ? 'p' : ''}${w.gelu ? 'g' : ''}${w.argmax ? 'a' : ''}${w.thenNorm ? 'n' : ''}`;
     case 'attention':
       return `att:${w.queryHeads}:${w.kvHeads}:${w.headDim}:${w.positions}:${w.queries}:${w.kvPositions}:${w.kvWrites ?? 0}`;
     case 'attentionCombine':
