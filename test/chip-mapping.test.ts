@@ -74,8 +74,10 @@ describe('mapping', () => {
     // each slice is a rows x cols rectangle; per tensor they tile the tensor without overlap
     const rects = new Map<string, { r0: number; r1: number; c0: number; c1: number }[]>();
     for (const t of map.tiles) for (const s of t.weightSlices) {
-      const key = `${s.tensor}@${s.layer}`;
-      rects.set(key, [...(rects.get(key) ?? []), { r0: s.rowStart, r1: s.rowEnd, c0: s.colStart, c1: s.colStart + s.cols }]);
+      for (let l = s.layer; l < s.layer + s.layers; l++) {
+        const key = `${s.tensor}@${s.layer < 0 ? -1 : l}`;
+        rects.set(key, [...(rects.get(key) ?? []), { r0: s.rowStart, r1: s.rowEnd, c0: s.colStart, c1: s.colStart + s.cols }]);
+      }
     }
     for (const w of weightTensors(m)) {
       const layers = w.count;

@@ -146,7 +146,7 @@ export function criticalPaths(tasks: readonly Task[], taskCycles: readonly ((t: 
       const s = t.sends[j];
       for (let i = 0; i < s.targets.length; i++) {
         const x = s.targets[i];
-        const lat = s.dsts[i] === t.tile ? 0 : messageCycles(t.tile, s.dsts[i], s.bytes);
+        const lat = x.tile === t.tile ? 0 : messageCycles(t.tile, x.tile, s.bytes);
         const xb = x.index * K;
         for (let k = 0; k < K; k++) if (end[k] + lat > start[xb + k]) start[xb + k] = end[k] + lat;
         if (--indeg[x.index] === 0) ready.push(x.index);

@@ -25,19 +25,23 @@ export interface TaskMaker {
 /**
  * Gather up `tree`: member i's part is ready when `ready[i]` (a task on tree.tiles[i])
  * completes. `up(i)` is the bytes member i sends its parent (its subtree's data for a
- * gather, one partial result for a reduction); `relay(i, children)` is the work an
- * interior member does on what it received (null: forwarding only). Returns the root's
- * task, done when the root has everything.
+ * gather, one partial result for a reduction); `relay(children)` is the work an interior
+ * member does on what it received (null: forwarding only). Returns the root's task, done
+ * when the root has everything.
  */
-export function gatherUp(b: TaskMaker, tree: Tree, ready: readonly Task[], up: (i: number) => number, relay: (i: number, children: number) => TileWork | null, label: string): Task {
+export function gatherUp(b: TaskMaker, tree: Tree, ready: readonly Task[], up: (i: number) => number, relay: (children: number) => TileWork | null, label: string): Task {
   const out: Task[] = new Array(tree.tiles.length);
+  // one work object per fan-in (the cost model memoises on the object)
+  const works: (TileWork | null | undefined)[] = [];
   for (const i of tree.postOrder) {
     const kids = tree.children[i];
     if (kids.length === 0) {
       out[i] = ready[i];
       continue;
     }
-    const r = b.task(tree.tiles[i], relay(i, kids.length), label);
+    let w = works[kids.length];
+    if (w === undefined) w = works[kids.length] = relay(kids.length);
+    const r = b.task(tree.tiles[i], w, label);
     ready[i].then(r);
     for (const c of kids) out[c].sendTo([r], up(c));
     out[i] = r;
@@ -57,7 +61,7 @@ export function subtreeBytes(tree: Tree, own: (i: number) => number): Float64Arr
 }
 
 /** A gather of every member's part to the tree's root: returns the root's task. */
-export function gather(b: TaskMaker, tree: Tree, ready: readonly Task[], own: (i: number) => number, relay: (i: number, children: number) => TileWork | null, label: string): Task {
+export function gather(b: TaskMaker, tree: Tree, ready: readonly Task[], own: (i: number) => number, relay: (children: number) => TileWork | null, label: string): Task {
   const sub = subtreeBytes(tree, own);
   return gatherUp(b, tree, ready, (i) => sub[i], relay, label);
 }

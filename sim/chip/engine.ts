@@ -17,8 +17,7 @@ import type { TileCostModel, TileWork } from './work.js';
  */
 
 export interface Send {
-  /** Destination tiles (one task each, aligned with `targets`). */
-  readonly dsts: number[];
+  /** One task per destination tile (their tiles are the destinations). */
   readonly targets: Task[];
   readonly bytes: number;
   /** destination -> position, built on the first delivery of a large multicast */
@@ -64,7 +63,7 @@ export class Task {
   sendTo(targets: Task[], bytes: number): void {
     if (targets.length === 0) return;
     for (const t of targets) t.pending++;
-    const send: Send = { dsts: targets.map((t) => t.tile), targets, bytes };
+    const send: Send = { targets, bytes };
     if (this.sends === NO_SENDS) this.sends = [send];
     else (this.sends as Send[]).push(send);
   }
@@ -235,11 +234,12 @@ export class ChipEngine {
    * message on the hot path.
    */
   private issue(src: number, s: Send): void {
+    const targets = s.targets;
     let remote = 0;
-    for (let i = 0; i < s.dsts.length; i++) {
-      if (s.dsts[i] === src) {
+    for (let i = 0; i < targets.length; i++) {
+      if (targets[i].tile === src) {
         this.localDeliveries++;
-        this.satisfy(s.targets[i]);
+        this.satisfy(targets[i]);
       } else remote++;
     }
     if (remote === 0) return;
@@ -259,10 +259,11 @@ export class ChipEngine {
     this.bytesSent += s.bytes * remote;
     this.messagesSent += remote;
     if (remote === 1) {
-      const d = s.dsts[0] === src ? s.dsts[1] : s.dsts[0];
+      const d = targets[0].tile === src ? targets[1].tile : targets[0].tile;
       this.network.send(src, d, s.bytes, this.onDelivered, slot);
     } else {
-      const dsts = remote === s.dsts.length ? s.dsts : s.dsts.filter((d) => d !== src);
+      const dsts: number[] = [];
+      for (let i = 0; i < targets.length; i++) if (targets[i].tile !== src) dsts.push(targets[i].tile);
       this.network.multicast(src, dsts, s.bytes, this.onDelivered, slot);
     }
   }
@@ -277,10 +278,11 @@ export class ChipEngine {
     const s = this.slots[slot]!;
     if (this.options.recordTimeline) this.messages.push({ src: msg.src, dst: msg.dst, bytes: s.bytes, sentCycles: this.slotSentAt[slot], deliveredCycles: at });
     let i = 0;
-    if (s.dsts.length > 1) {
-      if (s.dsts.length <= 8) i = s.dsts.indexOf(msg.dst);
+    const targets = s.targets;
+    if (targets.length > 1) {
+      if (targets.length <= 8) while (targets[i].tile !== msg.dst) i++;
       else {
-        s.index ??= new Map(s.dsts.map((d, k) => [d, k]));
+        s.index ??= new Map(targets.map((t, k) => [t.tile, k]));
         i = s.index.get(msg.dst)!;
       }
     }

@@ -1,9 +1,9 @@
 import type { Task } from './engine.js';
 import { attendedPositions } from './lower.js';
 import { apportion, size, type HeadSet, type StreamLayout } from './partition.js';
-import { broadcast, gather, gatherUp } from './collectives.js';
+import { broadcast, gather, gatherUp, subtreeBytes } from './collectives.js';
 import type { StepBuilder, StepSequence } from './step.js';
-import type { TileWork } from './work.js';
+import { workKey, type TileWork } from './work.js';
 
 /**
  * One layer of each kind as a distributed task graph (docs/chip.md, "Dataflow", with a
@@ -42,25 +42,35 @@ function perTile(b: StepBuilder, L: StreamLayout, make: (i: number) => TileWork 
 
 const present = (ts: readonly (Task | null)[]) => ts.filter((t): t is Task => t !== null);
 
-/** The gather tree over the tiles where `ts` has a task, cached per region, part and purpose. */
-function treeOver(b: StepBuilder, region: number, L: StreamLayout, purpose: string, ts: readonly (Task | null)[]) {
-  const tiles: number[] = [];
-  ts.forEach((t, i) => t && tiles.push(L.tiles[i]));
-  return b.place.tree(`r${region}.${L.part}.${purpose}:${tiles.length}`, tiles);
+/** The tile positions of a layout that take part in a collective of `purpose` (those with a slice, or MLP rows). */
+function members(b: StepBuilder, region: number, L: StreamLayout, purpose: 'slices' | 'mlp') {
+  return b.place.memo(`members:${region}.${L.part}.${purpose}`, () => {
+    const ranges = purpose === 'slices' ? L.slices : L.mlpRows;
+    const idx: number[] = [];
+    ranges.forEach((r, i) => size(r) > 0 && idx.push(i));
+    return { idx, tree: b.place.tree(`r${region}.${L.part}.${purpose}`, idx.map((i) => L.tiles[i])) };
+  });
 }
 
 /**
- * All-gather of the per-tile parts of a stream: each task in `parts` holds `own(i)` bytes;
- * they are gathered up the tree, then multicast (`total` bytes) to `consumers`. With
- * `stats`, each part also carries one FP32 statistic per row, summed on the way up.
+ * All-gather of a stream's per-tile parts: the tiles in `purpose` hold `rows` rows of
+ * their range each (tasks `parts`, aligned with the layout's tiles); the parts are
+ * gathered up the tree, then multicast (`total` bytes) to `consumers`. With `stats`, each
+ * part also carries one FP32 statistic per row, summed on the way up.
  */
-function allGather(b: StepBuilder, region: number, L: StreamLayout, purpose: string, parts: readonly (Task | null)[], own: (i: number) => number, total: number, consumers: readonly (Task | null)[], label: string, statsRows = 0): void {
-  const tree = treeOver(b, region, L, purpose, parts);
-  const idx: number[] = [];
-  parts.forEach((t, i) => t && idx.push(i));
-  const relay = (): TileWork | null => (statsRows ? { kind: 'vector', op: 'add', width: 1, tokens: statsRows } : null);
-  const root = gather(b, tree, present(parts), (k) => own(idx[k]) + 4 * statsRows, relay, label);
-  broadcast(root, present(consumers), total + 4 * statsRows);
+function allGather(b: StepBuilder, region: number, L: StreamLayout, purpose: 'slices' | 'mlp', parts: readonly (Task | null)[], rows: number, total: number, consumers: readonly (Task | null)[], label: string, stats = false): void {
+  const m = members(b, region, L, purpose);
+  const plan = b.place.memo(`gather:${region}.${L.part}.${purpose}:${rows}:${stats}`, () => {
+    const ranges = purpose === 'slices' ? L.slices : L.mlpRows;
+    const extra = stats ? 4 * rows : 0;
+    return {
+      up: subtreeBytes(m.tree, (k) => rows * size(ranges[m.idx[k]]) * b.actBytes + extra),
+      relay: stats ? ({ kind: 'vector', op: 'add', width: 1, tokens: rows } as TileWork) : null,
+    };
+  });
+  const ready = m.idx.map((i) => parts[i]!);
+  const root = gatherUp(b, m.tree, ready, (k) => plan.up[k], () => plan.relay, label);
+  broadcast(root, present(consumers), total + (stats ? 4 * rows : 0));
 }
 
 /** Which part of a head's context stores the token at position p (exact proportional fill). */
@@ -98,39 +108,66 @@ interface HeadOutput {
   readonly task: Task;
 }
 
+/** Per head set of a layout: its tiles, tree and the bytes its gathers send up, for `rows` rows (built once per run). */
+function headPlans(b: StepBuilder, region: number, L: StreamLayout, rows: number) {
+  return b.place.memo(`heads:${region}.${L.part}:${rows}`, () => {
+    const { headDim: hd } = L.shape;
+    const perKv = L.shape.queryHeads / L.shape.kvHeads;
+    const A = b.actBytes;
+    const combine: TileWork[] = [];
+    const combineWork = (c: number) => (combine[c] ??= { kind: 'attentionCombine', parts: c + 1, queryHeads: perKv, headDim: hd, tokens: rows });
+    return L.heads.map((head) => {
+      const tiles = head.members.map((m) => L.tiles[m.pos]);
+      const tree = b.place.tree(`r${region}.${L.part}.h${head.kvHead}`, tiles);
+      return { head, tiles, pos: head.members.map((m) => m.pos), tree, qkvUp: subtreeBytes(tree, (k) => rows * size(head.members[k].qkvRows) * A), mergeBytes: rows * perKv * (hd + 2) * A, combineWork };
+    });
+  });
+}
+
+/** A head's attention work per member for this step (shared by the region's layers). */
+interface HeadShare {
+  readonly works: readonly TileWork[];
+  /** new K/V entries each member stores */
+  readonly writes: readonly number[];
+  /** queries (and, in the encoder, keys and values) bytes every member receives */
+  readonly qBytes: number;
+}
+
 /**
  * Attention over every head set of a layout: each set's q|k|v rows are gathered up its
  * tree; the root multicasts the queries to the set (plus each new K/V to the tile that
  * stores it); every member attends its part of the context; the partials are merged up
  * the same tree (running max and sum rescaled). Returns each head's merged output.
  */
-function attention(b: StepBuilder, label: string, region: number, L: StreamLayout, qkv: readonly (Task | null)[], rows: number, share: (head: HeadSet) => { pairs: number[]; kv: number[]; writes: number[]; sendsKv: boolean; works?: Map<number, TileWork> }): HeadOutput[] {
-  const { headDim: hd } = L.shape;
-  const perKv = L.shape.queryHeads / L.shape.kvHeads;
+function attention(b: StepBuilder, label: string, region: number, L: StreamLayout, qkv: readonly (Task | null)[], rows: number, share: (head: HeadSet) => HeadShare): HeadOutput[] {
+  const hd = L.shape.headDim;
   const A = b.actBytes;
   const outs: HeadOutput[] = [];
-  for (const head of L.heads) {
-    const tiles = head.members.map((m) => L.tiles[m.pos]);
-    const tree = b.place.tree(`r${region}.${L.part}.h${head.kvHead}`, tiles);
-    const root = gather(b, tree, head.members.map((m) => qkv[m.pos]!), (k) => rows * size(head.members[k].qkvRows) * A, () => null, `${label}.qkv:gather`);
-    const sh = share(head);
-    const att = head.members.map((m, k) => {
-      let w = sh.works?.get(k);
-      if (!w) {
-        w = { kind: 'attention', queryHeads: perKv, kvHeads: 1, headDim: hd, positions: sh.pairs[k], queries: rows, kvPositions: sh.kv[k], kvWrites: sh.writes[k] || undefined };
-        sh.works?.set(k, w);
-      }
-      return b.task(tiles[k], w, `${label}.attention`);
-    });
-    // queries (and, in the encoder, keys and values) to every member in one multicast;
-    // a tile that stores new K/V entries gets them with its queries
-    const qBytes = rows * perKv * hd * A * (sh.sendsKv ? 3 : 1);
-    broadcast(root, att.filter((_, k) => !sh.writes[k]), qBytes);
-    att.forEach((t, k) => sh.writes[k] && root.sendTo([t], qBytes + sh.writes[k] * 2 * hd * A));
-    const merged = gatherUp(b, tree, att, () => rows * perKv * (hd + 2) * A, (_, c) => ({ kind: 'attentionCombine', parts: c + 1, queryHeads: perKv, headDim: hd, tokens: rows }), `${label}.attention:merge`);
-    outs.push({ tile: tiles[tree.root], task: merged });
+  for (const plan of headPlans(b, region, L, rows)) {
+    const n = plan.tiles.length;
+    const ready: Task[] = new Array(n);
+    for (let k = 0; k < n; k++) ready[k] = qkv[plan.pos[k]]!;
+    const root = gatherUp(b, plan.tree, ready, (k) => plan.qkvUp[k], () => null, `${label}.qkv:gather`);
+    const sh = share(plan.head);
+    const att: Task[] = new Array(n);
+    const plain: Task[] = [];
+    for (let k = 0; k < n; k++) {
+      att[k] = b.task(plan.tiles[k], sh.works[k], `${label}.attention`);
+      // a tile that stores new K/V entries gets them with its queries
+      if (sh.writes[k]) root.sendTo([att[k]], sh.qBytes + sh.writes[k] * 2 * hd * A);
+      else plain.push(att[k]);
+    }
+    broadcast(root, plain, sh.qBytes);
+    const merged = gatherUp(b, plan.tree, att, () => plan.mergeBytes, plan.combineWork, `${label}.attention:merge`);
+    outs.push({ tile: plan.tiles[plan.tree.root], task: merged });
   }
   return outs;
+}
+
+/** Attention work of each member of a head set from its shares. */
+function shareWorks(L: StreamLayout, rows: number, pairs: readonly number[], kv: readonly number[], writes: readonly number[]): TileWork[] {
+  const perKv = L.shape.queryHeads / L.shape.kvHeads;
+  return pairs.map((p, k) => ({ kind: 'attention', queryHeads: perKv, kvHeads: 1, headDim: L.shape.headDim, positions: p, queries: rows, kvPositions: kv[k], kvWrites: writes[k] || undefined }));
 }
 
 /** The heads' merged outputs all-gathered (up a tree over the heads' roots) to the o_proj tiles. */
@@ -170,7 +207,7 @@ function interned(works: (TileWork | null)[]): (TileWork | null)[] {
   const seen = new Map<string, TileWork>();
   return works.map((w) => {
     if (!w) return null;
-    const k = JSON.stringify(w);
+    const k = workKey(w);
     const s = seen.get(k);
     if (s) return s;
     seen.set(k, w);
@@ -235,22 +272,22 @@ export function decoderLayer(b: StepBuilder, l: number, region: number, input: L
   const slice = (i: number) => size(L.slices[i]);
   const pre = normedInput(b, L, input, W.pre, `${label}.input_layernorm`);
   const qkv = tasksFor(b, L, W.qkv, `${label}.qkv`);
-  allGather(b, region, L, 'slices', pre, (i) => rows * slice(i) * A, rows * h * A, qkv, `${label}.input_layernorm:gather`, rows);
-  const outs = attention(b, label, region, L, qkv, rows, (head) => decoderAttention(b, region, head, sequences, window));
+  allGather(b, region, L, 'slices', pre, rows, rows * h * A, qkv, `${label}.input_layernorm:gather`, true);
+  const outs = attention(b, label, region, L, qkv, rows, (head) => decoderAttention(b, region, L, head, rows, sequences, window));
   const o = tasksFor(b, L, W.o, `${label}.o_proj+post_attention_layernorm`);
   gatherHeads(b, label, region, L, outs, rows, o);
   const gu = tasksFor(b, L, W.gu, `${label}.gate_up`);
-  allGather(b, region, L, 'slices', o, (i) => rows * slice(i) * A, rows * h * A, gu, `${label}.post_attention_layernorm:gather`, rows);
+  allGather(b, region, L, 'slices', o, rows, rows * h * A, gu, `${label}.post_attention_layernorm:gather`, true);
   const down = tasksFor(b, L, foldNext ? W.downNorm : W.down, foldNext ? `${label}.down_proj+next_norm` : `${label}.down_proj`);
-  allGather(b, region, L, 'mlp', gu, (i) => rows * size(L.mlpRows[i]) * A, rows * t.intermediateSize * A, down, `${label}.mlp:gather`);
+  allGather(b, region, L, 'mlp', gu, rows, rows * t.intermediateSize * A, down, `${label}.mlp:gather`);
   return { state: { region, layout: L, last: down, delta: !foldNext, rows }, next: foldNext ? { normed: down } : undefined };
 }
 
 /** A step's attention shares of one head (the same for every layer of the region: computed once per step). */
-function decoderAttention(b: StepBuilder, region: number, head: HeadSet, sequences: readonly StepSequence[], window: number) {
+function decoderAttention(b: StepBuilder, region: number, L: StreamLayout, head: HeadSet, rows: number, sequences: readonly StepSequence[], window: number): HeadShare {
   const s = b.memo(`att:${region}:${head.kvHead}`, () => {
-    const shares = decoderAttentionShares(head, sequences, window);
-    return { ...shares, sendsKv: false, works: new Map<number, TileWork>() };
+    const sh = decoderAttentionShares(head, sequences, window);
+    return { works: shareWorks(L, rows, sh.pairs, sh.kv, sh.writes), writes: sh.writes, qBytes: rows * (L.shape.queryHeads / L.shape.kvHeads) * L.shape.headDim * b.actBytes, read: sh.read };
   });
   b.kvPositionsRead += s.read;
   return s;
@@ -268,9 +305,9 @@ export function finalNormAndHead(b: StepBuilder, region: number, input: LayerInp
   const pre = normedInput(b, L, input, (residual) => interned(L.tiles.map((_, i) => (size(L.slices[i]) ? { kind: 'vector', op: 'rmsnorm', width: size(L.slices[i]), tokens: rows, residual } : null))), 'final_norm');
   const holders = b.place.holdersOf(t.tieWordEmbeddings ? 'text.embed_tokens' : 'text.lm_head', -1);
   const lm = holders.map((x) => b.task(x.tile, { kind: 'linear', rows: x.rows, cols: t.hiddenSize, tokens: rows, argmax: true }, 'lm_head'));
-  allGather(b, region, L, 'slices', pre, (i) => rows * size(L.slices[i]) * A, rows * t.hiddenSize * A, lm, 'final_norm:gather', rows);
+  allGather(b, region, L, 'slices', pre, rows, rows * t.hiddenSize * A, lm, 'final_norm:gather', true);
   const tree = b.place.tree(`r${region}.vocab`, holders.map((x) => x.tile));
-  return gatherUp(b, tree, lm, () => rows * 8, (_, c) => ({ kind: 'argmax', width: c + 1, tokens: rows }), 'argmax');
+  return gatherUp(b, tree, lm, () => rows * 8, (c) => ({ kind: 'argmax', width: c + 1, tokens: rows }), 'argmax');
 }
 
 /** LayerNorm in two passes: (sum, sum of squares) reduced up the tree and multicast back, then the scaling where the slices live. */
@@ -279,8 +316,8 @@ function layerNorm(b: StepBuilder, region: number, L: StreamLayout, input: Wire,
   const stats = L.tiles.map((tile, i) => (slice(i) ? b.task(tile, input.delta ? { kind: 'vector', op: 'add', width: slice(i), tokens: rows } : null, `${label}:stats`) : null));
   input.wire(L, stats);
   const scaled = perTile(b, L, (i) => (slice(i) ? { kind: 'vector', op: 'layernorm', width: slice(i), tokens: rows } : null), label);
-  const tree = treeOver(b, region, L, 'slices', stats);
-  const root = gather(b, tree, present(stats), () => rows * 8, () => ({ kind: 'vector', op: 'add', width: 2, tokens: rows }), `${label}:stats`);
+  const m = members(b, region, L, 'slices');
+  const root = gatherUp(b, m.tree, m.idx.map((i) => stats[i]!), () => rows * 8, () => ({ kind: 'vector', op: 'add', width: 2, tokens: rows }), `${label}:stats`);
   broadcast(root, present(scaled), rows * 8);
   return scaled;
 }
@@ -304,21 +341,24 @@ export function visionLayer(b: StepBuilder, l: number, region: number, input: Wi
   const ln1 = layerNorm(b, region, L, input, rows, `${label}.layer_norm1`);
   const load = qkvLoad(L);
   const qkv = perTile(b, L, (i) => (load.rows[i] ? { kind: 'linear', rows: load.rows[i], cols: d, tokens: rows, bias: true } : null), `${label}.qkv`);
-  allGather(b, region, L, 'slices', ln1, (i) => rows * slice(i) * A, rows * d * A, qkv, `${label}.layer_norm1:gather`);
+  allGather(b, region, L, 'slices', ln1, rows, rows * d * A, qkv, `${label}.layer_norm1:gather`);
   const perCrop = rows / crops;
-  const outs = attention(b, label, region, L, qkv, rows, (head) => {
-    // bidirectional within each crop: every member holds its share of each crop's keys
-    const keys = apportion(perCrop, head.members.map((m) => m.fraction));
-    return { pairs: keys.map((k) => crops * perCrop * k), kv: keys.map(() => 0), writes: keys.map(() => 0), sendsKv: true };
-  });
+  const outs = attention(b, label, region, L, qkv, rows, (head) =>
+    b.memo(`vatt:${region}:${head.kvHead}`, () => {
+      // bidirectional within each crop: every member holds its share of each crop's keys
+      const keys = apportion(perCrop, head.members.map((m) => m.fraction));
+      const none = keys.map(() => 0);
+      return { works: shareWorks(L, rows, keys.map((k) => crops * perCrop * k), none, none), writes: none, qBytes: 3 * rows * L.shape.headDim * A };
+    }),
+  );
   const o = perTile(b, L, (i) => (slice(i) ? { kind: 'linear', rows: slice(i), cols: d, tokens: rows, bias: true } : null), `${label}.out_proj`);
   gatherHeads(b, label, region, L, outs, rows, o);
   const ln2 = layerNorm(b, region, L, { delta: true, wire: (_L, cs) => cs.forEach((c, i) => c && o[i]!.then(c)) }, rows, `${label}.layer_norm2`);
   const mlp = (i: number) => size(L.mlpRows[i]);
   const fc1 = perTile(b, L, (i) => (mlp(i) ? { kind: 'linear', rows: mlp(i), cols: d, tokens: rows, bias: true, gelu: true } : null), `${label}.fc1`);
-  allGather(b, region, L, 'slices', ln2, (i) => rows * slice(i) * A, rows * d * A, fc1, `${label}.layer_norm2:gather`);
+  allGather(b, region, L, 'slices', ln2, rows, rows * d * A, fc1, `${label}.layer_norm2:gather`);
   const fc2 = perTile(b, L, (i) => (slice(i) ? { kind: 'linear', rows: slice(i), cols: I, tokens: rows, bias: true } : null), `${label}.fc2`);
-  allGather(b, region, L, 'mlp', fc1, (i) => rows * mlp(i) * A, rows * I * A, fc2, `${label}.mlp:gather`);
+  allGather(b, region, L, 'mlp', fc1, rows, rows * I * A, fc2, `${label}.mlp:gather`);
   return { region, layout: L, last: fc2, delta: true, rows };
 }
 
@@ -350,7 +390,7 @@ export function connector(b: StepBuilder, region: number, input: Wire, rows: num
   const ln = layerNorm(b, region, L, input, rows, 'V.post_layernorm');
   const holders = b.place.holdersOf('connector.proj', -1);
   const proj = holders.map((x) => b.task(x.tile, { kind: 'linear', rows: x.rows, cols: d * r2, tokens: rows / r2 }, 'C.proj'));
-  allGather(b, region, L, 'slices', ln, (i) => rows * size(L.slices[i]) * b.actBytes, rows * d * b.actBytes, proj, 'C.pixel_shuffle:gather');
+  allGather(b, region, L, 'slices', ln, rows, rows * d * b.actBytes, proj, 'C.pixel_shuffle:gather');
   const tree = b.place.tree(`r${region}.connector`, holders.map((x) => x.tile));
   const done = gatherUp(b, tree, proj, () => 4, () => null, 'vision:done');
   return { done, holders: holders.map((x) => ({ tile: x.tile, cols: { start: x.rowStart, end: x.rowStart + x.rows } })) };

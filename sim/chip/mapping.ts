@@ -32,13 +32,16 @@ import { placeRegionWeights } from './placeWeights.js';
 
 export interface WeightSlice {
   readonly tensor: string;
-  /** Layer index for per-layer tensors, -1 otherwise. */
+  /** Layer index for per-layer tensors (the first of `layers`), -1 otherwise. */
   readonly layer: number;
+  /** Consecutive layers [layer, layer + layers) of a per-layer tensor cut the same way here (1 otherwise). */
+  readonly layers: number;
   readonly rowStart: number;
   readonly rowEnd: number;
   /** First column held (vectors and position tables are split by columns; matrices hold whole rows). */
   readonly colStart: number;
   readonly cols: number;
+  /** Bytes of the slice in one layer (weights, and quantisation scales). */
   readonly bytes: number;
   readonly scaleBytes: number;
 }
@@ -304,10 +307,12 @@ export function mapModel(card: ModelCard, design: Design, options: MapOptions = 
   let encoderScratchTokens = 0;
   const loads = regions.map((r) => ({ text: r.text && headLoad(r.text), vision: r.vision && headLoad(r.vision) }));
   const lanesOf = (tp: TileParams) => Math.floor(tp.vlenBits / (actBytes * 8));
+  const posOf = new Int32Array(n);
+  for (const r of regions) r.tiles.forEach((x, i) => (posOf[x] = i));
   const tilesOut: TilePlacement[] = params.map((tp, x) => {
     const region = regions[regionOf[x]];
-    const pos = region.tiles.indexOf(x);
-    const romBytes = slices[x].reduce((s, w) => s + w.bytes + w.scaleBytes, 0);
+    const pos = posOf[x];
+    const romBytes = slices[x].reduce((s, w) => s + (w.bytes + w.scaleBytes) * w.layers, 0);
     const romCap = tp.wmemKiB * 1024;
     if (romBytes > romCap) shortfalls.push({ what: 'weights', tile: x, needBytes: romBytes, haveBytes: romCap });
     const kvPerToken = kvShares[x].reduce((s, k) => s + k.parts.reduce((a, q) => a + (q.toFraction - q.fromFraction), 0) * (kvTokenBytes / kvHeads), 0);

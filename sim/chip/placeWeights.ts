@@ -1,13 +1,13 @@
 import { tensorScaleCount, type WeightTensor } from '../model/derive.js';
 import { SCALE_BYTES, storageBytes, type Precision } from '../units/precision.js';
-import { qkvTensorRows, size, type Range, type StreamLayout } from './partition.js';
+import { apportion, qkvTensorRows, size, type Range, type StreamLayout } from './partition.js';
 import type { PlacementUnit, WeightSlice } from './mapping.js';
 
 /**
  * Weight placement inside one region (docs/chip.md, "Mapping" step 3): every tensor of the
  * region's units is cut as the region's stream layouts say (residual slices, head sets,
  * MLP rows); tables whose rows are read one at a time (the embedding, the LM head's
- * vocabulary rows, the connector's projection) go to the tiles with the most room left.
+ * vocabulary rows, the connector's projection) are split by whole rows.
  */
 
 /** One tile's piece of a tensor: rows x columns. */
@@ -22,7 +22,7 @@ const ALL = (n: number): Range => ({ start: 0, end: n });
 /** Bytes and scale bytes of `rows` x `cols` of a tensor (quantised tensors are cut by whole rows only). */
 export function sliceBytes(w: WeightTensor, rows: number, cols: number, p: Precision): { bytes: number; scaleBytes: number } {
   const elems = rows * cols;
-  return { bytes: w.quantized ? storageBytes(elems, p) : storageBytes(elems, 'fp16'), scaleBytes: tensorScaleCount({ ...w, rows, cols, count: 1 }, p) * SCALE_BYTES };
+  return { bytes: w.quantized ? storageBytes(elems, p) : storageBytes(elems, 'fp16'), scaleBytes: tensorScaleCount({ name: w.name, part: w.part, role: w.role, quantized: w.quantized, rows, cols, count: 1 }, p) * SCALE_BYTES };
 }
 
 /** The cuts a layout prescribes for `w`, or undefined when its rows go wherever there is room. */
@@ -69,46 +69,43 @@ function layoutCuts(w: WeightTensor, text: StreamLayout | undefined, vision: Str
  * bytes), appending to `slices[tile]` and adding to `load[pos]` (aligned with `tiles`).
  */
 export function placeRegionWeights(units: readonly PlacementUnit[], tiles: readonly number[], caps: readonly number[], layouts: { text?: StreamLayout; vision?: StreamLayout }, p: Precision, slices: WeightSlice[][], load: number[]): void {
-  const put = (w: WeightTensor, layer: number, c: Cut) => {
+  type Placed = { readonly pos: number; readonly rowStart: number; readonly rowEnd: number; readonly colStart: number; readonly cols: number; readonly bytes: number; readonly scaleBytes: number };
+  const placed = (w: WeightTensor, c: Cut): Placed => {
     const b = sliceBytes(w, size(c.rows), size(c.cols), p);
-    slices[tiles[c.pos]].push({ tensor: w.name, layer, rowStart: c.rows.start, rowEnd: c.rows.end, colStart: c.cols.start, cols: size(c.cols), bytes: b.bytes, scaleBytes: b.scaleBytes });
-    load[c.pos] += b.bytes + b.scaleBytes;
+    return { pos: c.pos, rowStart: c.rows.start, rowEnd: c.rows.end, colStart: c.cols.start, cols: size(c.cols), bytes: b.bytes, scaleBytes: b.scaleBytes };
+  };
+  const put = (w: WeightTensor, layer: number, layers: number, c: Placed) => {
+    slices[tiles[c.pos]].push({ tensor: w.name, layer, layers, rowStart: c.rowStart, rowEnd: c.rowEnd, colStart: c.colStart, cols: c.cols, bytes: c.bytes, scaleBytes: c.scaleBytes });
+    load[c.pos] += (c.bytes + c.scaleBytes) * layers;
   };
   const deferred: [WeightTensor, number][] = [];
-  for (const unit of units) {
+  // the region's units of one kind are consecutive layers of a stack, all cut the same
+  // way: one slice per tile covers them all
+  const runs: { first: PlacementUnit; count: number }[] = [];
+  for (const u of units) {
+    const last = runs[runs.length - 1];
+    if (last && u.layer >= 0 && last.first.layer >= 0 && last.first.kind === u.kind && last.first.layer + last.count === u.layer) last.count++;
+    else runs.push({ first: u, count: 1 });
+  }
+  for (const { first: unit, count } of runs) {
     for (const w of unit.tensors) {
       const cuts = layoutCuts(w, layouts.text, layouts.vision);
       if (!cuts) {
-        deferred.push([w, unit.layer]);
+        for (let l = 0; l < count; l++) deferred.push([w, unit.layer < 0 ? -1 : unit.layer + l]);
         continue;
       }
-      for (const c of cuts) if (size(c.rows) > 0 && size(c.cols) > 0) put(w, unit.layer, c);
+      for (const c of cuts) if (size(c.rows) > 0 && size(c.cols) > 0) put(w, unit.layer, count, placed(w, c));
     }
   }
-  // row tables: whole rows to the tiles filled least (relative to capacity)
+  // row tables: whole rows in proportion to each tile's capacity, like every other cut
+  // (equal tiles get equal slices, which cost the same)
   for (const [w, layer] of deferred) {
-    const one = sliceBytes(w, 1, w.cols, p);
-    const parts = balancedParts(w.rows, caps, load, one.bytes + one.scaleBytes);
+    const parts = apportion(w.rows, caps);
     let r0 = 0;
     parts.forEach((n, pos) => {
-      if (n > 0) put(w, layer, { pos, rows: { start: r0, end: r0 + n }, cols: ALL(w.cols) });
+      if (n > 0) put(w, layer, 1, placed(w, { pos, rows: { start: r0, end: r0 + n }, cols: ALL(w.cols) }));
       r0 += n;
     });
   }
 }
 
-/**
- * Rows of one table per tile: each tile gets the whole rows of its capacity share, and
- * the leftover rows go to the tiles filled least so far (relative to capacity).
- */
-export function balancedParts(rows: number, caps: readonly number[], load: readonly number[], rowBytes: number): number[] {
-  const room = caps.map((c, i) => Math.max(1, c - load[i]));
-  const sum = room.reduce((s, c) => s + c, 0);
-  const parts = room.map((c) => Math.floor((rows * c) / sum));
-  let left = rows - parts.reduce((s, x) => s + x, 0);
-  if (left > 0) {
-    const fill = caps.map((c, i) => [(load[i] + parts[i] * rowBytes) / c, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    for (let k = 0; left > 0; k = (k + 1) % fill.length, left--) parts[fill[k][1]]++;
-  }
-  return parts;
-}

@@ -5,7 +5,8 @@ import { buildTree, type Tree } from './trees.js';
 /**
  * Look-up tables over a mapping that the step builder needs: which region runs which
  * unit, each region's stream layouts, which tiles hold which rows of the row tables
- * (embedding, LM head, connector), and the collective trees (built once per tile set).
+ * (embedding, LM head, connector projection), and the collective trees (built once per
+ * tile set).
  */
 
 export interface Holder {
@@ -28,8 +29,11 @@ export class Placement {
     readonly radix: number,
   ) {
     mapping.regions.forEach((r) => r.units.forEach((u) => this.unitRegion.set(u.name, r.stage)));
+    // only the tables read a row at a time are looked up by the step builder
+    const tables = new Set(['text.embed_tokens', 'text.lm_head', 'connector.proj']);
     for (const tp of mapping.tiles) {
       for (const s of tp.weightSlices) {
+        if (!tables.has(s.tensor)) continue;
         let byLayer = this.holders.get(s.tensor);
         if (!byLayer) this.holders.set(s.tensor, (byLayer = []));
         const list = (byLayer[s.layer + 1] ??= []);

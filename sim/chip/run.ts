@@ -448,7 +448,17 @@ export function mappedCriticalPaths(
   const message = (src: number, dst: number, bytes: number) => zeroLoadLatencyCycles(design.noc, Math.abs(Math.floor(src / cols) - Math.floor(dst / cols)) + Math.abs((src % cols) - (dst % cols)), packetFlits(design.noc, bytes));
   // a task the run executed took exactly its kernel time (tiles run one task at a time)
   const kernelTime = (t: Task) => (t.endCycles >= 0 ? t.endCycles - t.startCycles : t.work ? taskCycles(t.tile, t.work) : 0);
-  const atLimit = (t: Task) => (t.work ? minWorkCycles(tiles[t.tile], design, t.work, bytesPerWeight, kvEntry) : 0);
+  // tasks share their work objects (and tiles their parameters): one limit per pair
+  const limits = new Map<object, Map<object, number>>();
+  const atLimit = (t: Task) => {
+    if (!t.work) return 0;
+    const tp = tiles[t.tile];
+    let byTile = limits.get(t.work);
+    if (!byTile) limits.set(t.work, (byTile = new Map()));
+    let c = byTile.get(tp);
+    if (c === undefined) byTile.set(tp, (c = minWorkCycles(tp, design, t.work, bytesPerWeight, kvEntry)));
+    return c;
+  };
   const [atLimits, atKernels] = criticalPaths(tasks, [atLimit, kernelTime], message);
   return { atLimits, atKernels, busiestTile: busiestTileCycles(tasks, atLimit) };
 }
