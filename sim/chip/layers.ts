@@ -1,7 +1,7 @@
 import type { Task } from './engine.js';
 import { attendedPositions } from './lower.js';
 import { apportion, size, type HeadSet, type StreamLayout } from './partition.js';
-import { broadcast, gather, gatherUp, subtreeBytes } from './collectives.js';
+import { broadcast, gather, gatherUp, ringAllGather, subtreeBytes } from './collectives.js';
 import type { StepBuilder, StepSequence } from './step.js';
 import { workKey, type TileWork } from './work.js';
 
@@ -68,9 +68,16 @@ function allGather(b: StepBuilder, region: number, L: StreamLayout, purpose: 'sl
       relay: stats ? ({ kind: 'vector', op: 'add', width: 1, tokens: rows } as TileWork) : null,
     };
   });
+  const extra = stats ? 4 * rows : 0;
+  if (b.sc.design.mapping.allGather === 'ring') {
+    const ranges = purpose === 'slices' ? L.slices : L.mlpRows;
+    const ring = m.idx.map((i) => ({ tile: L.tiles[i], ready: parts[i]!, bytes: rows * size(ranges[i]) * b.actBytes + extra }));
+    ringAllGather(b, ring, b.place.cols, present(consumers), total + extra, label);
+    return;
+  }
   const ready = m.idx.map((i) => parts[i]!);
   const root = gatherUp(b, m.tree, ready, (k) => plan.up[k], () => plan.relay, label);
-  broadcast(root, present(consumers), total + (stats ? 4 * rows : 0));
+  broadcast(root, present(consumers), total + extra);
 }
 
 /** Which part of a head's context stores the token at position p (exact proportional fill). */
@@ -126,7 +133,7 @@ function headPlans(b: StepBuilder, region: number, L: StreamLayout, rows: number
 
 /** A head's attention work per member for this step (shared by the region's layers). */
 interface HeadShare {
-  readonly works: readonly TileWork[];
+  readonly works: readonly (TileWork | null)[];
   /** new K/V entries each member stores */
   readonly writes: readonly number[];
   /** queries (and, in the encoder, keys and values) bytes every member receives */
@@ -164,16 +171,20 @@ function attention(b: StepBuilder, label: string, region: number, L: StreamLayou
   return outs;
 }
 
-/** Attention work of each member of a head set from its shares. */
-function shareWorks(L: StreamLayout, rows: number, pairs: readonly number[], kv: readonly number[], writes: readonly number[]): TileWork[] {
+/** Attention work of each member of a head set from its shares (none for a member that holds no position yet). */
+function shareWorks(L: StreamLayout, rows: number, pairs: readonly number[], kv: readonly number[], writes: readonly number[]): (TileWork | null)[] {
   const perKv = L.shape.queryHeads / L.shape.kvHeads;
-  return pairs.map((p, k) => ({ kind: 'attention', queryHeads: perKv, kvHeads: 1, headDim: L.shape.headDim, positions: p, queries: rows, kvPositions: kv[k], kvWrites: writes[k] || undefined }));
+  return pairs.map((p, k) => (p === 0 && !writes[k] ? null : { kind: 'attention', queryHeads: perKv, kvHeads: 1, headDim: L.shape.headDim, positions: p, queries: rows, kvPositions: kv[k], kvWrites: writes[k] || undefined }));
 }
 
 /** The heads' merged outputs all-gathered (up a tree over the heads' roots) to the o_proj tiles. */
 function gatherHeads(b: StepBuilder, label: string, region: number, L: StreamLayout, outs: readonly HeadOutput[], rows: number, consumers: readonly (Task | null)[]): void {
   const perKv = L.shape.queryHeads / L.shape.kvHeads;
   const bytes = rows * perKv * L.shape.headDim * b.actBytes;
+  if (b.sc.design.mapping.allGather === 'ring') {
+    ringAllGather(b, outs.map((o) => ({ tile: o.tile, ready: o.task, bytes })), b.place.cols, present(consumers), bytes * outs.length, `${label}.attention:gather`);
+    return;
+  }
   const tree = b.place.tree(`r${region}.${L.part}.heads`, outs.map((o) => o.tile));
   const root = gather(b, tree, outs.map((o) => o.task), () => bytes, () => null, `${label}.attention:gather`);
   broadcast(root, present(consumers), bytes * outs.length);

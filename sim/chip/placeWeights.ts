@@ -7,7 +7,7 @@ import type { PlacementUnit, WeightSlice } from './mapping.js';
  * Weight placement inside one region (docs/chip.md, "Mapping" step 3): every tensor of the
  * region's units is cut as the region's stream layouts say (residual slices, head sets,
  * MLP rows); tables whose rows are read one at a time (the embedding, the LM head's
- * vocabulary rows, the connector's projection) are split by whole rows.
+ * vocabulary rows, the connector's projection) are split by whole rows over the room left.
  */
 
 /** One tile's piece of a tensor: rows x columns. */
@@ -97,10 +97,10 @@ export function placeRegionWeights(units: readonly PlacementUnit[], tiles: reado
       for (const c of cuts) if (size(c.rows) > 0 && size(c.cols) > 0) put(w, unit.layer, count, placed(w, c));
     }
   }
-  // row tables: whole rows in proportion to each tile's capacity, like every other cut
-  // (equal tiles get equal slices, which cost the same)
+  // row tables: whole rows in proportion to the room each tile has left, so they even out
+  // the layers' rounding (tiles with equal room get equal slices, which cost the same)
   for (const [w, layer] of deferred) {
-    const parts = apportion(w.rows, caps);
+    const parts = apportion(w.rows, caps.map((c, i) => Math.max(1, c - load[i])));
     let r0 = 0;
     parts.forEach((n, pos) => {
       if (n > 0) put(w, layer, 1, placed(w, { pos, rows: { start: r0, end: r0 + n }, cols: ALL(w.cols) }));

@@ -96,6 +96,12 @@ export interface SimResult {
     /** Which limit of the mapped step sets the mapping bound. */
     readonly mappingLimitedBy: 'critical path' | 'busiest tile' | 'busiest link' | 'none';
     readonly criticalPathCycles: number;
+    /**
+     * The step's critical path at the tile model's kernel times with zero-load messages
+     * (the latency bound of one step), and the share of it that is message latency.
+     */
+    readonly latencyBoundCycles: number;
+    readonly criticalPathNocShare: number;
     /** The busiest tile's cycles per step with every task at its resource limit. */
     readonly busiestTileCycles: number;
     readonly boundAt: { readonly batch: number; readonly contextTokens: number };
@@ -327,7 +333,7 @@ export function simulateChip(input: SimInput): SimOutput {
   const noc = nocTokensPerSecond(design, chip['noc.linkFlitHops'] ?? 0, served.generatedTokens);
   // the critical path at resource limits, and the same path at the tile model's kernel
   // times (zero-load messages): what the tiles alone cost
-  const { atLimits: cp, atKernels: cpTiles, busiestTile } = mappedCriticalPaths(card, design, mapping, batch, meanContext, (tile, work) => costs.cost(tile, work).cycles, rep?.tasks);
+  const { atLimits: cp, atKernels: cpTiles, nocShare, busiestTile } = mappedCriticalPaths(card, design, mapping, batch, meanContext, (tile, work) => costs.cost(tile, work).cycles, rep?.tasks);
   // `slots` micro-batch steps can be in flight at once, each at least the critical path
   // long; never more sequences than maxBatch
   const concurrency = concurrencyOf(card, design, trace, mapping);
@@ -405,7 +411,7 @@ export function simulateChip(input: SimInput): SimOutput {
         flitsReplicated: chip['noc.flitsReplicated'] ?? 0,
         macs: chip['tile.macs'] ?? 0,
       },
-      bounds: { computeTokensPerSecond: compute, memoryTokensPerSecond: memory, nocTokensPerSecond: noc, mappingTokensPerSecond: mappingBound, layerSequentialTokensPerSecond: layerSequentialTokensPerSecond(card, design, mapping, batch, meanContext), mappingLimitedBy, criticalPathCycles: cp, busiestTileCycles: busiestTile, boundAt: { batch, contextTokens: meanContext } },
+      bounds: { computeTokensPerSecond: compute, memoryTokensPerSecond: memory, nocTokensPerSecond: noc, mappingTokensPerSecond: mappingBound, layerSequentialTokensPerSecond: layerSequentialTokensPerSecond(card, design, mapping, batch, meanContext), mappingLimitedBy, criticalPathCycles: cp, latencyBoundCycles: cpTiles, criticalPathNocShare: nocShare, busiestTileCycles: busiestTile, boundAt: { batch, contextTokens: meanContext } },
       run: { simulatedCycles: cycles, events: sim.eventsDispatched, fidelity: input.fidelity, requestsSimulated: trace.requests.length, generatedTokens: served.generatedTokens, steps: served.steps, kernelsSimulated: costs.kernelsRun, kernelEvents: costs.events },
       mapping: { feasible: true, regions: mapping.regions.length, kvCapacityTokens: mapping.kvCapacityTokens, shortfalls: [], reasons: [] },
       concurrency,
@@ -432,7 +438,7 @@ export function mappedCriticalPaths(
   taskCycles: (tile: number, work: NonNullable<Task['work']>) => number,
   /** the step's task graph when the run already built it */
   graph?: readonly Task[],
-): { atLimits: number; atKernels: number; busiestTile: number } {
+): { atLimits: number; atKernels: number; nocShare: number; busiestTile: number } {
   const tasks =
     graph ??
     buildTextStep(
@@ -460,5 +466,6 @@ export function mappedCriticalPaths(
     return c;
   };
   const [atLimits, atKernels] = criticalPaths(tasks, [atLimit, kernelTime], message);
-  return { atLimits, atKernels, busiestTile: busiestTileCycles(tasks, atLimit) };
+  const [computeOnly] = criticalPaths(tasks, [kernelTime], () => 0);
+  return { atLimits, atKernels, nocShare: atKernels > 0 ? 1 - computeOnly / atKernels : 0, busiestTile: busiestTileCycles(tasks, atLimit) };
 }

@@ -99,6 +99,7 @@ export const MappingSchema = z.strictObject({
   kvWindowTokens: int(0, 16777216, 'sliding KV window in tokens; 0 keeps the whole context').default(0),
   heterogeneousTiles: z.boolean().default(false).describe("size each tile's FETCH, VLEN, WMEM and DMEM from its share of the work"),
   treeRadix: int(2, 64, 'fan-in of the collectives\' gather and reduction trees (docs/chip.md, "Collectives")').default(8),
+  allGather: z.enum(['tree', 'ring']).default('tree').describe('all-gather pattern: gather up a k-ary tree then multicast, or dimension-ordered rings (rows, then row leaders)'),
 });
 
 export const ServingSchema = z.strictObject({
@@ -130,7 +131,7 @@ export const DesignSchema = z
     tile: TileParamsSchema,
     tileOverrides: z.array(TileOverrideSchema).default([]).describe('per-tile values for rectangles of tiles ({"row": [2, 3], "col": 1, "vlenBits": 2048}); later entries win'),
     precision: PrecisionSchema.default({ weights: 'fp16', activations: 'fp16', kvCache: 'fp16' }),
-    mapping: MappingSchema.default({ pipelineStages: 1, kvWindowTokens: 0, heterogeneousTiles: false, treeRadix: 8 }),
+    mapping: MappingSchema.default({ pipelineStages: 1, kvWindowTokens: 0, heterogeneousTiles: false, treeRadix: 8, allGather: 'tree' }),
     serving: ServingSchema.default({ batching: 'continuous', maxBatch: 8, prefillChunkTokens: 256, microBatches: 1 }),
     power: PowerSchema.default({ romPowerGating: 'idle-cycles' }),
   })
