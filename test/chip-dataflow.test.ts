@@ -18,8 +18,10 @@ import type { ChipEngine } from '../sim/chip/engine.js';
 
 const model = (n: string) => builtinModel(n)!;
 
+/** A simulation of a design that must be feasible. */
 function run(card: ModelCard, design: Design, trace: string, fidelity: ChipFidelity = 'fast'): { r: SimResult; engine: ChipEngine } {
   const out = simulateChip({ card, design, trace: generateTrace(trace), tech: DEFAULT_TECH, fidelity, seed: 1 });
+  if (!out.result.feasible) throw new Error(`${design.name} is infeasible: ${out.result.mapping.reasons[0]}`);
   return { r: out.result, engine: out.engine! };
 }
 
@@ -134,8 +136,9 @@ describe('tile count pays over a matrix of designs', () => {
         let prev: SimResult | undefined;
         const row: string[] = [];
         for (const n of [4, 8, 12, 16]) {
-          const { r } = run(model(name), matrixDesign(n, stages, wmem), 'decode:4@128');
-          if (!r.mapping.feasible) continue;
+          const out = simulateChip({ card: model(name), design: matrixDesign(n, stages, wmem), trace: generateTrace('decode:4@128'), tech: DEFAULT_TECH, fidelity: 'fast', seed: 1 });
+          if (!out.result.feasible) continue;
+          const r = out.result;
           designs++;
           row.push(`${n}x${n} ${r.metrics.tokensPerSecond.toFixed(0)}`);
           if (prev && r.metrics.tokensPerSecond < 0.95 * prev.metrics.tokensPerSecond) {

@@ -122,7 +122,7 @@ describe('register files: per active element at its width', () => {
     const vmacs = blocks * columns;
     const vectorRead = vmacs * (L * fp16 + fp16) + blocks * (3 * 2 * L * fp16 + L * fp16);
     const vectorWrite = blocks * (4 * vlen + 3 * L * fp16) + blocks * chunks * L * fp16 + vmacs * L * fp16;
-    const salu = blocks * (chunks * (L / 8 + 1) + 1); // one ADDR bump per 8 columns, one per chunk, one per block
+    const salu = blocks * (chunks * 2 + 1); // one ADDR bump per chunk (its L columns are one unrolled body), one activation pointer bump per chunk, one per block
     const scalarRead = 32 * (blocks * columns /* LDROM address */ + blocks * chunks /* LDDMEM address */ + blocks /* store address */ + salu);
     const scalarWrite = 32 * salu;
     for (const fidelity of ['fast', 'detailed'] as const) {

@@ -153,7 +153,8 @@ function attention(b: StepBuilder, label: string, region: number, L: StreamLayou
   for (const plan of headPlans(b, region, L, rows)) {
     const n = plan.tiles.length;
     const ready: Task[] = new Array(n);
-    for (let k = 0; k < n; k++) ready[k] = qkv[plan.pos[k]]!;
+    // a member with no q|k|v rows (more tiles than row pairs) only relays the gather
+    for (let k = 0; k < n; k++) ready[k] = qkv[plan.pos[k]] ?? b.task(plan.tiles[k], null, `${label}.qkv:none`);
     const root = gatherUp(b, plan.tree, ready, (k) => plan.qkvUp[k], () => null, `${label}.qkv:gather`);
     const sh = share(plan.head);
     const att: Task[] = new Array(n);

@@ -44,6 +44,36 @@ export function splitRange(total: number, weights: readonly number[], unit = 1):
   return out;
 }
 
+/**
+ * Like `splitRange` (contiguous ranges in proportion to `weights`, whole `unit`s), but the
+ * units left over after every member's whole share go to the members filled least so far:
+ * member k is tile position `pos[k]`, filled `load[pos] / capacity[pos]`, and each unit
+ * adds `unitLoad` to its load. Successive splits then spread their rounding over
+ * different tiles instead of piling it on the first ones.
+ */
+export function splitBalanced(total: number, weights: readonly number[], unit: number, pos: readonly number[], load: number[], capacity: readonly number[], unitLoad: number): Range[] {
+  const units = Math.floor(total / unit);
+  const sum = weights.reduce((s, w) => s + w, 0);
+  const parts = weights.map((w) => (sum > 0 ? Math.floor((units * w) / sum) : 0));
+  let left = units - parts.reduce((s, x) => s + x, 0);
+  if (left > 0) {
+    const fill = (k: number) => (load[pos[k]] + parts[k] * unitLoad) / Math.max(1, capacity[pos[k]]);
+    // ties spread evenly over the members (golden-ratio order), not to the first ones
+    const spread = (k: number) => (k * 0.6180339887498949) % 1;
+    const order = parts.map((_, k) => k).sort((a, b) => fill(a) - fill(b) || spread(a) - spread(b) || a - b);
+    for (let i = 0; left > 0; i = (i + 1) % order.length, left--) parts[order[i]]++;
+  }
+  const out: Range[] = [];
+  let at = 0;
+  parts.forEach((p, k) => {
+    const end = k === parts.length - 1 ? total : at + p * unit;
+    out.push({ start: at, end });
+    load[pos[k]] += (end - at) * unitLoad;
+    at = end;
+  });
+  return out;
+}
+
 /** Split `total` into integer parts proportional to `weights` (largest remainders; ties to the lower index). */
 export function apportion(total: number, weights: readonly number[]): number[] {
   const sum = weights.reduce((s, w) => s + w, 0);
@@ -142,9 +172,16 @@ export function streamLayout(part: 'text' | 'vision', shape: StreamShape, tiles:
   const perKv = shape.queryHeads / shape.kvHeads;
   const pairUnit = shape.headDim % 2 === 0 ? 2 : 1;
   const rowsPerHead = (perKv + 2) * shape.headDim;
+  const all = tiles.map((_, i) => i);
+  // weights a unit of each split places on a tile (per layer): a residual element is a row
+  // of o_proj and one of down_proj, an MLP row a row of gate_proj and one of up_proj
+  const load = tiles.map(() => 0);
+  const slices = splitBalanced(shape.width, capacity, 1, all, load, capacity, perKv * shape.kvHeads * shape.headDim + shape.mlp);
+  const mlpRows = splitBalanced(shape.mlp, capacity, 1, all, load, capacity, 2 * shape.width);
   const heads = headCoverage(shape.kvHeads, tiles.length).map((cover, h): HeadSet => {
-    const rows = splitRange(rowsPerHead, cover.map((c) => c.fraction * capacity[c.pos]), pairUnit);
+    const pos = cover.map((c) => c.pos);
+    const rows = splitBalanced(rowsPerHead, cover.map((c) => c.fraction * capacity[c.pos]), pairUnit, pos, load, capacity, shape.width);
     return { kvHead: h, queryHeads: { start: h * perKv, end: (h + 1) * perKv }, members: cover.map((c, k) => ({ pos: c.pos, fraction: c.fraction, qkvRows: rows[k] })) };
   });
-  return { part, shape, tiles, slices: splitRange(shape.width, capacity), mlpRows: splitRange(shape.mlp, capacity), heads };
+  return { part, shape, tiles, slices, mlpRows, heads };
 }

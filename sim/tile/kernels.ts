@@ -443,7 +443,9 @@ function emitAttention(b: ProgramBuilder, t: TileTiming, G: number, D: number, N
         }
         const acc = (j: number, g: number) => v(j * Gr + g);
         for (let j = 0; j < n; j++) for (let g = 0; g < Gr; g++) b.emit(instr(Op.VADD, acc(j, g), [], { elems: 0 }));
-        for (let dv = 0; dv < Dv; dv++) for (let j = 0; j < n; j++) for (let g = 0; g < Gr; g++) b.emit(instr(Op.VMAC, acc(j, g), [acc(j, g), ks[j][dv], v(20 + g)], { elems: Math.min(L, D - dv * L) }));
+        // accumulator in the lane, the key at KV precision, the query element-wise
+        const mac = (dv: number) => ({ elems: Math.min(L, D - dv * L), acc: true, narrow: 0b010, narrowBits: PRECISION_BITS[kvP] });
+        for (let dv = 0; dv < Dv; dv++) for (let j = 0; j < n; j++) for (let g = 0; g < Gr; g++) b.emit(instr(Op.VMAC, acc(j, g), [acc(j, g), ks[j][dv], v(20 + g)], mac(dv)));
         for (let j = 0; j < n; j++) for (let g = 0; g < Gr; g++) b.emit(instr(Op.VRED, x(4 + ((j * Gr + g) % 4)), [acc(j, g)], { elems: Math.min(L, D) }));
         for (let j = 0; j < n; j++) for (let g = 0; g < Gr; g++) b.emit(instr(Op.STDMEM, -1, [x(4 + ((j * Gr + g) % 4)), ADDR], { bytes: actB }));
         b.emit(instr(Op.SALU, ADDR, [ADDR]));
