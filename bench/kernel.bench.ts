@@ -63,6 +63,12 @@ function makeWorkload(window: number) {
   };
 }
 
+/** The kernel benchmark's events per second (wheel of 1,024 cycles), the reference the sim suite's speed targets are relative to. */
+export async function kernelEventsPerSecond(): Promise<number> {
+  const w = makeWorkload(1024);
+  return (await measure('reference', w.step, EVENTS_PER_CALL, { minSamples: 5, maxTime: 2 })).perSecond;
+}
+
 export const kernelSuite: BenchSuite = {
   name: 'kernel',
   async run(print) {

@@ -3,6 +3,7 @@ import { powerSuite } from './power.bench.js';
 import { nocSuite } from './noc.bench.js';
 import { tileSuite } from './tile.bench.js';
 import { simSuite } from './sim.bench.js';
+import { collectivesSuite } from './collectives.bench.js';
 import { readmeSuite } from './readme.bench.js';
 import { startupSuite } from './startup.bench.js';
 import type { BenchSuite } from './harness.js';
@@ -11,7 +12,7 @@ import type { BenchSuite } from './harness.js';
  * `npm run bench [-- name...]`: run the benchmark suites (all, or those named) and print
  * their figures. Performance targets live here, not in timed unit tests.
  */
-const SUITES: BenchSuite[] = [kernelSuite, powerSuite, nocSuite, tileSuite, simSuite, startupSuite, readmeSuite];
+const SUITES: BenchSuite[] = [kernelSuite, powerSuite, nocSuite, tileSuite, simSuite, collectivesSuite, startupSuite, readmeSuite];
 
 const wanted = process.argv.slice(2);
 const chosen = wanted.length ? SUITES.filter((s) => wanted.includes(s.name)) : SUITES;

@@ -9,6 +9,7 @@ import { DesignSchema } from '../sim/design/design.js';
 import { parseInput } from '../sim/validate/zod.js';
 import type { Trace } from '../sim/trace/trace.js';
 import type { BenchSuite, Measured } from './harness.js';
+import { kernelEventsPerSecond } from './kernel.bench.js';
 
 /**
  * Full-chip benchmarks (issue 6): wall time of one simulation, mapping included, process
@@ -26,6 +27,11 @@ interface Case {
   readonly trace: () => Trace;
   readonly fidelity: ChipFidelity;
   readonly targetSeconds: number;
+  /**
+   * Target for wall seconds x the kernel benchmark's events/s measured in the same run, in
+   * millions (issue 11): machine-independent, unlike the seconds.
+   */
+  readonly targetMEvents?: number;
 }
 
 function azureConvPrefix(n: number): Trace {
@@ -35,8 +41,8 @@ function azureConvPrefix(n: number): Trace {
 }
 
 const CASES: Case[] = [
-  { name: 'Llama 3.1 8B decode:1@512 on paper-llama-3nm, fast', model: 'llama-3.1-8b', design: () => presetDesign('paper-llama-3nm'), trace: () => generateTrace('decode:1@512'), fidelity: 'fast', targetSeconds: 0.25 },
-  { name: 'Llama 3.1 8B decode:1@512 on paper-llama-3nm, flit', model: 'llama-3.1-8b', design: () => presetDesign('paper-llama-3nm'), trace: () => generateTrace('decode:1@512'), fidelity: 'flit', targetSeconds: 2 },
+  { name: 'Llama 3.1 8B decode:1@512 on paper-llama-3nm, fast', model: 'llama-3.1-8b', design: () => presetDesign('paper-llama-3nm'), trace: () => generateTrace('decode:1@512'), fidelity: 'fast', targetSeconds: 0.25, targetMEvents: 3 },
+  { name: 'Llama 3.1 8B decode:1@512 on paper-llama-3nm, flit', model: 'llama-3.1-8b', design: () => presetDesign('paper-llama-3nm'), trace: () => generateTrace('decode:1@512'), fidelity: 'flit', targetSeconds: 2, targetMEvents: 24 },
   { name: 'SmolVLM-256M 512x512 image + 32/32 tokens, paper-smolvlm-3nm, fast', model: 'smolvlm-256m', design: () => presetDesign('paper-smolvlm-3nm'), trace: () => generateTrace('request:32:32,image=512x512'), fidelity: 'fast', targetSeconds: 10 },
   {
     name: 'Azure conv first 20 requests, paper-llama-3nm INT8 KV, 1024 window, continuous, fast',
@@ -60,6 +66,9 @@ export const simSuite: BenchSuite = {
     for (let i = 0; i < 3; i++) simulateChip({ card: builtinModel('llama-3.1-8b')!, design: presetDesign('paper-llama-5nm')!, trace: generateTrace('decode:1@256'), tech: DEFAULT_TECH, fidelity: 'fast', seed: 2 });
     const out: Measured[] = [];
     const only = process.env.TESSERA_BENCH_SIM;
+    // the kernel benchmark's rate in this run, before and after the cases (the reference for targetMEvents)
+    const rates = [await kernelEventsPerSecond()];
+    const rows: { c: Case; wall: number }[] = [];
     for (const c of CASES) {
       if (only && !c.name.includes(only)) continue;
       const runs = c.targetSeconds <= 2 ? 5 : 1;
@@ -79,6 +88,15 @@ export const simSuite: BenchSuite = {
       print(`    wall ${s.toFixed(runs > 1 ? 3 : 2)} s${spread} (target <= ${c.targetSeconds} s: ${s <= c.targetSeconds ? 'met' : 'MISSED'}); ${result.run.events.toLocaleString('en-US')} events, ${result.run.steps} steps, ${result.run.generatedTokens} tokens`);
       print(`    tokens/s ${m.tokensPerSecond.toFixed(1)}, TTFT p50/p99 ${m.ttftMs.p50.toFixed(2)}/${m.ttftMs.p99.toFixed(2)} ms, ITL p50/p99 ${m.itlMs ? `${m.itlMs.p50.toFixed(3)}/${m.itlMs.p99.toFixed(3)} ms` : 'n/a'}, ${m.powerW.toFixed(2)} W`);
       out.push({ name: c.name, perSecond: 1 / s, rmePercent: 0, samples: 1 });
+      rows.push({ c, wall: s });
+    }
+    rates.push(await kernelEventsPerSecond());
+    const rate = rates.reduce((a, b) => a + b, 0) / rates.length;
+    print(`  kernel benchmark in this run: ${(rates[0] / 1e6).toFixed(2)} / ${(rates[1] / 1e6).toFixed(2)} M events/s before / after (mean ${(rate / 1e6).toFixed(2)} M)`);
+    for (const { c, wall } of rows) {
+      if (c.targetMEvents === undefined) continue;
+      const product = (wall * rate) / 1e6;
+      print(`  ${c.name}: wall x kernel events/s = ${product.toFixed(2)} M (target <= ${c.targetMEvents} M: ${product <= c.targetMEvents ? 'met' : 'MISSED'})`);
     }
     return out;
   },
