@@ -84,6 +84,16 @@ describe('layer-sequential bound', () => {
   });
 });
 
+describe('TTFT bound', () => {
+  test('prefill and an image request never beat the first request\'s TTFT bound (encoder crops and prefill chunks through the regions one after the other)', () => {
+    for (const [name, stages, trace] of [['smollm2-135m', 2, 'prefill:300'], ['smollm2-135m', 1, 'decode:3@64'], ['tiny-vlm', 1, 'request:8:3,image=128x64'], ['tiny-vlm', 3, 'request:20:2,image=64x64']] as const) {
+      const { r } = run(model(name), matrixDesign(4, stages, 40000), trace);
+      const ctx = { name, stages, trace, ttft: r.requests[0].ttftMs, bound: r.bounds.firstTtftBoundMs };
+      expect({ ...ctx, ok: r.bounds.firstTtftBoundMs > 0 && r.requests[0].ttftMs >= r.bounds.firstTtftBoundMs }).toEqual({ ...ctx, ok: true });
+    }
+  });
+});
+
 describe('paper-llama-3nm, Llama 3.1 8B, decode:1@512', () => {
   const card = model('llama-3.1-8b');
   const preset = presetDesign('paper-llama-3nm')!;

@@ -144,6 +144,7 @@ export function renderSimSummary(r: SimOutcome, wallSeconds: number, design?: De
     ['NoC', num(b.nocTokensPerSecond)],
     ['mapping', `${num(b.mappingTokensPerSecond)} (limited by the ${b.mappingLimitedBy}; critical path ${fmtInt(b.criticalPathCycles)} cycles, busiest tile ${fmtInt(b.busiestTileCycles)} cycles per step)`],
     ['layer-sequential', `${num(b.layerSequentialTokensPerSecond)} (regions one after the other, each at its ROM or lane limit)`],
+    ['TTFT, first request', `>= ${num(b.firstTtftBoundMs)} ms: ${b.firstTtftBoundBasis} (measured p50 ${num(r.metrics.ttftMs.p50)} ms)`],
   ]);
   out += `  ${belowBoundText(r)}\n`;
   out += block('run', [

@@ -2,10 +2,10 @@ import type { ModelCard } from '../model/card.js';
 import type { Design, TileParams } from '../design/design.js';
 import { resolveTiles } from '../design/tiles.js';
 import { INT4_GROUP_SIZE, PRECISION_BITS, SCALE_BYTES, storageBytes } from '../units/precision.js';
-import { decodeWeightBytesPerStep, kvBytesPerTokenPerLayer, kvScaleBytesPerTokenPerLayer, linearParamsPerLayer } from '../model/derive.js';
+import { decodeWeightBytesPerStep, kvBytesPerTokenPerLayer, kvScaleBytesPerTokenPerLayer, linearParamsPerLayer, patchesPerTile } from '../model/derive.js';
 import type { Task } from './engine.js';
 import type { TileWork } from './work.js';
-import type { ChipMapping } from './mapping.js';
+import type { ChipMapping, PlacementUnit } from './mapping.js';
 
 /**
  * Throughput bounds for decode (docs/chip.md, "Bounds"), in tokens per second. The
@@ -112,11 +112,13 @@ export function criticalPathCycles(tasks: readonly Task[], taskCycles: (t: Task)
 
 /**
  * Longest paths through a step's task graph for several task-time functions at once (one
- * topological pass): each task at `taskCycles[k]`, each message at `messageCycles`.
+ * topological pass): each task at `taskCycles[k]`, each message at `messageCycles` (or at
+ * zero where `withMessages[k]` is false).
  */
-export function criticalPaths(tasks: readonly Task[], taskCycles: readonly ((t: Task) => number)[], messageCycles: (src: number, dst: number, bytes: number) => number): number[] {
+export function criticalPaths(tasks: readonly Task[], taskCycles: readonly ((t: Task) => number)[], messageCycles: (src: number, dst: number, bytes: number) => number, withMessages: readonly boolean[] = taskCycles.map(() => true)): number[] {
   const n = tasks.length;
   const K = taskCycles.length;
+  const msg = Float64Array.from(withMessages, (w) => (w ? 1 : 0));
   for (let i = 0; i < n; i++) tasks[i].index = i;
   const indeg = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -148,7 +150,10 @@ export function criticalPaths(tasks: readonly Task[], taskCycles: readonly ((t: 
         const x = s.targets[i];
         const lat = x.tile === t.tile ? 0 : messageCycles(t.tile, x.tile, s.bytes);
         const xb = x.index * K;
-        for (let k = 0; k < K; k++) if (end[k] + lat > start[xb + k]) start[xb + k] = end[k] + lat;
+        for (let k = 0; k < K; k++) {
+          const at = end[k] + lat * msg[k];
+          if (at > start[xb + k]) start[xb + k] = at;
+        }
         if (--indeg[x.index] === 0) ready.push(x.index);
       }
     }
@@ -179,6 +184,33 @@ export function busiestLinkTokensPerSecond(design: Design, linkFlits: ArrayLike<
   return (design.clockMHz * 1e6) / (most / tokens);
 }
 
+/** A unit's share of one step: the weight bytes it reads and the MACs it does. */
+type UnitCost = (u: PlacementUnit) => { readonly bytes: number; readonly macs: number };
+
+/**
+ * Cycles of one step when the pipeline regions work one after the other, each at its
+ * tightest resource: the sum over regions of max(ROM bytes / the region's ROM ports,
+ * MACs / its lanes), with each unit's bytes and MACs from `cost`.
+ */
+export function layerSequentialCycles(design: Design, mapping: ChipMapping, cost: UnitCost): number {
+  const tiles = resolveTiles(design);
+  let cycles = 0;
+  for (const r of mapping.regions) {
+    let bytes = 0;
+    let macs = 0;
+    for (const u of r.units) {
+      const c = cost(u);
+      bytes += c.bytes;
+      macs += c.macs;
+    }
+    if (bytes === 0 && macs === 0) continue;
+    const rom = r.tiles.reduce((s, x) => s + romBytesPerCycle(tiles[x]), 0);
+    const lanes = r.tiles.reduce((s, x) => s + lanesOf(tiles[x], design), 0);
+    cycles += Math.max(bytes / rom, macs / lanes);
+  }
+  return cycles;
+}
+
 /**
  * The layer-sequential bound (docs/chip.md, "Bounds"): one step of `batch` sequences at
  * context c when the pipeline regions work one after the other, each at its own resource
@@ -188,32 +220,61 @@ export function busiestLinkTokensPerSecond(design: Design, linkFlits: ArrayLike<
  * embedding region reads `batch` rows of its table. Tokens per second = batch / step time.
  */
 export function layerSequentialTokensPerSecond(card: ModelCard, design: Design, mapping: ChipMapping, batch: number, contextTokens: number): number {
-  const tiles = resolveTiles(design);
-  const t = card.text;
   const positions = attendedPositionsFor(contextTokens, design.mapping.kvWindowTokens);
-  const rowBytes = bytesPerWeightRow(t.hiddenSize, design.precision.weights);
-  let cycles = 0;
-  for (const r of mapping.regions) {
-    let bytes = 0;
-    let macs = 0;
-    for (const u of r.units) {
-      if (u.kind === 'decoder') {
-        bytes += u.weightBytes;
-        macs += batch * (linearParamsPerLayer(t) + 2 * t.numHeads * t.headDim * positions);
-      } else if (u.kind === 'head') {
-        // the final norm and the LM head (a tied table: read whole as the head, plus the embedding rows)
-        bytes += t.tieWordEmbeddings ? u.weightBytes + batch * rowBytes : u.weightBytes;
-        macs += batch * t.vocabSize * t.hiddenSize;
-      } else if (u.kind === 'embedding') {
-        bytes += batch * rowBytes;
-      }
-    }
-    if (bytes === 0 && macs === 0) continue;
-    const rom = r.tiles.reduce((s, x) => s + romBytesPerCycle(tiles[x]), 0);
-    const lanes = r.tiles.reduce((s, x) => s + lanesOf(tiles[x], design), 0);
-    cycles += Math.max(bytes / rom, macs / lanes);
-  }
+  const cycles = layerSequentialCycles(design, mapping, (u) => textUnitCost(card, design, u, batch, batch * positions, true));
   return (batch * design.clockMHz * 1e6) / cycles;
+}
+
+/**
+ * A text unit's bytes and MACs for a step of `rows` rows attending `pairs` (query, key)
+ * pairs per layer in total; `head`: whether the LM head runs (for one row per emitting
+ * sequence: `rows` here).
+ */
+function textUnitCost(card: ModelCard, design: Design, u: PlacementUnit, rows: number, pairs: number, head: boolean, headRows = rows): { bytes: number; macs: number } {
+  const t = card.text;
+  const rowBytes = bytesPerWeightRow(t.hiddenSize, design.precision.weights);
+  if (u.kind === 'decoder') return { bytes: u.weightBytes, macs: rows * linearParamsPerLayer(t) + 2 * t.numHeads * t.headDim * pairs };
+  // the final norm and the LM head (a tied table: read whole as the head, plus the embedding rows)
+  if (u.kind === 'head') return { bytes: (head ? u.weightBytes : 0) + (t.tieWordEmbeddings ? rows * rowBytes : 0), macs: head ? headRows * t.vocabSize * t.hiddenSize : 0 };
+  if (u.kind === 'embedding') return { bytes: rows * rowBytes, macs: 0 };
+  return { bytes: 0, macs: 0 };
+}
+
+/**
+ * Lower bound of a request's time to first token with nothing else running (docs/chip.md,
+ * "Bounds"): its vision encoder's crops one after the other, then its prefill chunks
+ * (`chunkTokens` at a time, image tokens first) one after the other, each through the
+ * regions one after the other at their ROM or lane limit; the LM head runs for the last
+ * chunk only. A request whose context is cached needs one decode step.
+ */
+export function ttftBoundCycles(card: ModelCard, design: Design, mapping: ChipMapping, request: { promptTokens: number; imageTokens: number; crops: number; contextCached: boolean }): number {
+  const window = design.mapping.kvWindowTokens;
+  if (request.contextCached) return layerSequentialCycles(design, mapping, (u) => textUnitCost(card, design, u, 1, attendedPositionsFor(request.promptTokens, window), true));
+  let cycles = request.crops > 0 ? request.crops * layerSequentialCycles(design, mapping, (u) => visionUnitCost(card, u)) : 0;
+  const total = request.promptTokens + request.imageTokens;
+  const chunk = Math.max(1, design.serving.prefillChunkTokens);
+  for (let done = 0; done < total; done += chunk) {
+    const rows = Math.min(chunk, total - done);
+    let pairs = 0;
+    for (let i = 0; i < rows; i++) pairs += attendedPositionsFor(done + i, window);
+    const last = done + rows >= total;
+    cycles += layerSequentialCycles(design, mapping, (u) => textUnitCost(card, design, u, rows, pairs, last, 1));
+  }
+  return cycles;
+}
+
+/** A vision unit's bytes and MACs for one encoder crop (docs/models: SigLIP layers, patch embedding, pixel-shuffle connector). */
+function visionUnitCost(card: ModelCard, u: PlacementUnit): { bytes: number; macs: number } {
+  const v = card.vision;
+  const c = card.connector;
+  if (!v || !c) return { bytes: 0, macs: 0 };
+  const N = patchesPerTile(v);
+  const d = v.hiddenSize;
+  const patch = v.numChannels * v.patchSizePx * v.patchSizePx;
+  if (u.kind === 'vision' && u.layer >= 0) return { bytes: u.weightBytes, macs: N * (4 * d * d + 2 * d * v.intermediateSize) + 2 * N * N * d };
+  if (u.kind === 'vision') return { bytes: u.weightBytes, macs: N * patch * d };
+  if (u.kind === 'connector') return { bytes: u.weightBytes, macs: (N / (c.scaleFactor * c.scaleFactor)) * d * c.scaleFactor * c.scaleFactor * card.text.hiddenSize };
+  return { bytes: 0, macs: 0 };
 }
 
 /** Positions one decode token attends at context c (its own included), capped by the window. */

@@ -6,7 +6,7 @@ import type { CounterRecord } from '../counters/counter.js';
 import { Simulator } from '../kernel/simulator.js';
 import { CounterRegistry } from '../counters/registry.js';
 import { resolveTiles } from '../design/tiles.js';
-import { imageTokens } from '../model/derive.js';
+import { imageTiles, imageTokens } from '../model/derive.js';
 import { createNetwork } from '../noc/create.js';
 import { zeroLoadLatencyCycles, packetFlits } from '../noc/packet.js';
 import { InputError } from '../validate/inputError.js';
@@ -21,7 +21,7 @@ import { sizeTilesFromWork } from './heterogeneous.js';
 import { kvAdmits, requestKvTokens, serveTrace, type ServeResult } from './serve.js';
 import { TileKernelCosts } from './tileCosts.js';
 import { buildTextStep } from './step.js';
-import { busiestLinkTokensPerSecond, busiestTileCycles, layerSequentialTokensPerSecond, computeTokensPerSecond, criticalPaths, memoryTokensPerSecond, minWorkCycles, nocTokensPerSecond } from './bounds.js';
+import { busiestLinkTokensPerSecond, busiestTileCycles, layerSequentialTokensPerSecond, ttftBoundCycles, computeTokensPerSecond, criticalPaths, memoryTokensPerSecond, minWorkCycles, nocTokensPerSecond } from './bounds.js';
 import type { ChipEngine, Task } from './engine.js';
 import { dieLinksOf, dieToDieFlits, withDieLinks } from './dieLinks.js';
 
@@ -93,6 +93,14 @@ export interface SimResult {
      * lanes) for the step at `boundAt`: what a single micro-batch can reach on this mapping.
      */
     readonly layerSequentialTokensPerSecond: number;
+    /**
+     * The trace's first request alone: its encoder crops and prefill chunks (or, context
+     * cached, one decode step) through the regions one after the other, each at its ROM or
+     * lane limit (a lower bound of its TTFT, queueing aside).
+     */
+    readonly firstTtftBoundMs: number;
+    /** What that bound is made of, in words. */
+    readonly firstTtftBoundBasis: string;
     /** Which limit of the mapped step sets the mapping bound. */
     readonly mappingLimitedBy: 'critical path' | 'busiest tile' | 'busiest link' | 'none';
     readonly criticalPathCycles: number;
@@ -169,6 +177,22 @@ function concurrencyOf(card: ModelCard, design: Design, trace: Trace, mapping: C
   const admits = kvAdmits(needs, mapping.kvCapacityTokens);
   const sequences = Math.max(1, Math.min(maxBatch, admits, trace.requests.length));
   return { sequences, maxBatch, kvAdmits: admits, kvLimited: admits < Math.min(maxBatch, trace.requests.length) };
+}
+
+/** The TTFT bound of the trace's first request in milliseconds (bounds.ts, `ttftBoundCycles`), and what it is made of. */
+function firstTtftBound(card: ModelCard, design: Design, mapping: ChipMapping, trace: Trace): { firstTtftBoundMs: number; firstTtftBoundBasis: string } {
+  const r = trace.requests[0];
+  if (!r) return { firstTtftBoundMs: 0, firstTtftBoundBasis: 'no request' };
+  const crops = r.images.reduce((s, im) => s + imageTiles(card, im.widthPx, im.heightPx).tiles, 0);
+  const image = r.images.reduce((s, im) => s + imageTokens(card, im.widthPx, im.heightPx), 0);
+  const cycles = ttftBoundCycles(card, design, mapping, { promptTokens: r.promptTokens, imageTokens: image, crops, contextCached: r.contextCached });
+  const regions = `${mapping.regions.length} region${mapping.regions.length === 1 ? '' : 's'}`;
+  const chunk = design.serving.prefillChunkTokens;
+  const chunks = Math.ceil((r.promptTokens + image) / chunk);
+  const basis = r.contextCached
+    ? `one decode step (context cached) through the ${regions} one after the other, each at its ROM or lane limit`
+    : `${crops ? `${crops} encoder crop${crops === 1 ? '' : 's'}, then ` : ''}${chunks} prefill chunk${chunks === 1 ? '' : 's'} of up to ${chunk} tokens, one after the other, each through the ${regions} one after the other at its ROM or lane limit`;
+  return { firstTtftBoundMs: cycles / (design.clockMHz * 1000), firstTtftBoundBasis: basis };
 }
 
 /** Reject a trace the model cannot serve: contexts beyond the model's maximum. */
@@ -411,7 +435,7 @@ export function simulateChip(input: SimInput): SimOutput {
         flitsReplicated: chip['noc.flitsReplicated'] ?? 0,
         macs: chip['tile.macs'] ?? 0,
       },
-      bounds: { computeTokensPerSecond: compute, memoryTokensPerSecond: memory, nocTokensPerSecond: noc, mappingTokensPerSecond: mappingBound, layerSequentialTokensPerSecond: layerSequentialTokensPerSecond(card, design, mapping, batch, meanContext), mappingLimitedBy, criticalPathCycles: cp, latencyBoundCycles: cpTiles, criticalPathNocShare: nocShare, busiestTileCycles: busiestTile, boundAt: { batch, contextTokens: meanContext } },
+      bounds: { computeTokensPerSecond: compute, memoryTokensPerSecond: memory, nocTokensPerSecond: noc, mappingTokensPerSecond: mappingBound, layerSequentialTokensPerSecond: layerSequentialTokensPerSecond(card, design, mapping, batch, meanContext), ...firstTtftBound(card, design, mapping, trace), mappingLimitedBy, criticalPathCycles: cp, latencyBoundCycles: cpTiles, criticalPathNocShare: nocShare, busiestTileCycles: busiestTile, boundAt: { batch, contextTokens: meanContext } },
       run: { simulatedCycles: cycles, events: sim.eventsDispatched, fidelity: input.fidelity, requestsSimulated: trace.requests.length, generatedTokens: served.generatedTokens, steps: served.steps, kernelsSimulated: costs.kernelsRun, kernelEvents: costs.events },
       mapping: { feasible: true, regions: mapping.regions.length, kvCapacityTokens: mapping.kvCapacityTokens, shortfalls: [], reasons: [] },
       concurrency,
@@ -465,7 +489,6 @@ export function mappedCriticalPaths(
     if (c === undefined) byTile.set(tp, (c = minWorkCycles(tp, design, t.work, bytesPerWeight, kvEntry)));
     return c;
   };
-  const [atLimits, atKernels] = criticalPaths(tasks, [atLimit, kernelTime], message);
-  const [computeOnly] = criticalPaths(tasks, [kernelTime], () => 0);
+  const [atLimits, atKernels, computeOnly] = criticalPaths(tasks, [atLimit, kernelTime, kernelTime], message, [true, true, false]);
   return { atLimits, atKernels, nocShare: atKernels > 0 ? 1 - computeOnly / atKernels : 0, busiestTile: busiestTileCycles(tasks, atLimit) };
 }
