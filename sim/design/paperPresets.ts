@@ -32,6 +32,21 @@ const SMOLVLM_POINTS: readonly [nm: 3 | 5 | 7 | 10 | 14 | 22 | 28, rows: number,
   [28, 3, 4],
 ];
 
+/**
+ * Cached tokens each Llama preset's KV cache holds (FP16 / INT8 KV), as mapped by
+ * `tessera sim` on 2026-12-03 (the distributed dataflow's activation buffers, max batch 3,
+ * 64-token chunks); sequences of 513 tokens in brackets.
+ */
+const KV_HELD: Record<number, string> = {
+  3: '1,162 cached tokens at FP16 KV (2 sequences of 513 tokens) and 2,288 at INT8 (4)',
+  5: '1,011 cached tokens at FP16 KV (1 sequence of 513 tokens) and 1,991 at INT8 (3)',
+  7: '715 cached tokens at FP16 KV (1 sequence of 513 tokens) and 1,409 at INT8 (2)',
+  10: '1,009 cached tokens at FP16 KV (1 sequence of 513 tokens) and 1,987 at INT8 (3)',
+  14: '622 cached tokens at FP16 KV (1 sequence of 513 tokens) and 1,226 at INT8 (2)',
+  22: '743 cached tokens at FP16 KV (1 sequence of 513 tokens) and 1,463 at INT8 (2)',
+  28: '759 cached tokens at FP16 KV (1 sequence of 513 tokens) and 1,496 at INT8 (2)',
+};
+
 /** Table 16's 3 nm per-tile medians. */
 const TABLE16 = { fetchWidth: 2, reservationStations: 3, vlenBits: 1024, imemKiB: 6, wmemKiB: 9564, dmemKiB: 64, flitBits: 2048 };
 
@@ -65,8 +80,10 @@ export function paperPresets(): Record<string, DesignInput> {
     const wmem = nm === 3 ? TABLE16.wmemKiB : wmemFor(llamaBytes, tiles);
     const changes = [
       nm === 3 ? 'WMEM 9564 KiB is Table 16\'s median' : `WMEM ${wmem} KiB = 16.06 GB of FP16 weights / ${tiles} tiles + 3% (the paper gives no per-tile sizes at ${nm} nm)`,
-      dmemKiB === TABLE16.dmemKiB ? 'DMEM is Table 16\'s median' : `DMEM ${dmemKiB} KiB instead of Table 16's 64 KiB median so the KV cache of decode:1@512 fits with batch 3 and 64-token prefill chunks (the paper spills KV into ROM; Tessera does not)`,
-      'layers pipelined over 8 mesh regions (4 layers each) with 3 micro-batches: the paper\'s batch 3',
+      dmemKiB === TABLE16.dmemKiB
+        ? 'DMEM is Table 16\'s median'
+        : `DMEM ${dmemKiB} KiB instead of Table 16's 64 KiB median, so that a 513-token context's KV cache fits (the paper spills KV into ROM; Tessera does not): next to the activation buffers of 64-token prefill chunks it holds ${KV_HELD[nm]}, so at FP16 KV fewer than the 3 micro-batches' sequences are in flight at a 512-token context`,
+      'layers pipelined over 8 mesh regions of 3 to 5 layers (sized by weight bytes: the embedding table shares the first, the LM head the last) with 3 micro-batches: the paper\'s batch 3',
     ];
     out[`paper-llama-${nm}nm`] = {
       kind: 'design',
@@ -92,7 +109,7 @@ export function paperPresets(): Record<string, DesignInput> {
       kind: 'design',
       schemaVersion: 1,
       name: `paper-smolvlm-${nm}nm`,
-      description: `SmolVLM-256M (the paper's 0.48 GB SmolVLM, FP16 weights) at ${nm} nm: ${rows}x${cols} mesh at 10 MHz, low-power mode (paper Table 19). Per-tile sizes are not published: Table 16's 3 nm medians for FETCH/VLEN/STANUM/IMEM/DFLIT, WMEM ${wmem} KiB = 513 MB / ${tiles} tiles + 3%, DMEM 1024 KiB with an INT4 KV cache so a 512x512 image (17 encoder crops, 1,088 tokens) plus a 32-token prompt and 32 outputs fits.`,
+      description: `SmolVLM-256M (the paper's 0.48 GB SmolVLM, FP16 weights) at ${nm} nm: ${rows}x${cols} mesh at 10 MHz, low-power mode (paper Table 19). Per-tile sizes are not published: Table 16's 3 nm medians for FETCH/VLEN/STANUM/IMEM/DFLIT, WMEM ${wmem} KiB = 513 MB / ${tiles} tiles + 3%, DMEM 1024 KiB with an INT4 KV cache so a 512x512 image (17 encoder crops, 1,088 tokens) plus a 32-token prompt and 32 outputs fits (the KV cache holds 1,292 to 1,951 tokens depending on the mesh; the encoder's buffers for a crop live in the request's own KV allocation while it is still empty).`,
       source: 'arXiv 2604.07526 Table 19 (mesh, clock); Table 16 (tile medians)',
       processNodeNm: nm,
       clockMHz: 10,
