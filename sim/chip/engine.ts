@@ -169,8 +169,13 @@ export class ChipEngine {
 
   private ready(t: Task): void {
     t.readySeq = this.readySeq++;
-    this.queues[t.tile].push(t);
-    if (!this.busy[t.tile]) this.runNext(t.tile);
+    const q = this.queues[t.tile];
+    // an idle tile with nothing queued starts the task at once
+    if (!this.busy[t.tile] && q.size === 0) this.runTask(t);
+    else {
+      q.push(t);
+      if (!this.busy[t.tile]) this.runNext(t.tile);
+    }
   }
 
   private satisfy(t: Task): void {
@@ -180,7 +185,11 @@ export class ChipEngine {
 
   private runNext(tile: number): void {
     const task = this.queues[tile].pop();
-    if (!task) return;
+    if (task) this.runTask(task);
+  }
+
+  private runTask(task: Task): void {
+    const tile = task.tile;
     this.busy[tile] = 1;
     task.startCycles = this.sim.now;
     let cycles = 0;
