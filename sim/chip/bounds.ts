@@ -163,11 +163,13 @@ export function criticalPaths(tasks: readonly Task[], taskCycles: readonly ((t: 
 
 /** The busiest tile's total cycles for a step's tasks, each at `taskCycles`. */
 export function busiestTileCycles(tasks: readonly Task[], taskCycles: (t: Task) => number): number {
-  const load = new Map<number, number>();
+  let tiles = 0;
+  for (let i = 0; i < tasks.length; i++) if (tasks[i].tile >= tiles) tiles = tasks[i].tile + 1;
+  const load = new Float64Array(tiles);
   let most = 0;
-  for (const t of tasks) {
-    const c = (load.get(t.tile) ?? 0) + taskCycles(t);
-    load.set(t.tile, c);
+  for (let i = 0; i < tasks.length; i++) {
+    const t = tasks[i];
+    const c = (load[t.tile] += taskCycles(t));
     if (c > most) most = c;
   }
   return most;

@@ -61,15 +61,22 @@ export function buildTree(tiles: readonly number[], cols: number, radix: number)
     depth = Math.max(depth, level);
     const rest = idx.filter((i) => i !== root);
     if (rest.length) {
-      const rows = rest.map((i) => Math.floor(tiles[i] / cols));
-      const cs = rest.map((i) => tiles[i] % cols);
-      const wide = Math.max(...cs) - Math.min(...cs) >= Math.max(...rows) - Math.min(...rows);
-      const key = (i: number) => (wide ? [tiles[i] % cols, Math.floor(tiles[i] / cols)] : [Math.floor(tiles[i] / cols), tiles[i] % cols]);
-      rest.sort((a, b) => {
-        const ka = key(a);
-        const kb = key(b);
-        return ka[0] - kb[0] || ka[1] - kb[1];
-      });
+      let rMin = Infinity;
+      let rMax = -Infinity;
+      let cMin = Infinity;
+      let cMax = -Infinity;
+      for (const i of rest) {
+        const r = Math.floor(tiles[i] / cols);
+        const c = tiles[i] % cols;
+        rMin = Math.min(rMin, r);
+        rMax = Math.max(rMax, r);
+        cMin = Math.min(cMin, c);
+        cMax = Math.max(cMax, c);
+      }
+      const wide = cMax - cMin >= rMax - rMin;
+      // sort key: position along the wider axis, then along the other (one number per tile)
+      const key = (i: number) => (wide ? (tiles[i] % cols) * (rMax + 1) + Math.floor(tiles[i] / cols) : tiles[i]);
+      rest.sort((a, b) => key(a) - key(b));
       const parts = Math.min(k, rest.length);
       for (let p = 0; p < parts; p++) {
         const part = rest.slice(Math.floor((p * rest.length) / parts), Math.floor(((p + 1) * rest.length) / parts));
