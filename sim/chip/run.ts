@@ -45,6 +45,8 @@ export interface SimInput {
   readonly recordTimeline?: boolean;
   readonly weights?: Weights;
   readonly constraints?: Constraints;
+  /** Stop with an EventLimitExceeded error after this many chip events (a runaway guard counted in events, so it is deterministic). */
+  readonly maxEvents?: number;
   /** Names for the report (files or built-in names). */
   readonly names?: { readonly design: string; readonly model: string; readonly trace: string };
   /** Called after every serving step (the edge turns it into a progress line; the core keeps no clock). */
@@ -286,6 +288,7 @@ export function simulateChip(input: SimInput): SimOutput {
     seed: input.seed,
     recordTimeline: input.recordTimeline,
     onStep: progressReporter(input.onProgress, trace),
+    maxEvents: input.maxEvents,
   });
   const cycles = Math.max(1, served.simulatedCycles);
   const nTiles = design.mesh.rows * design.mesh.cols;

@@ -39,6 +39,16 @@ export interface ServingOptions {
   readonly maxCycles?: number;
   /** Called after every step with the requests finished, tokens generated and the cycle (progress). */
   readonly onStep?: (requestsDone: number, generatedTokens: number, nowCycles: number) => void;
+  /** Throw EventLimitExceeded after this many events (a deterministic runaway guard). */
+  readonly maxEvents?: number;
+}
+
+/** A run stopped by its event limit (`maxEvents`). */
+export class EventLimitExceeded extends Error {
+  override name = 'EventLimitExceeded';
+  constructor(readonly limit: number, readonly atCycles: number) {
+    super(`stopped after the limit of ${limit} simulated events (at cycle ${atCycles}) with work still pending`);
+  }
 }
 
 export interface RequestRecord {
@@ -262,7 +272,8 @@ export function serveTrace(card: ModelCard, design: Design, trace: Trace, mappin
 
   sim.scheduleAt(records.length ? records[0].arrivalCycles : 0, onArrival, undefined, Priority.High);
   const before = sim.eventsDispatched;
-  sim.run();
+  sim.run(opt.maxEvents);
+  if (opt.maxEvents !== undefined && sim.eventsDispatched - before >= opt.maxEvents && sim.pending > 0) throw new EventLimitExceeded(opt.maxEvents, sim.now);
   if (finished < records.length && !(opt.maxCycles !== undefined && sim.now > opt.maxCycles)) {
     throw new Error(`internal: simulation stalled with ${records.length - finished} requests unfinished at cycle ${sim.now}`);
   }
