@@ -1,0 +1,194 @@
+import type { Argv, CommandModule } from 'yargs';
+import type { Io } from '../io.js';
+import { loadDesign, loadModel } from '../load.js';
+import { loadTech, withTechOption } from '../techOption.js';
+import { createProgress } from '../progress.js';
+import { InputError } from '../../sim/validate/inputError.js';
+import { DesignSchema, type Design } from '../../sim/design/design.js';
+import { parseInput } from '../../sim/validate/zod.js';
+import { MAX_CLOCK_MHZ, type ProcessNodeNm } from '../../sim/tech/nodes.js';
+import type { ModelCard } from '../../sim/model/card.js';
+import { LABEL_WORKLOADS, labelWorkloadFor } from '../../search/workload.js';
+import { simulatorVersion } from '../../search/version.js';
+import { modelHash } from '../../search/label/run.js';
+import { runLabelJob } from '../../search/label/job.js';
+import { readLabelSets } from '../../search/surrogate/data.js';
+import { FAMILIES, Surrogate, TARGETS, feasibilityProbability, loadSurrogate, saveSurrogate, type Family, type SurrogateBundle } from '../../search/surrogate/model.js';
+import { DEFAULT_FAMILY, trainChosen } from '../../search/surrogate/train.js';
+import { evalJson, evaluateSurrogate, renderEval } from '../../search/surrogate/evaluate.js';
+import { renderParityHtml } from '../../search/surrogate/parity.js';
+import { mappingFeasible } from '../../search/sampler.js';
+import { sensitivityTable, renderSensitivity } from '../../search/surrogate/sensitivity.js';
+import { parseNodes } from './label.js';
+
+/** `tessera surrogate train|eval|predict|sensitivity` (docs/search.md "Surrogate"). */
+
+const split = (s: string) => String(s).split(',').map((x) => x.trim()).filter(Boolean);
+
+/** The model card of a surrogate or label set: a built-in name, or the card the user passes. */
+function cardFor(io: Io, name: string, hash: string, spec: string | undefined, where: string): ModelCard {
+  const card = loadModel(io, spec ?? name);
+  if (card.name !== name || modelHash(card) !== hash) {
+    throw new InputError(where, 'model', name, `made for model ${name} (card ${hash}), not ${card.name} (${modelHash(card)})`, spec ? `pass --model-card for ${name}` : `pass its card with --model-card FILE`);
+  }
+  return card;
+}
+
+function contextOf(io: Io, b: SurrogateBundle, file: string, cardSpec?: string, tech?: string) {
+  const card = cardFor(io, b.model.name, b.model.hash, cardSpec, file);
+  return { card, tech: loadTech(io, tech), workload: LABEL_WORKLOADS[b.workload] ?? labelWorkloadFor(card) };
+}
+
+function trainCommand(io: Io): CommandModule<object, any> {
+  return {
+    command: 'train',
+    describe: 'Train a surrogate on label files',
+    builder: (y: Argv) =>
+      withTechOption(
+        y
+          .option('labels', { type: 'string', demandOption: true, describe: 'label files, comma-separated (one model, simulator version and workload)' })
+          .option('out', { type: 'string', demandOption: true, describe: 'model file to write (msgpack)' })
+          .option('family', { choices: [...FAMILIES, 'auto'] as const, default: DEFAULT_FAMILY, describe: 'model family; auto trains each on 80% of the labels, judges it on 20% and keeps the best' })
+          .option('model-card', { type: 'string', describe: "the labels' model card when it is not built in" })
+          .option('seed', { type: 'number', default: 1 })
+          .option('quiet', { type: 'boolean', default: false }),
+      ),
+    handler: (a) => {
+      const set = readLabelSets(split(a.labels));
+      const card = cardFor(io, set.header.model.name, set.header.model.hash, a['model-card'], set.files[0]);
+      const ctx = { card, tech: loadTech(io, a.tech), workload: LABEL_WORKLOADS[set.header.workload.name] };
+      const progress = createProgress(io, { label: 'training', total: 0, quiet: a.quiet, intervalMs: 10_000 });
+      const { bundle, trials } = trainChosen(set.labels, ctx, { simulatorVersion: set.header.simulatorVersion, model: set.header.model, workload: set.header.workload.name, files: set.files }, { family: a.family, seed: a.seed, onProgress: (t) => progress.update(0, t) });
+      progress.finish(`${bundle.family}, ${bundle.trainedOn.seconds.toFixed(1)} s`);
+      for (const t of trials) io.stdout(`  ${t.family.padEnd(13)} score ${t.score.toFixed(2)} (MAPE tokens/s ${t.report.overall.targets.tokensPerSecond.mape.toFixed(2)}%, power ${t.report.overall.targets.powerW.mape.toFixed(2)}%, PPA tau ${t.report.overall.targets.ppaScore.kendallTau.toFixed(3)}; trained in ${t.trainSeconds.toFixed(1)} s)\n`);
+      saveSurrogate(a.out, bundle);
+      io.stdout(`${a.out}: ${bundle.family} surrogate for ${bundle.model.name}, trained on ${bundle.trainedOn.labels} labels in ${bundle.trainedOn.seconds.toFixed(1)} s (space ${bundle.spaceVersion}, simulator ${bundle.simulatorVersion})\n`);
+    },
+  };
+}
+
+function evalCommand(io: Io): CommandModule<object, any> {
+  return {
+    command: 'eval',
+    describe: 'Judge a surrogate on held-out labels: MAPE, R2, Kendall tau, top-10% recall, interval coverage, feasibility accuracy and AUC, overall and per node',
+    builder: (y: Argv) =>
+      withTechOption(
+        y
+          .option('model', { type: 'string', demandOption: true, describe: 'surrogate model file' })
+          .option('labels', { type: 'string', demandOption: true, describe: 'held-out label files, comma-separated' })
+          .option('model-card', { type: 'string', describe: "the model card when it is not built in" })
+          .option('json', { type: 'boolean', default: false })
+          .option('html', { type: 'string', describe: 'write parity plots (SVG) and the table as HTML' })
+          .option('power-budget', { type: 'number', describe: 'power budget in W for feasibility (default: 60th percentile of the held-out power)' })
+          .option('area-budget', { type: 'number', describe: 'area budget in mm2 (default: 80th percentile of the held-out area)' }),
+      ),
+    handler: (a) => {
+      const b = loadSurrogate(a.model);
+      const ctx = contextOf(io, b, a.model, a['model-card'], a.tech);
+      const set = readLabelSets(split(a.labels), { card: ctx.card });
+      const report = evaluateSurrogate(new Surrogate(b, ctx), set.labels, { powerW: a['power-budget'], areaMm2: a['area-budget'] });
+      if (set.header.simulatorVersion !== b.simulatorVersion) io.stderr(`tessera: note: the labels come from simulator ${set.header.simulatorVersion}, the surrogate from ${b.simulatorVersion}\n`);
+      if (a.html) io.writeFile(a.html, renderParityHtml(report, `Surrogate ${a.model} on ${set.files.join(', ')}`));
+      io.stdout(a.json ? `${JSON.stringify(evalJson(report), null, 2)}\n` : renderEval(report));
+    },
+  };
+}
+
+/** The design retargeted to `node`: the node set and the clock capped at its maximum. */
+function atNode(design: Design, node: ProcessNodeNm | undefined): Design {
+  if (node === undefined || node === design.processNodeNm) return design;
+  return parseInput(DesignSchema, { ...design, processNodeNm: node, clockMHz: Math.min(design.clockMHz, MAX_CLOCK_MHZ[node]) }, `${design.name} at ${node} nm`);
+}
+
+function predictCommand(io: Io): CommandModule<object, any> {
+  return {
+    command: 'predict',
+    describe: 'Predict a design\'s metrics with 90% intervals; --check also simulates it and prints both',
+    builder: (y: Argv) =>
+      withTechOption(
+        y
+          .option('model', { type: 'string', demandOption: true, describe: 'surrogate model file' })
+          .option('design', { type: 'string', demandOption: true, describe: 'design file or preset' })
+          .option('model-card', { type: 'string', describe: "the workload's model card (default: the surrogate's model)" })
+          .option('node', { type: 'string', describe: 'retarget the design to this node (clock capped at its maximum)' })
+          .option('check', { type: 'boolean', default: false, describe: 'also simulate the design on the label workload and print both' })
+          .option('power-budget', { type: 'number' })
+          .option('area-budget', { type: 'number' })
+          .option('json', { type: 'boolean', default: false }),
+      ),
+    handler: (a) => {
+      const b = loadSurrogate(a.model);
+      const ctx = contextOf(io, b, a.model, a['model-card'], a.tech);
+      const node = a.node !== undefined ? parseNodes(a.node) : undefined;
+      if (node && node.length !== 1) throw new InputError('--node', 'node', a.node, 'one process node', 'e.g. --node 7');
+      const design = atNode(loadDesign(io, a.design), node?.[0]);
+      const p = new Surrogate(b, ctx).predict([design])[0];
+      const mapOk = mappingFeasible(ctx.card, design, ctx.workload);
+      const budgets = { powerW: a['power-budget'], areaMm2: a['area-budget'] };
+      const pFeasible = feasibilityProbability(p, mapOk, budgets);
+      let sim: ReturnType<typeof runLabelJob> | undefined;
+      if (a.check) {
+        const tech = ctx.tech;
+        sim = runLabelJob({ runId: 'check', index: 0, design, settings: { modelName: ctx.card.name, card: ctx.card, nodes: [design.processNodeNm as ProcessNodeNm], seed: 1, fidelity: 'fast', workload: ctx.workload.name, eventLimit: 0, tech } });
+        if (simulatorVersion(tech) !== b.simulatorVersion) io.stderr(`tessera: note: the surrogate was trained on simulator ${b.simulatorVersion}; this one is ${simulatorVersion(tech)}\n`);
+      }
+      const simOf = (name: string): number | undefined => {
+        if (!sim?.metrics || sim.status !== 'ok') return undefined;
+        const t = TARGETS.find((x) => x.name === name);
+        return name === 'ppaScore' ? sim.metrics.ppaScore : t?.get(sim.metrics);
+      };
+      if (a.json) {
+        io.stdout(`${JSON.stringify({ design: design.name, node: design.processNodeNm, family: b.family, mappingFeasible: mapOk, pFeasible, prediction: { ...p.targets, ppaScore: p.ppaScore }, ...(sim ? { simulated: { status: sim.status, metrics: sim.metrics, reasons: sim.mapping.reasons, error: sim.error, wallSeconds: sim.wallSeconds } } : {}) }, null, 2)}\n`);
+        return;
+      }
+      const g = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : Math.abs(x) >= 1e4 || Math.abs(x) < 1e-3 ? x.toExponential(3) : x.toPrecision(4));
+      const lines = [`${design.name} at ${design.processNodeNm} nm, ${ctx.card.name}, workload ${ctx.workload.name}: ${b.family} surrogate (${a.model})`, `  mapping ${mapOk ? 'feasible' : 'INFEASIBLE'} (mapping pass); area ${p.areaExact ? 'from the area model' : 'learned (heterogeneous tiles)'}`];
+      lines.push('', `  ${'metric'.padEnd(18)} ${'predicted'.padStart(11)} ${'90% interval'.padStart(25)}${sim ? `${'simulated'.padStart(12)} ${'error'.padStart(8)}` : ''}`);
+      for (const [name, q] of [...Object.entries(p.targets), ['ppaScore', p.ppaScore] as const]) {
+        const s = simOf(name);
+        const err = s !== undefined ? `${(100 * (q.value - s) / Math.abs(s)).toFixed(1)}%` : '-';
+        lines.push(`  ${name.padEnd(18)} ${g(q.value).padStart(11)} ${`[${g(q.lo)}, ${g(q.hi)}]`.padStart(25)}${sim ? `${g(s).padStart(12)} ${err.padStart(8)}` : ''}`);
+      }
+      if (budgets.powerW !== undefined || budgets.areaMm2 !== undefined) lines.push('', `  P(feasible under the budgets) = ${pFeasible.toFixed(3)}`);
+      if (sim) lines.push('', `  simulated: ${sim.status}${sim.error ? ` (${sim.error})` : ''}${sim.mapping.reasons.length ? ` (${sim.mapping.reasons[0]})` : ''}, ${sim.wallSeconds.toFixed(2)} s`);
+      io.stdout(`${lines.join('\n')}\n`);
+    },
+  };
+}
+
+function sensitivityCommand(io: Io): CommandModule<object, any> {
+  return {
+    command: 'sensitivity',
+    describe: 'Per knob: how each prediction moves along each dimension around a design; --simulate adds the simulator\'s own sweep',
+    builder: (y: Argv) =>
+      withTechOption(
+        y
+          .option('model', { type: 'string', demandOption: true, describe: 'surrogate model file' })
+          .option('design', { type: 'string', demandOption: true, describe: 'design file or preset at the centre of the sweep' })
+          .option('model-card', { type: 'string' })
+          .option('simulate', { type: 'boolean', default: false, describe: 'simulate every sweep point as well (slow: 2-3 simulations per dimension)' })
+          .option('json', { type: 'boolean', default: false })
+          .option('quiet', { type: 'boolean', default: false }),
+      ),
+    handler: (a) => {
+      const b = loadSurrogate(a.model);
+      const ctx = contextOf(io, b, a.model, a['model-card'], a.tech);
+      const design = loadDesign(io, a.design);
+      const progress = createProgress(io, { label: 'sensitivity', total: 0, unit: 'simulations', quiet: a.quiet || !a.simulate });
+      const rows = sensitivityTable(new Surrogate(b, ctx), design, a.simulate, () => progress.tick());
+      progress.finish();
+      io.stdout(a.json ? `${JSON.stringify(rows, null, 2)}\n` : renderSensitivity(rows, design.name));
+    },
+  };
+}
+
+export function surrogateCommand(io: Io): CommandModule<object, object> {
+  return {
+    command: 'surrogate <action>',
+    describe: 'Train, judge and query the surrogate model (train | eval | predict | sensitivity)',
+    builder: (y: Argv) => y.command(trainCommand(io)).command(evalCommand(io)).command(predictCommand(io)).command(sensitivityCommand(io)).demandCommand(1, 'name an action: train, eval, predict or sensitivity') as Argv<object>,
+    handler: () => {},
+  };
+}
+
+export type { Family };

@@ -1,0 +1,202 @@
+import type { ModelCard } from '../../sim/model/card.js';
+import type { Design, TileParams } from '../../sim/design/design.js';
+import type { TechTable } from '../../sim/tech/table.js';
+import { commonValues, nodeValues } from '../../sim/tech/table.js';
+import type { ProcessNodeNm } from '../../sim/tech/nodes.js';
+import { decodeWeightBytesPerStep, kvBytesPerTokenPerLayer, kvScaleBytesPerTokenPerLayer, weightBytes } from '../../sim/model/derive.js';
+import { decodeMacsPerToken, dmemBytesPerCycle, lanesOf, romBytesPerCycle } from '../../sim/chip/bounds.js';
+import { areaOf, tileAreaOf } from '../../sim/power/area.js';
+import { PRECISIONS, type Precision } from '../../sim/units/precision.js';
+import { DIMENSIONS, encodeDesign } from '../space.js';
+import { decodeBatch, type LabelWorkload } from '../workload.js';
+
+/**
+ * Surrogate features (docs/search.md "Surrogate"): the design's encoding (categorical
+ * dimensions one-hot) plus analytic quantities that are cheap (O(1) per design for uniform
+ * tiles) and fair to use because the simulator's own bounds follow the same equations:
+ * the compute and memory (ROM, DMEM) throughput bounds of the label workload's decode step
+ * (paper Eqs. 21-22; sim/chip/bounds.ts), the area from the area model, an energy-per-token
+ * floor (ROM bytes and MACs at the node's energies), capacity ratios of ROM and DMEM, and
+ * the node's technology values. Everything is a logarithm where the quantity is a scale.
+ */
+
+export interface FeatureContext {
+  readonly card: ModelCard;
+  readonly tech: TechTable;
+  readonly workload: LabelWorkload;
+}
+
+/** Per-(card, precision) constants, computed once. */
+interface CardConstants {
+  readonly weightBytes: Record<Precision, number>;
+  readonly stepWeightBytes: Record<Precision, number>;
+  readonly kvBytesPerTokenLayer: Record<Precision, number>;
+  readonly macsPerToken: Map<number, number>;
+}
+
+const cardCache = new WeakMap<ModelCard, CardConstants>();
+
+function constantsOf(card: ModelCard): CardConstants {
+  let c = cardCache.get(card);
+  if (!c) {
+    const by = <T>(f: (p: Precision) => T) => Object.fromEntries(PRECISIONS.map((p) => [p, f(p)])) as Record<Precision, T>;
+    c = {
+      weightBytes: by((p) => weightBytes(card, p).totalBytes),
+      stepWeightBytes: by((p) => decodeWeightBytesPerStep(card, p).totalBytes),
+      kvBytesPerTokenLayer: by((p) => kvBytesPerTokenPerLayer(card, p) + kvScaleBytesPerTokenPerLayer(card, p)),
+      macsPerToken: new Map(),
+    };
+    cardCache.set(card, c);
+  }
+  return c;
+}
+
+export interface Analytic {
+  readonly tiles: number;
+  readonly batch: number;
+  readonly computeTokensPerSecond: number;
+  readonly romTokensPerSecond: number;
+  readonly dmemTokensPerSecond: number;
+  /** min of the three: the analytic throughput ceiling the residual model is relative to. */
+  readonly boundTokensPerSecond: number;
+  readonly areaMm2: number;
+  /** True when `areaMm2` is the area model's exact value (uniform tiles). */
+  readonly areaExact: boolean;
+  /** Floor of the dynamic energy per token: ROM reads of one step / batch and the MACs of a token. */
+  readonly energyFloorJ: number;
+  readonly leakageW: number;
+  readonly romSlack: number;
+  readonly dmemSlack: number;
+}
+
+/** Area of a design with every tile equal to `design.tile` (exact for designs without overrides). */
+export function uniformAreaMm2(design: Design, tech: TechTable): number {
+  const n = nodeValues(tech, design.processNodeNm as ProcessNodeNm);
+  const c = commonValues(tech);
+  const t = tileAreaOf(design.tile, design.noc.flitBits, design.noc.virtualChannels, design.noc.bufferDepthFlits, n, c);
+  return t.totalMm2 * design.mesh.rows * design.mesh.cols * (1 + c.chipOverheadFraction);
+}
+
+export function analytic(design: Design, ctx: FeatureContext): Analytic {
+  const k = constantsOf(ctx.card);
+  const tile: TileParams = design.tile;
+  const n = design.mesh.rows * design.mesh.cols;
+  const f = design.clockMHz * 1e6;
+  const w = ctx.workload.decode;
+  const ctxTokens = w.contextTokens + Math.floor(w.outputTokens / 2);
+  const window = design.mapping.kvWindowTokens;
+  const key = ctxTokens * 1e8 + window;
+  let macs = k.macsPerToken.get(key);
+  if (macs === undefined) {
+    macs = decodeMacsPerToken(ctx.card, ctxTokens, window);
+    k.macsPerToken.set(key, macs);
+  }
+  const B = decodeBatch(design);
+  const compute = (lanesOf(tile, design) * n * f) / macs;
+  const rom = (B * romBytesPerCycle(tile) * n * f) / k.stepWeightBytes[design.precision.weights];
+  const positions = window > 0 ? Math.min(ctxTokens + 1, window) : ctxTokens + 1;
+  const kvStep = B * positions * ctx.card.text.numLayers * k.kvBytesPerTokenLayer[design.precision.kvCache];
+  const dmem = (B * dmemBytesPerCycle(tile) * n * f) / kvStep;
+  const uniform = design.tileOverrides.length === 0;
+  const areaMm2 = uniform ? uniformAreaMm2(design, ctx.tech) : areaOf(design, ctx.tech).totalMm2;
+  const nv = nodeValues(ctx.tech, design.processNodeNm as ProcessNodeNm);
+  const macPj = design.precision.activations === 'int8' ? nv.macInt8Pj : nv.macFp16Pj;
+  const energyFloorJ = ((k.stepWeightBytes[design.precision.weights] / B) * nv.romReadPjPerByte + macs * macPj) * 1e-12;
+  const cv = commonValues(ctx.tech);
+  const perTileArea = areaMm2 / n / (1 + cv.chipOverheadFraction);
+  const leakageW = n * perTileArea * (nv.logicLeakageMwPerMm2 + nv.sramLeakageMwPerMm2) * 0.5e-3;
+  return {
+    tiles: n,
+    batch: B,
+    computeTokensPerSecond: compute,
+    romTokensPerSecond: rom,
+    dmemTokensPerSecond: dmem,
+    boundTokensPerSecond: Math.min(compute, rom, dmem),
+    areaMm2,
+    areaExact: uniform && !design.mapping.heterogeneousTiles,
+    energyFloorJ,
+    leakageW,
+    romSlack: (n * tile.wmemKiB * 1024) / k.weightBytes[design.precision.weights],
+    dmemSlack: (n * tile.dmemKiB * 1024) / Math.max(1, B * (w.contextTokens + w.outputTokens) * ctx.card.text.numLayers * k.kvBytesPerTokenLayer[design.precision.kvCache]),
+  };
+}
+
+const ln = Math.log;
+
+/** Names of the features, in order. */
+export const FEATURE_NAMES: readonly string[] = (() => {
+  const names: string[] = [];
+  for (const d of DIMENSIONS) {
+    if (d.kind === 'categorical') for (const v of d.values!) names.push(`${d.path}=${String(v)}`);
+    else names.push(d.path);
+  }
+  names.push(
+    'log tiles',
+    'log clock',
+    'log batch',
+    'log compute bound',
+    'log ROM bound',
+    'log DMEM bound',
+    'log bound',
+    'log area',
+    'log energy floor',
+    'log power floor',
+    'log leakage estimate',
+    'log ROM slack',
+    'log DMEM slack',
+    'log bisection',
+    'log vdd',
+    'log dynamic energy scale',
+    'log logic leakage density',
+    'mesh aspect',
+    'stages per tile',
+    'micro-batches in flight',
+  );
+  return names;
+})();
+
+export const FEATURE_COUNT = FEATURE_NAMES.length;
+
+/** Features of one design into `out` at `offset` (returns the analytic quantities). */
+export function writeFeatures(design: Design, ctx: FeatureContext, out: Float32Array, offset: number): Analytic {
+  const enc = encodeDesign(design).vector;
+  let j = offset;
+  DIMENSIONS.forEach((d, i) => {
+    if (d.kind === 'categorical') {
+      const k = d.values!.length;
+      const idx = Math.min(k - 1, Math.floor(enc[i] * k));
+      for (let v = 0; v < k; v++) out[j++] = v === idx ? 1 : 0;
+    } else out[j++] = enc[i];
+  });
+  const a = analytic(design, ctx);
+  const nv = nodeValues(ctx.tech, design.processNodeNm as ProcessNodeNm);
+  const s = design.serving;
+  out[j++] = ln(a.tiles);
+  out[j++] = ln(design.clockMHz);
+  out[j++] = ln(a.batch);
+  out[j++] = ln(a.computeTokensPerSecond);
+  out[j++] = ln(a.romTokensPerSecond);
+  out[j++] = ln(a.dmemTokensPerSecond);
+  out[j++] = ln(a.boundTokensPerSecond);
+  out[j++] = ln(a.areaMm2);
+  out[j++] = ln(a.energyFloorJ);
+  out[j++] = ln(a.energyFloorJ * a.boundTokensPerSecond);
+  out[j++] = ln(a.leakageW);
+  out[j++] = ln(a.romSlack);
+  out[j++] = ln(a.dmemSlack);
+  out[j++] = ln((Math.min(design.mesh.rows, design.mesh.cols) * design.noc.flitBits * design.clockMHz) / 8);
+  out[j++] = ln(nv.vddNominalV);
+  out[j++] = ln(nv.dynamicEnergyScale);
+  out[j++] = ln(nv.logicLeakageMwPerMm2);
+  out[j++] = ln(design.mesh.rows / design.mesh.cols);
+  out[j++] = design.mapping.pipelineStages / a.tiles;
+  out[j++] = s.batching === 'single' ? 1 : Math.min(s.microBatches, s.maxBatch);
+  return a;
+}
+
+/** Features of many designs: an n x FEATURE_COUNT matrix and each design's analytic values. */
+export function featureMatrix(designs: readonly Design[], ctx: FeatureContext): { x: Float32Array; analytic: Analytic[] } {
+  const x = new Float32Array(designs.length * FEATURE_COUNT);
+  const an = designs.map((d, i) => writeFeatures(d, ctx, x, i * FEATURE_COUNT));
+  return { x, analytic: an };
+}

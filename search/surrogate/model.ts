@@ -1,0 +1,350 @@
+import * as fs from 'node:fs';
+import { Packr, Unpackr } from 'msgpackr';
+import type { Design } from '../../sim/design/design.js';
+import { InputError } from '../../sim/validate/inputError.js';
+import { ppaScore } from '../../sim/power/ppa.js';
+import { referenceFor } from '../../sim/power/reference.js';
+import { Rng } from '../../sim/random/rng.js';
+import { SPACE_VERSION } from '../space.js';
+import type { LabelMetrics, LabelRecord } from '../label/job.js';
+import { FEATURE_COUNT, FEATURE_NAMES, featureMatrix, type Analytic, type FeatureContext } from './features.js';
+import { ENSEMBLE_DEFAULTS, EnsemblePredictor, fitEnsemble, type EnsembleOptions, type EnsembleState } from './ensemble.js';
+import { GBDT_DEFAULTS, fitGbdt, predictGbdt, type GbdtOptions, type GbdtState } from './gbdt.js';
+
+/**
+ * The surrogate (docs/search.md "Surrogate"): predicts a design's label metrics with a 90%
+ * interval for each. Every target is learned in log space as a residual over an analytic
+ * baseline (tokens/s over the compute/ROM/DMEM bound, energy per token over its floor, ...),
+ * since errors are relative and the residual needs fewer labels than the value. What is
+ * exact and cheap is computed, not learned: area comes from the area model (learned only
+ * for heterogeneous designs, whose tiles are sized by the mapping pass), mapping
+ * feasibility from the mapping pass, and the PPA score from its formula over the predicted
+ * tokens/s and power and the area.
+ *
+ * Families: `mlp-ensemble` (deep ensemble of small MLPs), `gbdt` (histogram gradient-boosted
+ * trees, one per target) and `bounds` (the analytic baselines alone, as a reference).
+ * Intervals: the ensemble's spread (zero for trees) combined with a residual scale, both
+ * calibrated on a held-out tenth of the training labels so that 90% of its residuals fall
+ * inside (split-conformal style).
+ */
+
+export type Family = 'mlp-ensemble' | 'gbdt' | 'bounds';
+export const FAMILIES: readonly Family[] = ['mlp-ensemble', 'gbdt', 'bounds'];
+
+export interface TargetDef {
+  readonly name: string;
+  /** Which direction is better (for top-10% recall). */
+  readonly better: 'higher' | 'lower';
+  readonly get: (m: LabelMetrics) => number;
+  readonly baseline: (a: Analytic) => number;
+}
+
+export const TARGETS: readonly TargetDef[] = [
+  { name: 'tokensPerSecond', better: 'higher', get: (m) => m.tokensPerSecond, baseline: (a) => a.boundTokensPerSecond },
+  { name: 'powerW', better: 'lower', get: (m) => m.powerW, baseline: (a) => a.energyFloorJ * a.boundTokensPerSecond + a.leakageW },
+  { name: 'energyPerTokenJ', better: 'lower', get: (m) => m.energyPerTokenJ, baseline: (a) => a.energyFloorJ },
+  { name: 'ttftMs', better: 'lower', get: (m) => m.ttftMs.p50, baseline: (a) => (1000 * a.batch) / a.boundTokensPerSecond },
+  { name: 'itlMsP50', better: 'lower', get: (m) => m.itlMs.p50, baseline: (a) => (1000 * a.batch) / a.boundTokensPerSecond },
+  { name: 'itlMsP99', better: 'lower', get: (m) => m.itlMs.p99, baseline: (a) => (1000 * a.batch) / a.boundTokensPerSecond },
+  { name: 'areaMm2', better: 'lower', get: (m) => m.areaMm2, baseline: (a) => a.areaMm2 },
+];
+export const TARGET_COUNT = TARGETS.length;
+const AREA = TARGETS.findIndex((t) => t.name === 'areaMm2');
+
+/** z of the two-sided 90% normal interval. */
+export const Z90 = 1.6448536269514722;
+
+export interface SurrogateBundle {
+  readonly kind: 'tessera-surrogate';
+  readonly formatVersion: 1;
+  readonly spaceVersion: string;
+  readonly simulatorVersion: string;
+  readonly model: { readonly name: string; readonly hash: string };
+  readonly workload: string;
+  readonly family: Family;
+  readonly featureNames: readonly string[];
+  readonly targets: readonly string[];
+  readonly xMean: Float32Array;
+  readonly xStd: Float32Array;
+  readonly yMean: Float32Array;
+  readonly yStd: Float32Array;
+  /** Per target: residual scale s0 (log units) and the interval multiplier k. */
+  readonly calibration: { readonly s0: Float32Array; readonly k: Float32Array };
+  readonly ensemble?: EnsembleState;
+  readonly gbdt?: GbdtState[];
+  readonly trainedOn: { readonly files: readonly string[]; readonly labels: number; readonly perNode: Readonly<Record<string, number>>; readonly seconds: number };
+}
+
+export interface TrainOptions {
+  readonly family: Family;
+  readonly ensemble?: Partial<EnsembleOptions>;
+  readonly gbdt?: Partial<GbdtOptions>;
+  readonly seed?: number;
+  /** Share of the labels held out for interval calibration. */
+  readonly calibrationShare?: number;
+  readonly onProgress?: (text: string) => void;
+  readonly now?: () => number;
+}
+
+export interface Dataset {
+  readonly labels: readonly LabelRecord[];
+  readonly x: Float32Array;
+  readonly n: number;
+  readonly analytic: readonly Analytic[];
+  /** Residual targets in log space, n x K. */
+  readonly y: Float32Array;
+}
+
+/** Labels usable for regression: simulated, with positive finite metrics. */
+export function regressionLabels(labels: readonly LabelRecord[]): LabelRecord[] {
+  return labels.filter((l) => l.status === 'ok' && l.metrics && TARGETS.every((t) => {
+    const v = t.get(l.metrics!);
+    return Number.isFinite(v) && v > 0;
+  }));
+}
+
+export function buildDataset(labels: readonly LabelRecord[], ctx: FeatureContext): Dataset {
+  const { x, analytic } = featureMatrix(labels.map((l) => l.design), ctx);
+  const n = labels.length;
+  const y = new Float32Array(n * TARGET_COUNT);
+  labels.forEach((l, i) => TARGETS.forEach((t, k) => (y[i * TARGET_COUNT + k] = Math.log(t.get(l.metrics!)) - Math.log(t.baseline(analytic[i])))));
+  return { labels, x, n, analytic, y };
+}
+
+function standardise(x: Float32Array, n: number, d: number): { mean: Float32Array; std: Float32Array } {
+  const mean = new Float32Array(d);
+  const std = new Float32Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x[i * d + j] / n;
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) std[j] += (x[i * d + j] - mean[j]) ** 2 / n;
+  for (let j = 0; j < d; j++) std[j] = Math.sqrt(std[j]) || 1;
+  return { mean, std };
+}
+
+function applyScale(x: Float32Array, n: number, d: number, mean: Float32Array, std: Float32Array): Float32Array {
+  const out = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) out[i * d + j] = (x[i * d + j] - mean[j]) / std[j];
+  return out;
+}
+
+function rows(a: Float32Array, w: number, idx: readonly number[]): Float32Array {
+  const out = new Float32Array(idx.length * w);
+  idx.forEach((i, r) => out.set(a.subarray(i * w, i * w + w), r * w));
+  return out;
+}
+
+/** Raw model output in log-residual units: mean and model spread (n x K). */
+function rawPredict(b: Pick<SurrogateBundle, 'family' | 'xMean' | 'xStd' | 'yMean' | 'yStd' | 'ensemble' | 'gbdt'>, x: Float32Array, n: number, ens?: EnsemblePredictor): { mean: Float32Array; std: Float32Array } {
+  const K = TARGET_COUNT;
+  const mean = new Float32Array(n * K);
+  const std = new Float32Array(n * K);
+  if (b.family === 'bounds') return { mean, std };
+  const xs = applyScale(x, n, FEATURE_COUNT, b.xMean, b.xStd);
+  if (b.family === 'mlp-ensemble') {
+    const p = (ens ?? new EnsemblePredictor(b.ensemble!)).predict(xs, n);
+    for (let i = 0; i < n * K; i++) {
+      const k = i % K;
+      mean[i] = p.mean[i] * b.yStd[k] + b.yMean[k];
+      std[i] = p.std[i] * b.yStd[k];
+    }
+  } else {
+    b.gbdt!.forEach((s, k) => {
+      const p = predictGbdt(s, xs, n, FEATURE_COUNT);
+      for (let i = 0; i < n; i++) mean[i * K + k] = p[i] * b.yStd[k] + b.yMean[k];
+    });
+  }
+  return { mean, std };
+}
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+}
+
+/** Train a surrogate of `family` on labels (all from one model, workload and simulator). */
+export function trainSurrogate(labels: readonly LabelRecord[], ctx: FeatureContext, meta: Pick<SurrogateBundle, 'simulatorVersion' | 'model' | 'workload'> & { files: readonly string[] }, o: TrainOptions): SurrogateBundle {
+  const now = o.now ?? (() => performance.now());
+  const t0 = now();
+  const usable = regressionLabels(labels);
+  if (usable.length < 20) throw new InputError(meta.files.join(','), 'labels', usable.length, 'at least 20 simulated (feasible, finite) labels to train on', 'label more designs with tessera label --count');
+  const data = buildDataset(usable, ctx);
+  const K = TARGET_COUNT;
+  // calibration split: a seeded tenth of the labels (by index, so it is stable)
+  const rng = new Rng(o.seed ?? 1, 'surrogate/calibration');
+  const share = o.calibrationShare ?? 0.1;
+  const calib: number[] = [];
+  const train: number[] = [];
+  for (let i = 0; i < data.n; i++) (rng.next() < share ? calib : train).push(i);
+  const xTrain = rows(data.x, FEATURE_COUNT, train);
+  const yTrain = rows(data.y, K, train);
+  const xs = standardise(xTrain, train.length, FEATURE_COUNT);
+  const ys = standardise(yTrain, train.length, K);
+  const xsTrain = applyScale(xTrain, train.length, FEATURE_COUNT, xs.mean, xs.std);
+  const ysTrain = applyScale(yTrain, train.length, K, ys.mean, ys.std);
+  let ensemble: EnsembleState | undefined;
+  let gbdt: GbdtState[] | undefined;
+  if (o.family === 'mlp-ensemble') {
+    ensemble = fitEnsemble(xsTrain, ysTrain, train.length, FEATURE_COUNT, K, { ...ENSEMBLE_DEFAULTS, ...o.ensemble, seed: o.seed ?? 1 }, (d, t) => o.onProgress?.(`mlp-ensemble: step ${d}/${t}`));
+  } else if (o.family === 'gbdt') {
+    gbdt = TARGETS.map((t, k) => {
+      o.onProgress?.(`gbdt: target ${t.name} (${k + 1}/${K})`);
+      const y = Float64Array.from({ length: train.length }, (_, i) => ysTrain[i * K + k]);
+      return fitGbdt(xsTrain, train.length, FEATURE_COUNT, y, { ...GBDT_DEFAULTS, ...o.gbdt, seed: (o.seed ?? 1) + k });
+    });
+  }
+  const partial = { family: o.family, xMean: xs.mean, xStd: xs.std, yMean: ys.mean, yStd: ys.std, ensemble, gbdt };
+  // interval calibration on the held-out tenth
+  const s0 = new Float32Array(K);
+  const kk = new Float32Array(K).fill(1);
+  if (calib.length >= 5) {
+    const p = rawPredict(partial, rows(data.x, FEATURE_COUNT, calib), calib.length);
+    for (let k = 0; k < K; k++) {
+      const r = calib.map((i, c) => data.y[i * K + k] - p.mean[c * K + k]);
+      const rms = Math.sqrt(r.reduce((s, v) => s + v * v, 0) / r.length);
+      s0[k] = (o.family === 'mlp-ensemble' ? 0.5 : 1) * rms + 1e-6;
+      const z = r.map((v, c) => Math.abs(v) / Math.sqrt(p.std[c * K + k] ** 2 + s0[k] ** 2));
+      kk[k] = Math.max(1e-3, quantile(z, 0.9) / Z90);
+    }
+  }
+  const perNode: Record<string, number> = {};
+  for (const l of usable) perNode[l.node] = (perNode[l.node] ?? 0) + 1;
+  return {
+    kind: 'tessera-surrogate',
+    formatVersion: 1,
+    spaceVersion: SPACE_VERSION,
+    simulatorVersion: meta.simulatorVersion,
+    model: meta.model,
+    workload: meta.workload,
+    featureNames: FEATURE_NAMES,
+    targets: TARGETS.map((t) => t.name),
+    ...partial,
+    calibration: { s0, k: kk },
+    trainedOn: { files: meta.files, labels: usable.length, perNode, seconds: (now() - t0) / 1000 },
+  };
+}
+
+/** One predicted quantity: median and 90% interval (original units) and the log-space sigma. */
+export interface Predicted {
+  readonly value: number;
+  readonly lo: number;
+  readonly hi: number;
+  readonly sigma: number;
+}
+
+export interface Prediction {
+  readonly targets: Readonly<Record<string, Predicted>>;
+  /** PPA score from the formula over predicted tokens/s and power and the area. */
+  readonly ppaScore: Predicted;
+  readonly areaExact: boolean;
+}
+
+export class Surrogate {
+  private readonly ens?: EnsemblePredictor;
+  constructor(
+    readonly bundle: SurrogateBundle,
+    readonly ctx: FeatureContext,
+  ) {
+    if (bundle.family === 'mlp-ensemble') this.ens = new EnsemblePredictor(bundle.ensemble!);
+  }
+
+  /**
+   * Predictions in bulk: means and log-sigmas (n x K) in log space of the original units,
+   * plus each design's analytic values. The hot path of a search.
+   */
+  predictLog(designs: readonly Design[]): { mu: Float64Array; sigma: Float64Array; analytic: Analytic[] } {
+    const n = designs.length;
+    const K = TARGET_COUNT;
+    const { x, analytic } = featureMatrix(designs, this.ctx);
+    const p = rawPredict(this.bundle, x, n, this.ens);
+    const mu = new Float64Array(n * K);
+    const sigma = new Float64Array(n * K);
+    const { s0, k } = this.bundle.calibration;
+    for (let i = 0; i < n; i++) {
+      for (let t = 0; t < K; t++) {
+        const j = i * K + t;
+        mu[j] = Math.log(TARGETS[t].baseline(analytic[i])) + p.mean[j];
+        sigma[j] = k[t] * Math.sqrt(p.std[j] ** 2 + s0[t] ** 2);
+      }
+      // area is computed where the area model gives it exactly
+      if (analytic[i].areaExact) {
+        mu[i * K + AREA] = Math.log(analytic[i].areaMm2);
+        sigma[i * K + AREA] = 0;
+      }
+    }
+    return { mu, sigma, analytic };
+  }
+
+  predict(designs: readonly Design[]): Prediction[] {
+    const { mu, sigma, analytic } = this.predictLog(designs);
+    const K = TARGET_COUNT;
+    const ref = referenceFor(this.ctx.card);
+    return designs.map((_, i) => {
+      const targets: Record<string, Predicted> = {};
+      TARGETS.forEach((t, k) => {
+        const m = mu[i * K + k];
+        const s = sigma[i * K + k];
+        targets[t.name] = { value: Math.exp(m), lo: Math.exp(m - Z90 * s), hi: Math.exp(m + Z90 * s), sigma: s };
+      });
+      const score = (T: number, P: number, A: number) => ppaScore({ tokensPerSecond: T, powerW: P, areaMm2: A }, ref).score;
+      const T = targets.tokensPerSecond;
+      const P = targets.powerW;
+      const A = targets.areaMm2;
+      // the score rises with T and falls with P and A: its interval from the ends of theirs
+      const ppa = { value: score(T.value, P.value, A.value), lo: score(T.lo, P.hi, A.hi), hi: score(T.hi, P.lo, A.lo), sigma: NaN };
+      return { targets, ppaScore: ppa, areaExact: analytic[i].areaExact };
+    });
+  }
+}
+
+/** Standard normal CDF (Abramowitz-Stegun 7.1.26 through erf). */
+export function normalCdf(z: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(z / Math.SQRT2));
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-(z * z) / 2);
+  return z >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
+}
+
+/**
+ * P(the design meets the budgets): 0 when the mapping does not fit (computed by the mapping
+ * pass), otherwise P(power <= budget) x P(area <= budget) under the predicted log-normal
+ * distributions (an exact area gives 0 or 1).
+ */
+export function feasibilityProbability(p: Prediction, mappingFeasible: boolean, budgets: { powerW?: number; areaMm2?: number }): number {
+  if (!mappingFeasible) return 0;
+  const below = (q: Predicted, budget: number | undefined) => {
+    if (budget === undefined) return 1;
+    if (!(q.sigma > 0)) return q.value <= budget ? 1 : 0;
+    return normalCdf((Math.log(budget) - Math.log(q.value)) / q.sigma);
+  };
+  return below(p.targets.powerW, budgets.powerW) * below(p.targets.areaMm2, budgets.areaMm2);
+}
+
+const packr = new Packr({ useRecords: false, moreTypes: true });
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, moreTypes: true });
+
+export function saveSurrogate(file: string, b: SurrogateBundle): void {
+  try {
+    fs.writeFileSync(file, packr.pack(b));
+  } catch (e) {
+    throw new InputError(file, '--out', file, `cannot write it (${(e as NodeJS.ErrnoException).code ?? String(e)})`, 'choose a path in a writable directory');
+  }
+}
+
+/** Load a model file, refusing one of another space version or format with a one-line error. */
+export function loadSurrogate(file: string): SurrogateBundle {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(file, '--model', file, code === 'ENOENT' ? 'no such model file' : `cannot read it (${code})`, 'pass a file written by `tessera surrogate train --out`');
+  }
+  let b: SurrogateBundle;
+  try {
+    b = unpackr.unpack(bytes) as SurrogateBundle;
+  } catch {
+    throw new InputError(file, '--model', '(not msgpack)', 'expected a surrogate model file', 'pass a file written by `tessera surrogate train --out`');
+  }
+  if (b?.kind !== 'tessera-surrogate') throw new InputError(file, '--model', (b as any)?.kind ?? '(unknown)', 'expected a surrogate model file', 'pass a file written by `tessera surrogate train --out`');
+  if (b.spaceVersion !== SPACE_VERSION) throw new InputError(file, 'spaceVersion', b.spaceVersion, `the model was trained on another design space; this Tessera's space is ${SPACE_VERSION}`, 'retrain it with `tessera surrogate train` on labels made with this version');
+  if (b.featureNames.length !== FEATURE_COUNT || b.featureNames.some((f, i) => f !== FEATURE_NAMES[i])) throw new InputError(file, 'featureNames', `${b.featureNames.length} features`, 'the model uses another feature set than this Tessera', 'retrain it with `tessera surrogate train`');
+  return b;
+}
