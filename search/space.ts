@@ -127,9 +127,13 @@ export const SPACE_VERSION = `space-1.${createHash('sha256')
 /** Number of dimensions d of the encoding. */
 export const SPACE_DIMS = DIMENSIONS.length;
 
+const KEYS = new Map<string, string[]>();
+
 function getPath(obj: any, path: string): any {
+  let keys = KEYS.get(path);
+  if (!keys) KEYS.set(path, (keys = path.split('.')));
   let v = obj;
-  for (const k of path.split('.')) v = v?.[k];
+  for (let i = 0; i < keys.length; i++) v = v?.[keys[i]];
   return v;
 }
 
@@ -196,18 +200,49 @@ export function encodeDesign(design: Design): { vector: Float64Array; offGrid: O
   const node = design.processNodeNm as ProcessNodeNm;
   const vector = new Float64Array(SPACE_DIMS);
   const offGrid: OffGrid[] = [];
-  DIMENSIONS.forEach((dim, i) => {
-    const value = getPath(design, dim.path);
-    let u = dimToUnit(dim, value, node);
+  for (let i = 0; i < SPACE_DIMS; i++) {
+    const c = COMPILED[i];
+    const value = c.get(design);
+    let u = c.toUnit(value, node);
     if (Number.isNaN(u)) {
-      offGrid.push({ path: dim.path, value });
-      u = nearestUnit(dim, value, node);
+      offGrid.push({ path: c.dim.path, value });
+      u = nearestUnit(c.dim, value, node);
     }
     vector[i] = u;
-  });
+  }
   if (design.tileOverrides.length) offGrid.push({ path: 'tileOverrides', value: `${design.tileOverrides.length} override(s)` });
   return { vector, offGrid };
 }
+
+/** Per dimension: a field getter and dimToUnit with its constants precomputed (the encoder is on a search's hot path). */
+const COMPILED = DIMENSIONS.map((dim) => {
+  const keys = dim.path.split('.');
+  const get = (d: any) => {
+    let v = d;
+    for (let k = 0; k < keys.length; k++) v = v?.[keys[k]];
+    return v as DimValue;
+  };
+  let toUnit: (v: DimValue, node: ProcessNodeNm) => number;
+  if (dim.kind === 'levels' || dim.kind === 'categorical') {
+    const index = new Map(dim.values!.map((v, i) => [v, i]));
+    const n = dim.values!.length;
+    toUnit = (v) => {
+      const i = index.get(v);
+      return i === undefined ? NaN : (i + 0.5) / n;
+    };
+  } else if (dim.hi === 'node-max-clock') toUnit = (v, node) => dimToUnit(dim, v, node);
+  else {
+    const lo = dim.lo!;
+    const hi = dim.hi as number;
+    const a = Math.log(lo - 0.5);
+    const span = Math.log(hi + 0.5) - a;
+    toUnit = (v) => {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) return NaN;
+      return dim.kind === 'int' ? (v - lo + 0.5) / (hi - lo + 1) : (Math.log(v) - a) / span;
+    };
+  }
+  return { dim, get, toUnit };
+});
 
 function nearestUnit(dim: Dimension, value: DimValue, node: ProcessNodeNm): number {
   if (typeof value !== 'number') return 0.5;

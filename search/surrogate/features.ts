@@ -1,7 +1,7 @@
 import type { ModelCard } from '../../sim/model/card.js';
 import type { Design, TileParams } from '../../sim/design/design.js';
 import type { TechTable } from '../../sim/tech/table.js';
-import { commonValues, nodeValues } from '../../sim/tech/table.js';
+import { commonValues, nodeValues, type CommonValues, type NodeValues } from '../../sim/tech/table.js';
 import type { ProcessNodeNm } from '../../sim/tech/nodes.js';
 import { decodeWeightBytesPerStep, kvBytesPerTokenPerLayer, kvScaleBytesPerTokenPerLayer, weightBytes } from '../../sim/model/derive.js';
 import { decodeMacsPerToken, dmemBytesPerCycle, lanesOf, romBytesPerCycle } from '../../sim/chip/bounds.js';
@@ -35,6 +35,23 @@ interface CardConstants {
 }
 
 const cardCache = new WeakMap<ModelCard, CardConstants>();
+
+/** Node and common values of a tech table, built once per table (nodeValues builds a fresh object per call). */
+const techCache = new WeakMap<TechTable, { nodes: Map<number, NodeValues>; common: CommonValues }>();
+
+function techOf(tech: TechTable, node: number): { n: NodeValues; c: CommonValues } {
+  let t = techCache.get(tech);
+  if (!t) {
+    t = { nodes: new Map(), common: commonValues(tech) };
+    techCache.set(tech, t);
+  }
+  let n = t.nodes.get(node);
+  if (!n) {
+    n = nodeValues(tech, node as ProcessNodeNm);
+    t.nodes.set(node, n);
+  }
+  return { n, c: t.common };
+}
 
 function constantsOf(card: ModelCard): CardConstants {
   let c = cardCache.get(card);
@@ -71,8 +88,7 @@ export interface Analytic {
 
 /** Area of a design with every tile equal to `design.tile` (exact for designs without overrides). */
 export function uniformAreaMm2(design: Design, tech: TechTable): number {
-  const n = nodeValues(tech, design.processNodeNm as ProcessNodeNm);
-  const c = commonValues(tech);
+  const { n, c } = techOf(tech, design.processNodeNm);
   const t = tileAreaOf(design.tile, design.noc.flitBits, design.noc.virtualChannels, design.noc.bufferDepthFlits, n, c);
   return t.totalMm2 * design.mesh.rows * design.mesh.cols * (1 + c.chipOverheadFraction);
 }
@@ -99,10 +115,9 @@ export function analytic(design: Design, ctx: FeatureContext): Analytic {
   const dmem = (B * dmemBytesPerCycle(tile) * n * f) / kvStep;
   const uniform = design.tileOverrides.length === 0;
   const areaMm2 = uniform ? uniformAreaMm2(design, ctx.tech) : areaOf(design, ctx.tech).totalMm2;
-  const nv = nodeValues(ctx.tech, design.processNodeNm as ProcessNodeNm);
+  const { n: nv, c: cv } = techOf(ctx.tech, design.processNodeNm);
   const macPj = design.precision.activations === 'int8' ? nv.macInt8Pj : nv.macFp16Pj;
   const energyFloorJ = ((k.stepWeightBytes[design.precision.weights] / B) * nv.romReadPjPerByte + macs * macPj) * 1e-12;
-  const cv = commonValues(ctx.tech);
   const perTileArea = areaMm2 / n / (1 + cv.chipOverheadFraction);
   const leakageW = n * perTileArea * (nv.logicLeakageMwPerMm2 + nv.sramLeakageMwPerMm2) * 0.5e-3;
   return {
@@ -169,7 +184,7 @@ export function writeFeatures(design: Design, ctx: FeatureContext, out: Float32A
     } else out[j++] = enc[i];
   });
   const a = analytic(design, ctx);
-  const nv = nodeValues(ctx.tech, design.processNodeNm as ProcessNodeNm);
+  const nv = techOf(ctx.tech, design.processNodeNm).n;
   const s = design.serving;
   out[j++] = ln(a.tiles);
   out[j++] = ln(design.clockMHz);
