@@ -20,6 +20,7 @@ import { renderParityHtml } from '../../search/surrogate/parity.js';
 import { mappingFeasible } from '../../search/sampler.js';
 import { sensitivityTable, renderSensitivity } from '../../search/surrogate/sensitivity.js';
 import { parseNodes } from './label.js';
+import { compareMarkdown, compareOnHeldOut, outOfSample, outOfSampleMarkdown } from '../../search/surrogate/compare.js';
 
 /** `tessera surrogate train|eval|predict|sensitivity` (docs/search.md "Surrogate"). */
 
@@ -182,11 +183,46 @@ function sensitivityCommand(io: Io): CommandModule<object, any> {
   };
 }
 
+function compareCommand(io: Io): CommandModule<object, any> {
+  return {
+    command: 'compare',
+    describe: 'Train every model family on the same labels and judge each on the same held-out labels (the accuracy table); --designs adds an out-of-sample table',
+    builder: (y: Argv) =>
+      withTechOption(
+        y
+          .option('labels', { type: 'string', demandOption: true, describe: 'training label files, comma-separated' })
+          .option('held-out', { type: 'string', demandOption: true, describe: 'held-out label files (another seed), comma-separated' })
+          .option('designs', { type: 'string', describe: 'out-of-sample designs (files or presets), comma-separated: each is simulated once' })
+          .option('model-card', { type: 'string' })
+          .option('json', { type: 'string', describe: 'also write every report as JSON to this file' })
+          .option('quiet', { type: 'boolean', default: false }),
+      ),
+    handler: (a) => {
+      const set = readLabelSets(split(a.labels));
+      const card = cardFor(io, set.header.model.name, set.header.model.hash, a['model-card'], set.files[0]);
+      const held = readLabelSets(split(a['held-out']), { card, simulatorVersion: set.header.simulatorVersion, flag: '--held-out' });
+      const ctx = { card, tech: loadTech(io, a.tech), workload: LABEL_WORKLOADS[set.header.workload.name] };
+      const progress = createProgress(io, { label: 'compare', total: 0, quiet: a.quiet });
+      const results = compareOnHeldOut(set.labels, held.labels, ctx, { simulatorVersion: set.header.simulatorVersion, model: set.header.model, workload: set.header.workload.name, files: set.files }, FAMILIES, (f) => progress.update(0, `training ${f}`));
+      let out = compareMarkdown(results, `${card.name}: trained on ${set.files.join(', ')} (${results[0].bundle.trainedOn.labels} labels), judged on ${held.files.join(', ')}`);
+      let oos;
+      if (a.designs) {
+        const designs = split(a.designs).map((d) => loadDesign(io, d));
+        oos = outOfSample(results, designs, ctx, () => progress.tick(1, 'simulating out-of-sample designs'));
+        out += `\n### Out-of-sample designs\n\n${outOfSampleMarkdown(results, oos, ctx)}`;
+      }
+      progress.finish();
+      if (a.json) io.writeFile(a.json, JSON.stringify({ results: results.map((r) => ({ family: r.family, trainSeconds: r.trainSeconds, report: evalJson(r.report) })), outOfSample: oos?.map((l) => ({ design: l.design.name, status: l.status, metrics: l.metrics })) }, null, 2));
+      io.stdout(out);
+    },
+  };
+}
+
 export function surrogateCommand(io: Io): CommandModule<object, object> {
   return {
     command: 'surrogate <action>',
-    describe: 'Train, judge and query the surrogate model (train | eval | predict | sensitivity)',
-    builder: (y: Argv) => y.command(trainCommand(io)).command(evalCommand(io)).command(predictCommand(io)).command(sensitivityCommand(io)).demandCommand(1, 'name an action: train, eval, predict or sensitivity') as Argv<object>,
+    describe: 'Train, judge and query the surrogate model (train | eval | predict | sensitivity | compare)',
+    builder: (y: Argv) => y.command(trainCommand(io)).command(evalCommand(io)).command(predictCommand(io)).command(sensitivityCommand(io)).command(compareCommand(io)).demandCommand(1, 'name an action: train, eval, predict, sensitivity or compare') as Argv<object>,
     handler: () => {},
   };
 }

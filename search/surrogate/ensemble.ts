@@ -19,7 +19,7 @@ export interface EnsembleOptions {
   readonly seed: number;
 }
 
-export const ENSEMBLE_DEFAULTS: EnsembleOptions = { members: 4, hidden: [64, 64], steps: 4000, batch: 64, lr: 3e-3, weightDecay: 1e-4, seed: 1 };
+export const ENSEMBLE_DEFAULTS: EnsembleOptions = { members: 3, hidden: [48, 48], steps: 3000, batch: 64, lr: 3e-3, weightDecay: 1e-4, seed: 1 };
 
 export interface EnsembleState {
   readonly members: MlpState[];

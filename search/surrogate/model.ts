@@ -143,13 +143,14 @@ function rawPredict(b: Pick<SurrogateBundle, 'family' | 'xMean' | 'xStd' | 'yMea
     const p = (ens ?? new EnsemblePredictor(b.ensemble!)).predict(xs, n);
     for (let i = 0; i < n * K; i++) {
       const k = i % K;
-      mean[i] = p.mean[i] * b.yStd[k] + b.yMean[k];
+      // far outside the training data a ReLU net extrapolates linearly: cap at 6 standard deviations
+      mean[i] = Math.min(6, Math.max(-6, p.mean[i])) * b.yStd[k] + b.yMean[k];
       std[i] = p.std[i] * b.yStd[k];
     }
   } else {
     b.gbdt!.forEach((s, k) => {
       const p = predictGbdt(s, xs, n, FEATURE_COUNT);
-      for (let i = 0; i < n; i++) mean[i * K + k] = p[i] * b.yStd[k] + b.yMean[k];
+      for (let i = 0; i < n; i++) mean[i * K + k] = Math.min(6, Math.max(-6, p[i])) * b.yStd[k] + b.yMean[k];
     });
   }
   return { mean, std };
@@ -267,7 +268,7 @@ export class Surrogate {
       // area is computed where the area model gives it exactly
       if (analytic[i].areaExact) {
         mu[i * K + AREA] = Math.log(analytic[i].areaMm2);
-        sigma[i * K + AREA] = 0;
+        sigma[i * K + AREA] = 1e-9; // floating-point summation order only
       }
     }
     return { mu, sigma, analytic };
