@@ -113,16 +113,19 @@ export function parseLabelFile(bytes: Uint8Array, file: string): ReadLabels {
   return { header, labels, duplicates, truncatedAt, goodBytes: truncatedAt ?? buf.length };
 }
 
-/** Read a label file from disk (one-line InputError for a missing or unreadable file). */
-export function readLabelFile(file: string): ReadLabels {
-  let bytes: Buffer;
+/** A file's bytes, or a one-line InputError naming it (`what`: "label file", "model file"; `fix`: how to get one). */
+export function readBinaryFile(file: string, field: string, what: string, fix: string): Buffer {
   try {
-    bytes = fs.readFileSync(file);
+    return fs.readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(file, '', '(unreadable)', code === 'ENOENT' ? 'no such label file' : code === 'EISDIR' ? 'is a directory, not a label file' : `cannot read it (${code})`, 'check the path (label files are written by `tessera label --out FILE`)');
+    throw new InputError(file, field, '(unreadable)', code === 'ENOENT' ? `no such ${what}` : code === 'EISDIR' ? `is a directory, not a ${what}` : `cannot read it (${code})`, fix);
   }
-  return parseLabelFile(bytes, file);
+}
+
+/** Read a label file from disk (one-line InputError for a missing or unreadable file). */
+export function readLabelFile(file: string): ReadLabels {
+  return parseLabelFile(readBinaryFile(file, '', 'label file', 'check the path (label files are written by `tessera label --out FILE`)'), file);
 }
 
 /** Appends frames to a label file, one write per frame. */

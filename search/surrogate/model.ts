@@ -7,6 +7,7 @@ import { referenceFor } from '../../sim/power/reference.js';
 import { Rng } from '../../sim/random/rng.js';
 import { SPACE_VERSION } from '../space.js';
 import type { LabelMetrics, LabelRecord } from '../label/job.js';
+import { readBinaryFile } from '../label/file.js';
 import { FEATURE_COUNT, FEATURE_NAMES, featureMatrix, type Analytic, type FeatureContext } from './features.js';
 import { ENSEMBLE_DEFAULTS, EnsemblePredictor, fitEnsemble, type EnsembleOptions, type EnsembleState } from './ensemble.js';
 import { GBDT_DEFAULTS, fitGbdt, predictGbdt, type GbdtOptions, type GbdtState } from './gbdt.js';
@@ -331,13 +332,7 @@ export function saveSurrogate(file: string, b: SurrogateBundle): void {
 
 /** Load a model file, refusing one of another space version or format with a one-line error. */
 export function loadSurrogate(file: string): SurrogateBundle {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(file, '--model', file, code === 'ENOENT' ? 'no such model file' : `cannot read it (${code})`, 'pass a file written by `tessera surrogate train --out`');
-  }
+  const bytes = readBinaryFile(file, '--model', 'model file', 'pass a file written by `tessera surrogate train --out`');
   let b: SurrogateBundle;
   try {
     b = unpackr.unpack(bytes) as SurrogateBundle;
