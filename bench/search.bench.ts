@@ -8,7 +8,7 @@ import { runLabelJob, type LabelRecord, type LabelSettings } from '../search/lab
 import { runLabels } from '../search/label/run.js';
 import { PiscinaRunner } from '../search/label/pool.js';
 import { sampleDesign } from '../search/sampler.js';
-import { LLM_DECODE_V1 } from '../search/workload.js';
+import { LLM_DECODE_V2 } from '../search/workload.js';
 import { Surrogate, trainSurrogate, type Family } from '../search/surrogate/model.js';
 import { analytic } from '../search/surrogate/features.js';
 import { encodeDesign } from '../search/space.js';
@@ -24,7 +24,7 @@ import type { BenchSuite, Measured } from './harness.js';
  */
 
 const llama = () => builtinModel('llama-3.1-8b')!;
-const settings = (seed: number): LabelSettings => ({ modelName: 'llama-3.1-8b', card: llama(), nodes: [28, 14, 7], seed, fidelity: 'fast', workload: LLM_DECODE_V1.name, eventLimit: 50_000_000, tech: DEFAULT_TECH });
+const settings = (seed: number): LabelSettings => ({ modelName: 'llama-3.1-8b', card: llama(), nodes: [28, 14, 7], seed, fidelity: 'fast', workload: LLM_DECODE_V2.name, eventLimit: 50_000_000, tech: DEFAULT_TECH });
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -34,15 +34,15 @@ function median(xs: number[]): number {
 /** Labels with synthetic metrics (a smooth function of the bounds) for timing the learners. */
 function timingLabels(n: number): LabelRecord[] {
   const card = builtinModel('tiny')!;
-  const ctx = { card, tech: DEFAULT_TECH, workload: LLM_DECODE_V1 };
+  const ctx = { card, tech: DEFAULT_TECH, workload: LLM_DECODE_V2 };
   const out: LabelRecord[] = [];
   for (let i = 0; i < n; i++) {
-    const s = sampleDesign({ card, modelName: 'tiny', nodes: [7, 28], seed: 1, workload: LLM_DECODE_V1 }, i);
+    const s = sampleDesign({ card, modelName: 'tiny', nodes: [7, 28], seed: 1, workload: LLM_DECODE_V2 }, i);
     const a = analytic(s.design, ctx);
     const T = a.boundTokensPerSecond * (0.4 + 0.2 * Math.sin(i));
     const P = a.energyFloorJ * T * 2 + a.leakageW;
     out.push({
-      index: i, node: s.design.processNodeNm, status: 'ok', design: s.design, encoding: Array.from(encodeDesign(s.design).vector), sampler: { source: 'halton', candidate: 0, precheckFeasible: true }, workload: 'llm-decode-v1', simSeed: 1,
+      index: i, node: s.design.processNodeNm, status: 'ok', design: s.design, encoding: Array.from(encodeDesign(s.design).vector), sampler: { source: 'halton', candidate: 0, precheckFeasible: true }, workload: 'llm-decode-v2', simSeed: 1,
       metrics: { tokensPerSecond: T, ttftMs: { p50: 1e4 / T, p99: 1e4 / T }, itlMs: { p50: 1e3 / T, p99: 1.2e3 / T }, powerW: P, power: { computeW: P, sramW: 0, romW: 0, nocW: 0, leakageW: 0 }, energyPerTokenJ: P / T, areaMm2: a.areaMm2, ppaScore: 0.5, ppaObjective: 0 },
       bounds: null, mapping: { feasible: true, reasons: [], regions: 1, kvCapacityTokens: 1 }, events: 0, wallSeconds: 0,
     });
@@ -58,7 +58,7 @@ export const searchSuite: BenchSuite = {
     await kernelSuite.run((l) => print(l));
 
     // 1. the label workload on the paper's 41x42 Llama design
-    print('\nLabel workload llm-decode-v1 on paper-llama-3nm (41x42, Llama 3.1 8B), fast fidelity: both runs, mapping included');
+    print('\nLabel workload llm-decode-v2 on paper-llama-3nm (41x42, Llama 3.1 8B), fast fidelity: both runs, mapping included');
     const design = presetDesign('paper-llama-3nm')!;
     runLabelJob({ runId: 'warm', index: 0, settings: settings(1), design: presetDesign('paper-llama-5nm')! });
     const walls: number[] = [];
@@ -96,10 +96,10 @@ export const searchSuite: BenchSuite = {
     const t0 = performance.now();
     const labels = timingLabels(n);
     print(`  making ${n} sampled designs: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    const ctx = { card: builtinModel('tiny')!, tech: DEFAULT_TECH, workload: LLM_DECODE_V1 };
-    const meta = { simulatorVersion: 'bench', model: { name: 'tiny', hash: '-' }, workload: 'llm-decode-v1', files: [] };
+    const ctx = { card: builtinModel('tiny')!, tech: DEFAULT_TECH, workload: LLM_DECODE_V2 };
+    const meta = { simulatorVersion: 'bench', model: { name: 'tiny', hash: '-' }, workload: 'llm-decode-v2', files: [] };
     const batch = labels.slice(0, 10_000).map((l) => l.design);
-    for (const family of ['gbdt', 'mlp-ensemble'] as Family[]) {
+    for (const family of ['gbdt', 'mlp-ensemble', 'mlp-small'] as Family[]) {
       const b = trainSurrogate(labels, ctx, meta, { family });
       print(`  ${family}: training ${b.trainedOn.seconds.toFixed(1)} s (target <= 120 s: ${b.trainedOn.seconds <= 120 ? 'met' : 'MISSED'})`);
       out.push({ name: `${family} training, ${n} labels`, perSecond: 1 / b.trainedOn.seconds, rmePercent: 0, samples: 1 });

@@ -28,7 +28,7 @@ let reference: LabelRecord[];
 beforeAll(async () => {
   const out = path.join(dir, 'reference.msgpack');
   const card = builtinModel('tiny')!;
-  await runLabels({ out, count: COUNT, resume: false, runner: new InlineRunner(runLabelJob), settings: { modelName: 'tiny', card, nodes: [7, 28], seed: 5, fidelity: 'fast', workload: 'llm-decode-v1', eventLimit: 50_000_000, tech: DEFAULT_TECH } });
+  await runLabels({ out, count: COUNT, resume: false, runner: new InlineRunner(runLabelJob), settings: { modelName: 'tiny', card, nodes: [7, 28], seed: 5, fidelity: 'fast', workload: 'llm-decode-v2', eventLimit: 50_000_000, tech: DEFAULT_TECH } });
   reference = parseLabelFile(fs.readFileSync(out), out).labels.map(strip);
 }, 300_000);
 

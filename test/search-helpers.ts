@@ -1,5 +1,5 @@
 import { sampleDesign } from '../search/sampler.js';
-import { LLM_DECODE_V1 } from '../search/workload.js';
+import { LLM_DECODE_V2 } from '../search/workload.js';
 import { encodeDesign } from '../search/space.js';
 import { analytic } from '../search/surrogate/features.js';
 import { LabelWriter } from '../search/label/file.js';
@@ -16,14 +16,14 @@ import { referenceFor } from '../sim/power/reference.js';
  * exact to find) instead of simulations, which would make the tests slow.
  */
 export const tinyCard = () => builtinModel('tiny')!;
-export const tinySettings = (seed = 1) => ({ modelName: 'tiny', card: tinyCard(), nodes: [7, 28] as (7 | 28)[], seed, fidelity: 'fast' as const, workload: 'llm-decode-v1', eventLimit: 50_000_000, tech: DEFAULT_TECH });
+export const tinySettings = (seed = 1) => ({ modelName: 'tiny', card: tinyCard(), nodes: [7, 28] as (7 | 28)[], seed, fidelity: 'fast' as const, workload: 'llm-decode-v2', eventLimit: 50_000_000, tech: DEFAULT_TECH });
 
 export function synthLabels(count: number, seed = 1): LabelRecord[] {
   const card = tinyCard();
-  const ctx = { card, tech: DEFAULT_TECH, workload: LLM_DECODE_V1 };
+  const ctx = { card, tech: DEFAULT_TECH, workload: LLM_DECODE_V2 };
   const out: LabelRecord[] = [];
   for (let i = 0; i < count; i++) {
-    const s = sampleDesign({ card, modelName: 'tiny', nodes: [7, 28], seed, workload: LLM_DECODE_V1 }, i);
+    const s = sampleDesign({ card, modelName: 'tiny', nodes: [7, 28], seed, workload: LLM_DECODE_V2 }, i);
     const a = analytic(s.design, ctx);
     const T = a.boundTokensPerSecond * (s.design.tile.scheduling === 'in-order' ? 0.3 : 0.6);
     const P = a.energyFloorJ * T * 3 + a.leakageW;
@@ -46,7 +46,7 @@ export function synthLabels(count: number, seed = 1): LabelRecord[] {
       design: s.design,
       encoding: Array.from(encodeDesign(s.design).vector),
       sampler: { source: s.source, candidate: s.candidate, precheckFeasible: ok },
-      workload: 'llm-decode-v1',
+      workload: 'llm-decode-v2',
       simSeed: 1,
       metrics,
       bounds: ok ? { computeTokensPerSecond: a.computeTokensPerSecond, memoryTokensPerSecond: a.romTokensPerSecond, nocTokensPerSecond: 1e9, mappingTokensPerSecond: T } : null,

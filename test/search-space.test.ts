@@ -1,6 +1,6 @@
 import { DIMENSIONS, EXCLUDED_FIELDS, SPACE_DIMS, SPACE_VERSION, decodeDesign, designFieldPaths, dimFromUnit, dimToUnit, encodeDesign, gridValues } from '../search/space.js';
 import { ScrambledHalton, sampleDesign, samplerBox } from '../search/sampler.js';
-import { LLM_DECODE_V1, workloadSpecs } from '../search/workload.js';
+import { LLM_DECODE_V2, workloadSpecs } from '../search/workload.js';
 import { PRESET_NAMES, presetDesign } from '../sim/design/presets.js';
 import { builtinModel } from '../sim/model/catalog.js';
 import { MAX_CLOCK_MHZ, PROCESS_NODES_NM } from '../sim/tech/nodes.js';
@@ -69,7 +69,7 @@ describe('design space', () => {
 
 describe('sampler', () => {
   const card = builtinModel('smollm2-135m')!;
-  const settings = { card, modelName: 'smollm2-135m', nodes: [7, 28] as const, seed: 11, workload: LLM_DECODE_V1 };
+  const settings = { card, modelName: 'smollm2-135m', nodes: [7, 28] as const, seed: 11, workload: LLM_DECODE_V2 };
 
   test('scrambled Halton points lie in [0, 1) and stratify each coordinate', () => {
     const h = new ScrambledHalton(SPACE_DIMS, 7);
@@ -95,8 +95,8 @@ describe('sampler', () => {
 
   test('the workload batch follows the design; the decode run asks the design\'s maxBatch sequences', () => {
     const d = sampleDesign({ ...settings, nodes: [7] }, 2).design;
-    const s = workloadSpecs(LLM_DECODE_V1, d);
-    expect(s.decode).toBe(`decode:3@512x${d.serving.batching === 'single' ? 1 : d.serving.maxBatch}`);
+    const s = workloadSpecs(LLM_DECODE_V2, d);
+    expect(s.decode).toBe(`decode:2@512x${d.serving.batching === 'single' ? 1 : d.serving.maxBatch}`);
     expect(s.prefill).toBe('prefill:64');
   });
 });

@@ -10,7 +10,7 @@ import { auc, balancedAccuracy, coverage, kendallTau, mape, r2, topRecall } from
 import { Surrogate, loadSurrogate, saveSurrogate, trainSurrogate, normalCdf } from '../search/surrogate/model.js';
 import { evaluateSurrogate } from '../search/surrogate/evaluate.js';
 import { FEATURE_COUNT, uniformAreaMm2 } from '../search/surrogate/features.js';
-import { LLM_DECODE_V1 } from '../search/workload.js';
+import { LLM_DECODE_V2 } from '../search/workload.js';
 import { areaOf } from '../sim/power/area.js';
 import { DEFAULT_TECH } from '../sim/tech/defaultTable.js';
 import { presetDesign } from '../sim/design/presets.js';
@@ -115,13 +115,14 @@ describe('surrogate train / eval / predict', () => {
   const testFile = path.join(dir, 'test.msgpack');
   writeLabelFile(trainFile, train, 1);
   writeLabelFile(testFile, test_, 2);
-  const ctx = { card: tinyCard(), tech: DEFAULT_TECH, workload: LLM_DECODE_V1 };
-  const meta = { simulatorVersion: 'sim-test', model: { name: 'tiny', hash: 'x' }, workload: 'llm-decode-v1', files: ['train'] };
+  const ctx = { card: tinyCard(), tech: DEFAULT_TECH, workload: LLM_DECODE_V2 };
+  const meta = { simulatorVersion: 'sim-test', model: { name: 'tiny', hash: 'x' }, workload: 'llm-decode-v2', files: ['train'] };
 
-  test.each(['gbdt', 'mlp-ensemble'] as const)('%s learns the synthetic labels and its intervals cover them', (family) => {
-    const b = trainSurrogate(train, ctx, meta, { family, gbdt: { rounds: 150 }, ensemble: { steps: 600, members: 2, hidden: [32, 32] } });
+  test.each(['gbdt', 'mlp-ensemble', 'mlp-small'] as const)('%s learns the synthetic labels and its intervals cover them', (family) => {
+    const b = trainSurrogate(train, ctx, meta, { family, gbdt: { rounds: 150 }, ensemble: family === 'mlp-small' ? { steps: 2500 } : { steps: 600, members: 2, hidden: [32, 32] } });
     const r = evaluateSurrogate(new Surrogate(b, ctx), test_);
     expect(r.overall.targets.tokensPerSecond.mape).toBeLessThan(family === 'gbdt' ? 15 : 25);
+    expect(b.family).toBe(family);
     expect(r.overall.targets.ppaScore.kendallTau).toBeGreaterThan(0.8);
     expect(r.overall.targets.tokensPerSecond.intervalCoverage).toBeGreaterThan(0.6);
     // area comes from the area model where it is exact: zero error there
@@ -168,7 +169,7 @@ describe('surrogate train / eval / predict', () => {
     const { LabelWriter } = await import('../search/label/file.js');
     const { headerFor } = await import('../search/label/run.js');
     const { builtinModel } = await import('../sim/model/catalog.js');
-    const w = LabelWriter.create(other, headerFor({ modelName: 'smollm2-135m', card: builtinModel('smollm2-135m')!, nodes: [7], seed: 1, fidelity: 'fast', workload: 'llm-decode-v1', eventLimit: 1, tech: DEFAULT_TECH }, 1, new Date(0)));
+    const w = LabelWriter.create(other, headerFor({ modelName: 'smollm2-135m', card: builtinModel('smollm2-135m')!, nodes: [7], seed: 1, fidelity: 'fast', workload: 'llm-decode-v2', eventLimit: 1, tech: DEFAULT_TECH }, 1, new Date(0)));
     w.close();
     const r2_ = await run(['surrogate', 'eval', '--model', modelFile, '--labels', other]);
     expect(r2_.code).toBe(2);

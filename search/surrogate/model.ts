@@ -29,8 +29,8 @@ import { GBDT_DEFAULTS, fitGbdt, predictGbdt, type GbdtOptions, type GbdtState }
  * inside (split-conformal style).
  */
 
-export type Family = 'mlp-ensemble' | 'gbdt' | 'bounds';
-export const FAMILIES: readonly Family[] = ['mlp-ensemble', 'gbdt', 'bounds'];
+export type Family = 'mlp-ensemble' | 'gbdt' | 'mlp-small' | 'bounds';
+export const FAMILIES: readonly Family[] = ['mlp-ensemble', 'gbdt', 'mlp-small', 'bounds'];
 
 export interface TargetDef {
   readonly name: string;
@@ -140,7 +140,7 @@ function rawPredict(b: Pick<SurrogateBundle, 'family' | 'xMean' | 'xStd' | 'yMea
   const std = new Float32Array(n * K);
   if (b.family === 'bounds') return { mean, std };
   const xs = applyScale(x, n, FEATURE_COUNT, b.xMean, b.xStd);
-  if (b.family === 'mlp-ensemble') {
+  if (b.family === 'mlp-ensemble' || b.family === 'mlp-small') {
     const p = (ens ?? new EnsemblePredictor(b.ensemble!)).predict(xs, n);
     for (let i = 0; i < n * K; i++) {
       const k = i % K;
@@ -192,6 +192,11 @@ export function trainSurrogate(labels: readonly LabelRecord[], ctx: FeatureConte
       const y = Float64Array.from({ length: train.length }, (_, i) => ysTrain[i * K + k]);
       return fitGbdt(xsTrain, train.length, FEATURE_COUNT, y, { ...GBDT_DEFAULTS, ...o.gbdt, seed: (o.seed ?? 1) + k });
     });
+  }
+  if (o.family === 'mlp-small') {
+    // the explore command's fast model: one 32-32 network (a distillation from the GBDT over
+    // jittered designs was tried and was less accurate on held-out labels than this)
+    ensemble = fitEnsemble(xsTrain, ysTrain, train.length, FEATURE_COUNT, K, { ...ENSEMBLE_DEFAULTS, members: 1, hidden: [32, 32], steps: 4000, ...o.ensemble, seed: o.seed ?? 1 }, (d, t) => o.onProgress?.(`mlp-small: step ${d}/${t}`));
   }
   const partial = { family: o.family, xMean: xs.mean, xStd: xs.std, yMean: ys.mean, yStd: ys.std, ensemble, gbdt };
   // interval calibration on the held-out tenth
@@ -245,7 +250,7 @@ export class Surrogate {
     readonly bundle: SurrogateBundle,
     readonly ctx: FeatureContext,
   ) {
-    if (bundle.family === 'mlp-ensemble') this.ens = new EnsemblePredictor(bundle.ensemble!);
+    if (bundle.family === 'mlp-ensemble' || bundle.family === 'mlp-small') this.ens = new EnsemblePredictor(bundle.ensemble!);
   }
 
   /**
