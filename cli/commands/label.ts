@@ -8,7 +8,7 @@ import { createProgress } from '../progress.js';
 import { InputError } from '../../sim/validate/inputError.js';
 import { PROCESS_NODES_NM, type ProcessNodeNm } from '../../sim/tech/nodes.js';
 import type { ChipFidelity } from '../../sim/chip/run.js';
-import { labelWorkloadFor } from '../../search/workload.js';
+import { LABEL_WORKLOADS, labelWorkloadFor } from '../../search/workload.js';
 import { readLabelFile } from '../../search/label/file.js';
 import { runLabels } from '../../search/label/run.js';
 import { PiscinaRunner } from '../../search/label/pool.js';
@@ -117,7 +117,8 @@ export function labelCommand(io: Io): CommandModule<object, LabelArgs> {
         nodes,
         seed: a.seed ?? prior?.seed ?? 1,
         fidelity: a.fidelity ?? (prior?.fidelity as ChipFidelity | undefined) ?? 'fast',
-        workload: labelWorkloadFor(card).name,
+        // a resumed file keeps its workload (older workloads stay runnable)
+        workload: prior && Object.hasOwn(LABEL_WORKLOADS, prior.workload.name) ? prior.workload.name : labelWorkloadFor(card).name,
         eventLimit: a['event-limit'] ?? prior?.eventLimit ?? DEFAULT_EVENT_LIMIT,
         tech,
       };
