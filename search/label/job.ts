@@ -2,7 +2,7 @@ import type { ModelCard } from '../../sim/model/card.js';
 import type { Design } from '../../sim/design/design.js';
 import type { TechTable } from '../../sim/tech/table.js';
 import type { ProcessNodeNm } from '../../sim/tech/nodes.js';
-import { simulateChip, type ChipFidelity, type SimResult } from '../../sim/chip/run.js';
+import { simulateChip, type ChipFidelity, type InfeasibleSimResult, type SimResult } from '../../sim/chip/run.js';
 import { Rng } from '../../sim/random/rng.js';
 import { encodeDesign } from '../space.js';
 import { sampleDesign } from '../sampler.js';
@@ -88,13 +88,15 @@ export interface LabelRecord {
 /** Finite or null: msgpack and CSV carry no Infinity (an unloaded NoC has an infinite bound). */
 const fin = (x: number) => (Number.isFinite(x) ? x : null) as number;
 
-function metricsOf(decode: SimResult, prefill: SimResult | undefined): LabelMetrics {
+function metricsOf(decode: SimResult, prefill: SimResult | InfeasibleSimResult): LabelMetrics {
   const m = decode.metrics;
-  const t = prefill ? prefill.metrics.ttftMs : { p50: 0, p99: 0 };
+  const t = prefill.feasible === false ? { p50: 0, p99: 0 } : prefill.metrics.ttftMs;
+  // no inter-token interval (one token per sequence) is stored as 0, which training skips
+  const itl = m.itlMs ?? { p50: 0, p99: 0 };
   return {
     tokensPerSecond: m.tokensPerSecond,
     ttftMs: { p50: t.p50, p99: t.p99 },
-    itlMs: { p50: m.itlMs.p50, p99: m.itlMs.p99 },
+    itlMs: { p50: itl.p50, p99: itl.p99 },
     powerW: m.powerW,
     power: decode.power,
     energyPerTokenJ: fin(m.energyPerTokenJ),
@@ -102,6 +104,11 @@ function metricsOf(decode: SimResult, prefill: SimResult | undefined): LabelMetr
     ppaScore: m.ppaScore,
     ppaObjective: fin(decode.report.ppa.objective),
   };
+}
+
+/** An infeasible design's label metrics: its area and PPA penalty; nothing was simulated. */
+function infeasibleMetrics(r: InfeasibleSimResult): LabelMetrics {
+  return { tokensPerSecond: 0, ttftMs: { p50: 0, p99: 0 }, itlMs: { p50: 0, p99: 0 }, powerW: 0, power: { computeW: 0, sramW: 0, romW: 0, nocW: 0, leakageW: 0 }, energyPerTokenJ: 0, areaMm2: r.metrics.areaMm2, ppaScore: r.report.ppa.score, ppaObjective: fin(r.report.ppa.objective) };
 }
 
 /** Run one job: sample (or take) the design, simulate the label workload's two runs. */
@@ -128,13 +135,13 @@ export function runLabelJob(job: SimulationJob, now: () => number = () => perfor
     const limit = s.eventLimit > 0 ? s.eventLimit : undefined;
     const common = { card: s.card, design, tech: s.tech, fidelity: s.fidelity, seed: simSeed };
     const decode = simulateChip({ ...common, trace: traces.decode, maxEvents: limit }).result;
-    events += decode.run.events;
     const mapping = { feasible: decode.mapping.feasible, reasons: decode.mapping.reasons, regions: decode.mapping.regions, kvCapacityTokens: decode.mapping.kvCapacityTokens };
-    if (!decode.mapping.feasible) {
-      return { ...base, status: 'infeasible', metrics: metricsOf(decode, undefined), bounds: null, mapping, events, wallSeconds: (now() - t0) / 1000 };
+    if (decode.feasible === false) {
+      return { ...base, status: 'infeasible', metrics: infeasibleMetrics(decode), bounds: null, mapping, events, wallSeconds: (now() - t0) / 1000 };
     }
+    events += decode.run.events;
     const prefill = simulateChip({ ...common, trace: traces.prefill, maxEvents: limit === undefined ? undefined : Math.max(1, limit - events) }).result;
-    events += prefill.run.events;
+    if (prefill.feasible !== false) events += prefill.run.events;
     const b = decode.bounds;
     const bounds = { computeTokensPerSecond: fin(b.computeTokensPerSecond), memoryTokensPerSecond: fin(b.memoryTokensPerSecond), nocTokensPerSecond: fin(b.nocTokensPerSecond), mappingTokensPerSecond: fin(b.mappingTokensPerSecond) };
     return { ...base, status: 'ok', metrics: metricsOf(decode, prefill), bounds, mapping, events, wallSeconds: (now() - t0) / 1000 };
