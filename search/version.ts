@@ -16,12 +16,13 @@ import type { TechTable } from '../sim/tech/table.js';
  * same whether the code runs from the TypeScript sources or from `dist/`).
  */
 
-/** The project root: the nearest directory above this file holding package.json and sim/. */
+/** The project root: the nearest directory above this file holding package.json and the sim/ sources. */
 export function projectRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
     dir = path.dirname(dir);
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'sim'))) return dir;
+    // the sources' root, not dist/ (which holds package.json and sim/ too, compiled to .js)
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'sim', 'kernel', 'simulator.ts'))) return dir;
   }
   throw new Error('cannot find the project root (package.json beside sim/) above search/version');
 }

@@ -5,6 +5,8 @@ import { PRESET_NAMES, presetDesign } from '../sim/design/presets.js';
 import { builtinModel } from '../sim/model/catalog.js';
 import { MAX_CLOCK_MHZ, PROCESS_NODES_NM } from '../sim/tech/nodes.js';
 import { Rng } from '../sim/random/rng.js';
+import { simulatorVersion } from '../search/version.js';
+import { DEFAULT_TECH } from '../sim/tech/defaultTable.js';
 
 describe('design space', () => {
   test('every field of the design schema is a dimension or an explicit, reasoned exclusion', () => {
@@ -62,8 +64,10 @@ describe('design space', () => {
     expect(encodeDesign(presetDesign('hetero-6x6-5nm')!).offGrid.map((o) => o.path)).toContain('tileOverrides');
   });
 
-  test('the space version is a readable name plus a hash of the definition', () => {
+  test('the space version is a readable name plus a hash of the definition; the simulator version hashes real sources', () => {
     expect(SPACE_VERSION).toMatch(/^space-1\.[0-9a-f]{12}$/);
+    // e3b0c44298fc is the hash of nothing: no source file was found
+    expect(simulatorVersion(DEFAULT_TECH)).toMatch(/^sim-(?!e3b0c44298fc)[0-9a-f]{12}-tech-[0-9a-f]{12}$/);
   });
 });
 
