@@ -40,6 +40,12 @@ function contextOf(io: Io, b: SurrogateBundle, file: string, cardSpec?: string, 
   return { card, tech: loadTech(io, tech), workload: LABEL_WORKLOADS[b.workload] ?? labelWorkloadFor(card) };
 }
 
+/** A note when labels come from another simulator than this one: computed features (area, bounds) follow this one. */
+function noteSimulator(io: Io, labelsVersion: string, tech: Parameters<typeof simulatorVersion>[0]): void {
+  const here = simulatorVersion(tech);
+  if (labelsVersion !== here) io.stderr(`tessera: note: the labels come from simulator ${labelsVersion}, this Tessera is ${here}; the computed parts (area, bounds, out-of-sample simulations) follow this one, so relabel for a clean measurement\n`);
+}
+
 function trainCommand(io: Io): CommandModule<object, any> {
   return {
     command: 'train',
@@ -58,6 +64,7 @@ function trainCommand(io: Io): CommandModule<object, any> {
       const set = readLabelSets(split(a.labels));
       const card = cardFor(io, set.header.model.name, set.header.model.hash, a['model-card'], set.files[0]);
       const ctx = { card, tech: loadTech(io, a.tech), workload: LABEL_WORKLOADS[set.header.workload.name] };
+      noteSimulator(io, set.header.simulatorVersion, ctx.tech);
       const progress = createProgress(io, { label: 'training', total: 0, quiet: a.quiet, intervalMs: 10_000 });
       const { bundle, trials } = trainChosen(set.labels, ctx, { simulatorVersion: set.header.simulatorVersion, model: set.header.model, workload: set.header.workload.name, files: set.files }, { family: a.family, seed: a.seed, onProgress: (t) => progress.update(0, t) });
       progress.finish(`${bundle.family}, ${bundle.trainedOn.seconds.toFixed(1)} s`);
@@ -202,6 +209,7 @@ function compareCommand(io: Io): CommandModule<object, any> {
       const card = cardFor(io, set.header.model.name, set.header.model.hash, a['model-card'], set.files[0]);
       const held = readLabelSets(split(a['held-out']), { card, simulatorVersion: set.header.simulatorVersion, flag: '--held-out' });
       const ctx = { card, tech: loadTech(io, a.tech), workload: LABEL_WORKLOADS[set.header.workload.name] };
+      noteSimulator(io, set.header.simulatorVersion, ctx.tech);
       const progress = createProgress(io, { label: 'compare', total: 0, quiet: a.quiet });
       const results = compareOnHeldOut(set.labels, held.labels, ctx, { simulatorVersion: set.header.simulatorVersion, model: set.header.model, workload: set.header.workload.name, files: set.files }, FAMILIES, (f) => progress.update(0, `training ${f}`));
       let out = compareMarkdown(results, `${card.name}: trained on ${set.files.join(', ')} (${results[0].bundle.trainedOn.labels} labels), judged on ${held.files.join(', ')}`);
