@@ -33,7 +33,7 @@ export const COMMANDS: readonly { readonly command: string; readonly describe: s
   { command: 'kernel', describe: 'Run one kernel on one tile configuration; print cycles, counters and the stall breakdown', load: async () => (await import('./commands/kernel.js')).kernelCommand },
   { command: 'sim', describe: 'Simulate a design serving a model on a token trace: tokens/s, TTFT, inter-token latency, power, energy, area, PPA', load: async () => (await import('./commands/sim.js')).simCommand },
   { command: 'label', describe: 'Simulate sampled designs in parallel into a label file (msgpack, checksummed, resumable); `label info FILE` summarises one', load: async () => (await import('./commands/label.js')).labelCommand },
-  { command: 'surrogate <action>', describe: 'Train, judge and query the surrogate model (train | eval | predict | sensitivity | compare)', load: async () => (await import('./commands/surrogate.js')).surrogateCommand },
+  { command: 'surrogate <action>', describe: 'Train, judge and query the surrogate model (train | eval | predict | sensitivity | compare | accuracy)', load: async () => (await import('./commands/surrogate.js')).surrogateCommand },
 ];
 
 const nameOf = (command: string) => command.split(' ')[0];

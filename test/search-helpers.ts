@@ -12,7 +12,7 @@ import { referenceFor } from '../sim/power/reference.js';
 
 /**
  * Synthetic labels for the surrogate's tests: real sampled designs of the `tiny` model,
- * metrics from a known smooth function of the analytic bounds (so a learner has something
+ * metrics from a known smooth function of the analytic estimates (so a learner has something
  * exact to find) instead of simulations, which would make the tests slow.
  */
 export const tinyCard = () => builtinModel('tiny')!;
@@ -25,7 +25,7 @@ export function synthLabels(count: number, seed = 1): LabelRecord[] {
   for (let i = 0; i < count; i++) {
     const s = sampleDesign({ card, modelName: 'tiny', nodes: [7, 28], seed, workload: LLM_DECODE_V2 }, i);
     const a = analytic(s.design, ctx);
-    const T = a.boundTokensPerSecond * (s.design.tile.scheduling === 'in-order' ? 0.3 : 0.6);
+    const T = a.estTokensPerSecond * (s.design.tile.scheduling === 'in-order' ? 0.3 : 0.6);
     const P = a.energyFloorJ * T * 3 + a.leakageW;
     const metrics = {
       tokensPerSecond: T,

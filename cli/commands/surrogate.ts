@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import type { Io } from '../io.js';
 import { loadDesign, loadModel } from '../load.js';
@@ -6,7 +7,7 @@ import { createProgress } from '../progress.js';
 import { InputError } from '../../sim/validate/inputError.js';
 import { DesignSchema, type Design } from '../../sim/design/design.js';
 import { parseInput } from '../../sim/validate/zod.js';
-import { MAX_CLOCK_MHZ, type ProcessNodeNm } from '../../sim/tech/nodes.js';
+import { MAX_CLOCK_MHZ, PROCESS_NODES_NM, type ProcessNodeNm } from '../../sim/tech/nodes.js';
 import type { ModelCard } from '../../sim/model/card.js';
 import { LABEL_WORKLOADS, labelWorkloadFor } from '../../search/workload.js';
 import { simulatorVersion } from '../../search/version.js';
@@ -19,7 +20,9 @@ import { evalJson, evaluateSurrogate, renderEval } from '../../search/surrogate/
 import { renderParityHtml } from '../../search/surrogate/parity.js';
 import { mappingFeasible } from '../../search/sampler.js';
 import { sensitivityTable, renderSensitivity } from '../../search/surrogate/sensitivity.js';
-import { parseNodes } from './label.js';
+import { DEFAULT_EVENT_LIMIT, parseNodes } from './label.js';
+import { PiscinaRunner } from '../../search/label/pool.js';
+import { accuracyFiles, labelAccuracySets, measureAccuracy, outOfSampleDesigns, type AccuracyPlan } from '../../search/accuracy.js';
 import { compareMarkdown, compareOnHeldOut, outOfSample, outOfSampleMarkdown } from '../../search/surrogate/compare.js';
 
 /** `tessera surrogate train|eval|predict|sensitivity` (docs/search.md "Surrogate"). */
@@ -226,11 +229,89 @@ function compareCommand(io: Io): CommandModule<object, any> {
   };
 }
 
+function wholeAtLeast(flag: string, v: number, min: number, fix: string): void {
+  if (!(Number.isSafeInteger(v) && v >= min)) throw new InputError(flag, flag.replace(/^--/, ''), v, `a whole number >= ${min}`, fix);
+}
+
+function accuracyCommand(io: Io): CommandModule<object, any> {
+  return {
+    command: 'accuracy',
+    describe: 'The accuracy measurement in one resumable run: label a training and a held-out set into --dir, train every family, judge each (overall, per node, out-of-sample)',
+    builder: (y: Argv) =>
+      withTechOption(
+        y
+          .option('model', { type: 'string', demandOption: true, describe: 'model card or built-in model' })
+          .option('nodes', { type: 'string', describe: 'process nodes, comma-separated (default: all seven)' })
+          .option('dir', { type: 'string', demandOption: true, describe: 'folder for the label files, models and tables (continued when it exists)' })
+          .option('train-per-node', { type: 'number', default: 3000, describe: 'training labels per node (seed --train-seed)' })
+          .option('held-out-per-node', { type: 'number', default: 350, describe: 'held-out labels per node (seed --held-out-seed; about 5-15% do not map)' })
+          .option('train-seed', { type: 'number', default: 1 })
+          .option('held-out-seed', { type: 'number', default: 2 })
+          .option('workers', { type: 'number', describe: 'worker threads (default: the number of cores)' })
+          .option('families', { type: 'string', describe: `families to compare, comma-separated (default: ${FAMILIES.join(',')})` })
+          .option('designs', { type: 'string', describe: 'out-of-sample designs (files or presets), comma-separated (default: the presets that map the model and designs pushed outside the sampler box)' })
+          .option('label-only', { type: 'boolean', default: false, describe: 'label both sets, do not train or judge' })
+          .option('measure-only', { type: 'boolean', default: false, describe: 'train and judge on the labels the folder holds now (a run in progress may keep labelling)' })
+          .option('event-limit', { type: 'number', default: DEFAULT_EVENT_LIMIT })
+          .option('quiet', { type: 'boolean', default: false }),
+      ),
+    handler: async (a) => {
+      const nodes = (a.nodes !== undefined ? parseNodes(a.nodes) : [...PROCESS_NODES_NM]) as ProcessNodeNm[];
+      wholeAtLeast('--train-per-node', a['train-per-node'], 20, 'e.g. --train-per-node 3000');
+      wholeAtLeast('--held-out-per-node', a['held-out-per-node'], 1, 'e.g. --held-out-per-node 350');
+      if (a.workers !== undefined) wholeAtLeast('--workers', a.workers, 1, `e.g. --workers ${os.availableParallelism()}`);
+      if (a['train-seed'] === a['held-out-seed']) throw new InputError('--held-out-seed', 'held-out-seed', a['held-out-seed'], 'a seed other than the training seed (held-out designs must be new)', `e.g. --held-out-seed ${a['train-seed'] + 1}`);
+      const families = a.families ? (split(a.families) as Family[]) : [...FAMILIES];
+      const badFamily = families.find((f) => !FAMILIES.includes(f));
+      if (badFamily) throw new InputError('--families', 'families', badFamily, `families among ${FAMILIES.join(', ')}`, `e.g. --families ${FAMILIES.join(',')}`);
+      const card = loadModel(io, a.model);
+      const tech = loadTech(io, a.tech);
+      const plan: AccuracyPlan = { dir: a.dir, nodes, trainPerNode: a['train-per-node'], heldOutPerNode: a['held-out-per-node'], trainSeed: a['train-seed'], heldOutSeed: a['held-out-seed'] };
+      const base = { modelName: a.model, card, fidelity: 'fast' as const, workload: labelWorkloadFor(card).name, eventLimit: a['event-limit'], tech };
+      if (!a['measure-only']) {
+        const runner = new PiscinaRunner(a.workers ?? os.availableParallelism());
+        let progress: ReturnType<typeof createProgress> | undefined;
+        try {
+          await labelAccuracySets(plan, base, runner, {
+            stage: (name, total, have) => {
+              progress?.finish();
+              progress = createProgress(io, { label: `labelling ${card.name} (${name})`, total, unit: 'labels', quiet: a.quiet });
+              progress.update(have);
+            },
+            label: (c) => progress?.update(c.done, `feasible ${c.ok}, infeasible ${c.infeasible}, failed ${c.failed}`),
+            notice: (t) => io.stderr(`tessera: ${t}\n`),
+          });
+          progress?.finish();
+        } finally {
+          await runner.close();
+        }
+        if (a['label-only']) {
+          io.stdout(`${a.dir}: labels done; measure with the same command without --label-only\n`);
+          return;
+        }
+      }
+      const files = accuracyFiles(a.dir);
+      const note = (file: string, offset: number) => io.stderr(`tessera: ${file}: reading up to offset ${offset} (a label is being written or was in flight when a run stopped)\n`);
+      const train = readLabelSets([files.train], { card, onTruncatedTail: note });
+      const held = readLabelSets([files.heldOut], { card, simulatorVersion: train.header.simulatorVersion, flag: '--dir', onTruncatedTail: note });
+      const ctx = { card, tech, workload: LABEL_WORKLOADS[train.header.workload.name] };
+      noteSimulator(io, train.header.simulatorVersion, tech);
+      const designs = a.designs ? split(a.designs).map((d) => loadDesign(io, d)) : outOfSampleDesigns(base, nodes, a['held-out-seed'] + 1000);
+      const progress = createProgress(io, { label: 'accuracy', total: 0, quiet: a.quiet });
+      const command = `tessera surrogate accuracy --model ${a.model} --nodes ${nodes.join(',')} --train-per-node ${plan.trainPerNode} --held-out-per-node ${plan.heldOutPerNode} --dir ${a.dir}`;
+      const r = measureAccuracy(plan, ctx, { train: { labels: train.labels, simulatorVersion: train.header.simulatorVersion, workload: train.header.workload.name, model: train.header.model }, heldOut: { labels: held.labels } }, { families, designs, command, onStage: (t) => progress.update(0, t) });
+      progress.finish();
+      io.stdout(r.markdown);
+      io.stderr(`tessera: wrote ${files.markdown}, ${files.json}, model-*.msgpack and parity-*.html in ${a.dir}\n`);
+    },
+  };
+}
+
 export function surrogateCommand(io: Io): CommandModule<object, object> {
   return {
     command: 'surrogate <action>',
-    describe: 'Train, judge and query the surrogate model (train | eval | predict | sensitivity | compare)',
-    builder: (y: Argv) => y.command(trainCommand(io)).command(evalCommand(io)).command(predictCommand(io)).command(sensitivityCommand(io)).command(compareCommand(io)).demandCommand(1, 'name an action: train, eval, predict, sensitivity or compare') as Argv<object>,
+    describe: 'Train, judge and query the surrogate model (train | eval | predict | sensitivity | compare | accuracy)',
+    builder: (y: Argv) => y.command(trainCommand(io)).command(evalCommand(io)).command(predictCommand(io)).command(sensitivityCommand(io)).command(compareCommand(io)).command(accuracyCommand(io)).demandCommand(1, 'name an action: train, eval, predict, sensitivity, compare or accuracy') as Argv<object>,
     handler: () => {},
   };
 }

@@ -16,14 +16,15 @@ export interface LabelSet {
   readonly files: readonly string[];
 }
 
-export function readLabelSets(files: readonly string[], expect?: { card?: ModelCard; simulatorVersion?: string; flag?: string }): LabelSet {
+export function readLabelSets(files: readonly string[], expect?: { card?: ModelCard; simulatorVersion?: string; flag?: string; onTruncatedTail?: (file: string, offset: number) => void }): LabelSet {
   const flag = expect?.flag ?? '--labels';
   if (!files.length) throw new InputError(flag, flag.replace(/^--/, ''), '', 'one or more label files, comma-separated', `e.g. ${flag} labels.msgpack`);
   let first: LabelHeader | undefined;
   const labels: LabelRecord[] = [];
   for (const file of files) {
     const read = readLabelFile(file);
-    if (read.truncatedAt !== undefined) {
+    if (read.truncatedAt !== undefined && expect?.onTruncatedTail) expect.onTruncatedTail(file, read.truncatedAt);
+    else if (read.truncatedAt !== undefined) {
       throw new InputError(file, `offset ${read.truncatedAt}`, '(truncated last frame)', 'the label file ends in a partial frame (a run was killed while writing)', `finish it with \`tessera label --resume --out ${file}\` (which drops the partial frame), or copy its first ${read.truncatedAt} bytes (head -c ${read.truncatedAt})`);
     }
     const h = read.header;

@@ -9,6 +9,7 @@ import { areaOf, tileAreaOf } from '../../sim/power/area.js';
 import { PRECISIONS, type Precision } from '../../sim/units/precision.js';
 import { DIMENSIONS, encodeDesign } from '../space.js';
 import { decodeBatch, type LabelWorkload } from '../workload.js';
+import { estimateDecodeStep, type StepEstimate } from './latency.js';
 
 /**
  * Surrogate features (docs/search.md "Surrogate"): the design's encoding (categorical
@@ -74,23 +75,36 @@ export interface Analytic {
   readonly computeTokensPerSecond: number;
   readonly romTokensPerSecond: number;
   readonly dmemTokensPerSecond: number;
-  /** min of the three: the analytic throughput ceiling the residual model is relative to. */
+  /** min of the three: the chip-wide throughput ceiling. */
   readonly boundTokensPerSecond: number;
+  /** The decode step's estimated latency (latency.ts) and what it implies. */
+  readonly step: StepEstimate;
+  /** Tokens/s from the step estimate (micro-batches in flight over the pipeline), at most the bound. */
+  readonly estTokensPerSecond: number;
+  /** Estimated cycles of the prefill run (its chunks, one after another). */
+  readonly prefillCycles: number;
   readonly areaMm2: number;
   /** True when `areaMm2` is the area model's exact value (uniform tiles). */
   readonly areaExact: boolean;
-  /** Floor of the dynamic energy per token: ROM reads of one step / batch and the MACs of a token. */
+  /** Floor of the dynamic energy per token at the clock's supply: ROM reads of one step / batch and the MACs of a token. */
   readonly energyFloorJ: number;
+  /** Power spent whatever the chip does: logic and SRAM leakage at the clock's supply, router clocks. */
   readonly leakageW: number;
   readonly romSlack: number;
   readonly dmemSlack: number;
+  /** Supply voltage under DVFS relative to nominal. */
+  readonly vddRatio: number;
+  readonly clockMHz: number;
 }
 
 /** Area of a design with every tile equal to `design.tile` (exact for designs without overrides). */
 export function uniformAreaMm2(design: Design, tech: TechTable): number {
+  return uniformTileArea(design, tech).totalMm2 * design.mesh.rows * design.mesh.cols * (1 + techOf(tech, design.processNodeNm).c.chipOverheadFraction);
+}
+
+function uniformTileArea(design: Design, tech: TechTable) {
   const { n, c } = techOf(tech, design.processNodeNm);
-  const t = tileAreaOf(design.tile, design.noc.flitBits, design.noc.virtualChannels, design.noc.bufferDepthFlits, n, c);
-  return t.totalMm2 * design.mesh.rows * design.mesh.cols * (1 + c.chipOverheadFraction);
+  return tileAreaOf(design.tile, design.noc.flitBits, design.noc.virtualChannels, design.noc.bufferDepthFlits, n, c);
 }
 
 export function analytic(design: Design, ctx: FeatureContext): Analytic {
@@ -113,26 +127,47 @@ export function analytic(design: Design, ctx: FeatureContext): Analytic {
   const positions = window > 0 ? Math.min(ctxTokens + 1, window) : ctxTokens + 1;
   const kvStep = B * positions * ctx.card.text.numLayers * k.kvBytesPerTokenLayer[design.precision.kvCache];
   const dmem = (B * dmemBytesPerCycle(tile) * n * f) / kvStep;
+  const bound = Math.min(compute, rom, dmem);
+  // the decode step's latency; micro-batches in flight overlap over the pipeline's stages
+  const step = estimateDecodeStep(ctx.card, design, B, ctxTokens);
+  const overlap = Math.max(1, Math.min(step.slots, design.mapping.pipelineStages));
+  const est = Math.min(bound, (overlap * step.rows * f) / step.cycles);
+  // prefill: the prompt in chunks of prefillChunkTokens rows, one step each
+  const prompt = ctx.workload.prefill.promptTokens;
+  const chunk = Math.max(1, Math.min(prompt, design.serving.prefillChunkTokens));
+  const prefill = estimateDecodeStep(ctx.card, { ...design, serving: { ...design.serving, batching: 'single' } } as Design, chunk, prompt / 2);
+  const prefillCycles = Math.ceil(prompt / chunk) * prefill.cycles;
   const uniform = design.tileOverrides.length === 0;
-  const areaMm2 = uniform ? uniformAreaMm2(design, ctx.tech) : areaOf(design, ctx.tech).totalMm2;
+  const tArea = uniformTileArea(design, ctx.tech);
   const { n: nv, c: cv } = techOf(ctx.tech, design.processNodeNm);
+  const areaMm2 = uniform ? tArea.totalMm2 * n * (1 + cv.chipOverheadFraction) : areaOf(design, ctx.tech).totalMm2;
+  // DVFS (sim/tech/scaling.ts): V(f) linear from vddMinV to nominal at the node's maximum clock
+  const vdd = nv.vddMinV + ((nv.vddNominalV - nv.vddMinV) * Math.min(design.clockMHz, nv.maxClockMHz)) / nv.maxClockMHz;
+  const ratio = vdd / nv.vddNominalV;
+  const dyn = ratio * ratio;
   const macPj = design.precision.activations === 'int8' ? nv.macInt8Pj : nv.macFp16Pj;
-  const energyFloorJ = ((k.stepWeightBytes[design.precision.weights] / B) * nv.romReadPjPerByte + macs * macPj) * 1e-12;
-  const perTileArea = areaMm2 / n / (1 + cv.chipOverheadFraction);
-  const leakageW = n * perTileArea * (nv.logicLeakageMwPerMm2 + nv.sramLeakageMwPerMm2) * 0.5e-3;
+  const energyFloorJ = ((k.stepWeightBytes[design.precision.weights] / B) * nv.romReadPjPerByte + macs * macPj) * dyn * 1e-12;
+  // continuous leakage (logic and SRAM, mW/mm2) and the routers' clocked flops (sim/power/energy.ts)
+  const leakMw = n * (tArea.logicMm2 * nv.logicLeakageMwPerMm2 + tArea.sramMm2 * nv.sramLeakageMwPerMm2) * ratio ** cv.leakageVddExponent;
+  const clockW = n * tArea.routerFlopMm2 * nv.clockTreePjPerMm2Cycle * dyn * f * 1e-12;
   return {
     tiles: n,
     batch: B,
     computeTokensPerSecond: compute,
     romTokensPerSecond: rom,
     dmemTokensPerSecond: dmem,
-    boundTokensPerSecond: Math.min(compute, rom, dmem),
+    boundTokensPerSecond: bound,
+    step,
+    estTokensPerSecond: est,
+    prefillCycles,
     areaMm2,
     areaExact: uniform && !design.mapping.heterogeneousTiles,
     energyFloorJ,
-    leakageW,
+    leakageW: leakMw * 1e-3 + clockW,
     romSlack: (n * tile.wmemKiB * 1024) / k.weightBytes[design.precision.weights],
     dmemSlack: (n * tile.dmemKiB * 1024) / Math.max(1, B * (w.contextTokens + w.outputTokens) * ctx.card.text.numLayers * k.kvBytesPerTokenLayer[design.precision.kvCache]),
+    vddRatio: ratio,
+    clockMHz: design.clockMHz,
   };
 }
 
@@ -166,6 +201,15 @@ export const FEATURE_NAMES: readonly string[] = (() => {
     'mesh aspect',
     'stages per tile',
     'micro-batches in flight',
+    'log step cycles (estimate)',
+    'log step serialisation cycles',
+    'log step hop cycles',
+    'log step work cycles',
+    'log region tiles',
+    'log estimated tokens/s',
+    'log prefill cycles (estimate)',
+    'leakage share of energy (estimate)',
+    'vdd ratio',
   );
   return names;
 })();
@@ -195,7 +239,7 @@ export function writeFeatures(design: Design, ctx: FeatureContext, out: Float32A
   out[j++] = ln(a.boundTokensPerSecond);
   out[j++] = ln(a.areaMm2);
   out[j++] = ln(a.energyFloorJ);
-  out[j++] = ln(a.energyFloorJ * a.boundTokensPerSecond);
+  out[j++] = ln(a.energyFloorJ * a.estTokensPerSecond);
   out[j++] = ln(a.leakageW);
   out[j++] = ln(a.romSlack);
   out[j++] = ln(a.dmemSlack);
@@ -206,6 +250,16 @@ export function writeFeatures(design: Design, ctx: FeatureContext, out: Float32A
   out[j++] = ln(design.mesh.rows / design.mesh.cols);
   out[j++] = design.mapping.pipelineStages / a.tiles;
   out[j++] = s.batching === 'single' ? 1 : Math.min(s.microBatches, s.maxBatch);
+  out[j++] = ln(a.step.cycles);
+  out[j++] = ln(1 + a.step.serialCycles);
+  out[j++] = ln(1 + a.step.hopCycles);
+  out[j++] = ln(1 + a.step.workCycles);
+  out[j++] = ln(a.step.regionTiles);
+  out[j++] = ln(a.estTokensPerSecond);
+  out[j++] = ln(a.prefillCycles);
+  const leakJ = a.leakageW / a.estTokensPerSecond;
+  out[j++] = leakJ / (leakJ + a.energyFloorJ);
+  out[j++] = a.vddRatio;
   return a;
 }
 
