@@ -42,7 +42,9 @@ export interface StepEstimate {
 export function estimateDecodeStep(card: ModelCard, design: Design, batch: number, contextTokens: number): StepEstimate {
   const t = card.text;
   const n = design.mesh.rows * design.mesh.cols;
-  const stages = Math.max(1, Math.min(design.mapping.pipelineStages, n, t.numLayers + 1));
+  // placement units: the decoder layers, the LM head, and the embedding unless tied to the head
+  const units = t.numLayers + 1 + (t.tieWordEmbeddings ? 0 : 1);
+  const stages = Math.max(1, Math.min(design.mapping.pipelineStages, n, units));
   const T = Math.max(1, n / stages);
   const cols = design.mesh.cols;
   // a region is T tiles of the serpentine order: full mesh rows when T >= cols

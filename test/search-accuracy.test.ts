@@ -1,0 +1,108 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { main } from '../cli/main.js';
+import { memoryIo } from '../cli/io.js';
+import { estimateDecodeStep } from '../search/surrogate/latency.js';
+import { accuracyFiles, measureAccuracy, outOfSampleDesigns } from '../search/accuracy.js';
+import { mappingFeasible, samplerBox } from '../search/sampler.js';
+import { LLM_DECODE_V2 } from '../search/workload.js';
+import { presetDesign } from '../sim/design/presets.js';
+import { DesignSchema, type Design } from '../sim/design/design.js';
+import { parseInput } from '../sim/validate/zod.js';
+import { DEFAULT_TECH } from '../sim/tech/defaultTable.js';
+import { synthLabels, tinyCard, tinySettings } from './search-helpers.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-accuracy-'));
+
+const variant = (d: Design, change: object): Design => parseInput(DesignSchema, { ...d, ...change }, 'variant');
+
+describe('decode-step latency estimate (surrogate feature)', () => {
+  const card = tinyCard();
+  const base = variant(presetDesign('tiny-2x2')!, { serving: { batching: 'single', maxBatch: 1, prefillChunkTokens: 64, microBatches: 1 } });
+
+  test('one tile per region: the root sends and receives one packet per linear group and per attention, counted from the dataflow', () => {
+    // 2x2 mesh, 4 stages: one tile per region, so every message is one packet
+    const d = variant(base, { mapping: { ...base.mapping, pipelineStages: 4 }, noc: { ...base.noc, multicast: 'unicast' } });
+    const t = card.text;
+    const act = d.precision.activations === 'fp16' ? 2 : 1;
+    const flits = (bytes: number) => Math.max(1, Math.ceil((8 * bytes + d.noc.headerBits) / d.noc.flitBits));
+    const qkv = (t.numHeads + 2 * t.numKvHeads) * t.headDim;
+    const layer =
+      flits(t.hiddenSize * act) + flits(qkv * act) + // q/k/v: row in, slice out
+      flits(t.numHeads * t.headDim * act) + flits(t.numHeads * (t.headDim + 2) * act) + // attention: queries in, partials out
+      flits(t.numHeads * t.headDim * act) + flits(t.hiddenSize * act) + // o
+      flits(t.hiddenSize * act) + flits(t.intermediateSize * act) + // gate/up (fused: the gate-sized slice returns)
+      flits(t.intermediateSize * act) + flits(t.hiddenSize * act); // down
+    const head = flits(t.hiddenSize * act) + flits(8);
+    expect(estimateDecodeStep(card, d, 1, 512).serialCycles).toBe(t.numLayers * layer + head);
+  });
+
+  test('moves the way the hardware would', () => {
+    const e = (change: object) => estimateDecodeStep(card, variant(base, change), 1, 512);
+    const uni = e({ noc: { ...base.noc, multicast: 'unicast' } });
+    const tree = e({ noc: { ...base.noc, multicast: 'tree' } });
+    expect(tree.serialCycles).toBeLessThan(uni.serialCycles);
+    expect(tree.workCycles).toBe(uni.workCycles);
+    expect(e({ noc: { ...base.noc, flitBits: 512 } }).serialCycles).toBeLessThanOrEqual(e({ noc: { ...base.noc, flitBits: 64 } }).serialCycles);
+    expect(e({ tile: { ...base.tile, vlenBits: 1024 } }).workCycles).toBeLessThan(e({ tile: { ...base.tile, vlenBits: 128 } }).workCycles);
+    // more tiles per region: less work per holder, more packets at the root
+    const big = e({ mesh: { rows: 8, cols: 8 } });
+    expect(big.workCycles).toBeLessThan(e({}).workCycles);
+    expect(big.serialCycles).toBeGreaterThan(e({}).serialCycles);
+  });
+});
+
+describe('the accuracy measurement', () => {
+  const settings = tinySettings();
+  const base = { modelName: settings.modelName, card: settings.card, fidelity: settings.fidelity, workload: settings.workload, eventLimit: settings.eventLimit, tech: settings.tech };
+
+  test('out-of-sample designs: presets that map, and designs outside the sampler box that map', () => {
+    const designs = outOfSampleDesigns(base, [7], 3);
+    const outside = designs.filter((d) => d.name.startsWith('outside-box'));
+    expect(outside.length).toBeGreaterThanOrEqual(3);
+    const box = samplerBox(settings.card, 7);
+    const hi = (p: string) => (box.rules[p] as { hi: number }).hi;
+    const lo = (p: string) => (box.rules[p] as { lo: number }).lo;
+    for (const d of designs) expect(mappingFeasible(settings.card, d, LLM_DECODE_V2)).toBe(true);
+    for (const d of outside) {
+      const beyond = d.mesh.rows > hi('mesh.rows') || d.serving.maxBatch > hi('serving.maxBatch') || d.clockMHz < lo('clockMHz') || d.mapping.pipelineStages > hi('mapping.pipelineStages');
+      expect(beyond).toBe(true);
+    }
+    expect(designs.some((d) => d.name === 'tiny-2x2@7nm' || d.name.startsWith('tiny-2x2'))).toBe(true);
+    // no two designs simulate the same thing
+    const keys = designs.map((d) => JSON.stringify({ ...d, name: '', description: '', source: '' }));
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  test('trains and judges every family on the same labels and writes tables, models and parity plots', () => {
+    const train = synthLabels(120, 1);
+    const held = synthLabels(40, 2);
+    const plan = { dir, nodes: [7, 28] as (7 | 28)[], trainPerNode: 60, heldOutPerNode: 20, trainSeed: 1, heldOutSeed: 2 };
+    const ctx = { card: settings.card, tech: DEFAULT_TECH, workload: LLM_DECODE_V2 };
+    const r = measureAccuracy(plan, ctx, { train: { labels: train, simulatorVersion: 'sim-test', workload: 'llm-decode-v2', model: { name: 'tiny', hash: 'x' } }, heldOut: { labels: held } }, { families: ['gbdt', 'bounds'] });
+    expect(r.results.map((x) => x.family)).toEqual(['gbdt', 'bounds']);
+    const files = accuracyFiles(dir);
+    for (const f of [files.markdown, files.json, files.model('gbdt'), files.parity('gbdt'), files.model('bounds')]) expect(fs.existsSync(f)).toBe(true);
+    expect(r.markdown).toContain('| gbdt |');
+    expect(r.markdown).toContain('| target | | <= 5 |');
+    const json = JSON.parse(fs.readFileSync(files.json, 'utf8'));
+    expect(json.results[0].report.overall.targets.tokensPerSecond.mape).toBeGreaterThanOrEqual(0);
+    expect(json.counts.heldOut['7'].labels + json.counts.heldOut['28'].labels).toBe(40);
+  });
+
+  test('bad options are one-line errors (exit 2)', async () => {
+    for (const args of [
+      ['--train-seed', '3', '--held-out-seed', '3'],
+      ['--train-per-node', '0'],
+      ['--families', 'forest'],
+      ['--nodes', '6'],
+    ]) {
+      const io = memoryIo();
+      const code = await main(['surrogate', 'accuracy', '--model', 'tiny', '--dir', path.join(dir, 'bad'), '--quiet', ...args], io);
+      expect(code).toBe(2);
+      expect(io.err.trim().split('\n')).toHaveLength(1);
+      expect(fs.existsSync(path.join(dir, 'bad'))).toBe(false);
+    }
+  });
+});
