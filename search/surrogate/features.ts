@@ -2,6 +2,7 @@ import type { ModelCard } from '../../sim/model/card.js';
 import type { Design, TileParams } from '../../sim/design/design.js';
 import type { TechTable } from '../../sim/tech/table.js';
 import { commonValues, nodeValues, type CommonValues, type NodeValues } from '../../sim/tech/table.js';
+import { romReadPjPerByteAt, sramReadPjPerByte } from '../../sim/tech/scaling.js';
 import type { ProcessNodeNm } from '../../sim/tech/nodes.js';
 import { decodeWeightBytesPerStep, kvBytesPerTokenPerLayer, kvScaleBytesPerTokenPerLayer, weightBytes } from '../../sim/model/derive.js';
 import { decodeMacsPerToken, dmemBytesPerCycle, lanesOf, romBytesPerCycle } from '../../sim/chip/bounds.js';
@@ -86,7 +87,7 @@ export interface Analytic {
   readonly areaMm2: number;
   /** True when `areaMm2` is the area model's exact value (uniform tiles). */
   readonly areaExact: boolean;
-  /** Floor of the dynamic energy per token at the clock's supply: ROM reads of one step / batch and the MACs of a token. */
+  /** Estimated energy per token of the work itself (ROM, MACs and registers, KV reads, flits, ROM leakage while read) at the clock's supply. */
   readonly energyFloorJ: number;
   /** Power spent whatever the chip does: logic and SRAM leakage at the clock's supply, router clocks. */
   readonly leakageW: number;
@@ -146,9 +147,28 @@ export function analytic(design: Design, ctx: FeatureContext): Analytic {
   const ratio = vdd / nv.vddNominalV;
   const dyn = ratio * ratio;
   const macPj = design.precision.activations === 'int8' ? nv.macInt8Pj : nv.macFp16Pj;
-  const energyFloorJ = ((k.stepWeightBytes[design.precision.weights] / B) * nv.romReadPjPerByte + macs * macPj) * dyn * 1e-12;
+  const actBits = design.precision.activations === 'int8' ? 8 : 16;
+  const leakF = ratio ** cv.leakageVddExponent;
+  // dynamic energy of one token (sim/power/energyMap.ts), each term from its counter's
+  // first-principles count: ROM bytes of a step / B at the macro size's read energy; MACs
+  // with two operand reads and a write-back in the register files; the step's KV bytes / B
+  // from DMEM; the step's flit-hops / B through buffers (write, read) and a tile pitch of
+  // wire. Instruction overheads are left to the model.
+  const romBytesTile = tile.wmemKiB * 1024;
+  const romPj = romReadPjPerByteAt(nv, cv, romBytesTile);
+  const stepRom = k.stepWeightBytes[design.precision.weights];
+  const pitchMm = Math.sqrt(tArea.totalMm2);
+  const flitPj = design.noc.flitBits * (2 * nv.registerFilePjPerBit + 2 * nv.wirePjPerBitMm * pitchMm);
+  const energyPj =
+    (stepRom / B) * romPj +
+    macs * (macPj + 3 * actBits * nv.registerFilePjPerBit) +
+    (kvStep / B) * sramReadPjPerByte(nv, tile.dmemKiB * 1024) +
+    (step.flitHops / step.rows) * flitPj;
+  // ROM leakage while it reads (idle cycles are power-gated): the step's ROM cycles / B
+  const romLeakPj = (stepRom / B / romBytesPerCycle(tile)) * ((tArea.romMm2 * nv.romLeakageMwPerMm2 * 1e3) / design.clockMHz) * leakF;
+  const energyFloorJ = (energyPj * dyn + romLeakPj) * 1e-12;
   // continuous leakage (logic and SRAM, mW/mm2) and the routers' clocked flops (sim/power/energy.ts)
-  const leakMw = n * (tArea.logicMm2 * nv.logicLeakageMwPerMm2 + tArea.sramMm2 * nv.sramLeakageMwPerMm2) * ratio ** cv.leakageVddExponent;
+  const leakMw = n * (tArea.logicMm2 * nv.logicLeakageMwPerMm2 + tArea.sramMm2 * nv.sramLeakageMwPerMm2) * leakF;
   const clockW = n * tArea.routerFlopMm2 * nv.clockTreePjPerMm2Cycle * dyn * f * 1e-12;
   return {
     tiles: n,

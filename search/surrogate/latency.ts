@@ -31,6 +31,8 @@ export interface StepEstimate {
   readonly hopCycles: number;
   /** Of which: holders' work at their resource limits. */
   readonly workCycles: number;
+  /** Flit-hops the step moves (each unicast copy over the mean distance; a tree over about T links). */
+  readonly flitHops: number;
   /** Tiles per region, T. */
   readonly regionTiles: number;
   /** Rows of one micro-batch, b. */
@@ -64,11 +66,13 @@ export function estimateDecodeStep(card: ModelCard, design: Design, batch: numbe
   let serial = 0;
   let hop = 0;
   let work = 0;
+  let flitHops = 0;
   const message = (bytes: number, copies: number, fanIn: boolean) => {
     const f = packetFlits(noc, bytes);
     // unicast fan-out (and every fan-in) serialises the copies' flits at the root
     serial += (fanIn || !tree ? copies : 1) * f;
     hop += zeroLoadLatencyCycles(noc, hops, 1);
+    flitHops += (fanIn || !tree ? copies * hops : Math.max(hops, copies)) * f;
   };
   const linear = (outRows: number, inCols: number, outBytesRows: number) => {
     const holders = Math.min(T, outRows);
@@ -98,9 +102,9 @@ export function estimateDecodeStep(card: ModelCard, design: Design, batch: numbe
     work += (6 * t.hiddenSize * b) / lanes;
   };
   layer();
-  const perLayer = { serial, hop, work };
+  const perLayer = { serial, hop, work, flitHops };
   // LM head: vocabulary rows over the head region, local argmax, (value, index) back
-  serial = hop = work = 0;
+  serial = hop = work = flitHops = 0;
   const holders = Math.min(T, t.vocabSize);
   message(b * t.hiddenSize * act, holders, false);
   work += Math.max(((t.vocabSize / holders) * t.hiddenSize * b) / lanes, ((t.vocabSize / holders) * t.hiddenSize * bpw) / rom);
@@ -110,5 +114,5 @@ export function estimateDecodeStep(card: ModelCard, design: Design, batch: numbe
   const serialCycles = L * perLayer.serial + serial;
   const hopCycles = L * perLayer.hop + hop + regionMoves;
   const workCycles = L * perLayer.work + work;
-  return { cycles: serialCycles + hopCycles + workCycles, serialCycles, hopCycles, workCycles, regionTiles: T, rows: b, slots };
+  return { cycles: serialCycles + hopCycles + workCycles, serialCycles, hopCycles, workCycles, flitHops: L * perLayer.flitHops + flitHops, regionTiles: T, rows: b, slots };
 }
