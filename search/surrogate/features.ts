@@ -70,6 +70,17 @@ function constantsOf(card: ModelCard): CardConstants {
   return c;
 }
 
+/** Per-byte read energies by (table, node, macro size): the interpolations are costly on the hot path. */
+const energyMemo = new WeakMap<TechTable, Map<string, number>>();
+function memoEnergy(tech: TechTable, node: number, what: string, size: number, f: () => number): number {
+  let m = energyMemo.get(tech);
+  if (!m) energyMemo.set(tech, (m = new Map()));
+  const key = `${what}${node}:${size}`;
+  let v = m.get(key);
+  if (v === undefined) m.set(key, (v = f()));
+  return v;
+}
+
 export interface Analytic {
   readonly tiles: number;
   readonly batch: number;
@@ -136,7 +147,7 @@ export function analytic(design: Design, ctx: FeatureContext): Analytic {
   // prefill: the prompt in chunks of prefillChunkTokens rows, one step each
   const prompt = ctx.workload.prefill.promptTokens;
   const chunk = Math.max(1, Math.min(prompt, design.serving.prefillChunkTokens));
-  const prefill = estimateDecodeStep(ctx.card, { ...design, serving: { ...design.serving, batching: 'single' } } as Design, chunk, prompt / 2);
+  const prefill = estimateDecodeStep(ctx.card, design, chunk, prompt / 2, 'single');
   const prefillCycles = Math.ceil(prompt / chunk) * prefill.cycles;
   const uniform = design.tileOverrides.length === 0;
   const tArea = uniformTileArea(design, ctx.tech);
@@ -155,14 +166,14 @@ export function analytic(design: Design, ctx: FeatureContext): Analytic {
   // from DMEM; the step's flit-hops / B through buffers (write, read) and a tile pitch of
   // wire. Instruction overheads are left to the model.
   const romBytesTile = tile.wmemKiB * 1024;
-  const romPj = romReadPjPerByteAt(nv, cv, romBytesTile);
+  const romPj = memoEnergy(ctx.tech, design.processNodeNm, 'rom', romBytesTile, () => romReadPjPerByteAt(nv, cv, romBytesTile));
   const stepRom = k.stepWeightBytes[design.precision.weights];
   const pitchMm = Math.sqrt(tArea.totalMm2);
   const flitPj = design.noc.flitBits * (2 * nv.registerFilePjPerBit + 2 * nv.wirePjPerBitMm * pitchMm);
   const energyPj =
     (stepRom / B) * romPj +
     macs * (macPj + 3 * actBits * nv.registerFilePjPerBit) +
-    (kvStep / B) * sramReadPjPerByte(nv, tile.dmemKiB * 1024) +
+    (kvStep / B) * memoEnergy(ctx.tech, design.processNodeNm, 'sram', tile.dmemKiB, () => sramReadPjPerByte(nv, tile.dmemKiB * 1024)) +
     (step.flitHops / step.rows) * flitPj;
   // ROM leakage while it reads (idle cycles are power-gated): the step's ROM cycles / B
   const romLeakPj = (stepRom / B / romBytesPerCycle(tile)) * ((tArea.romMm2 * nv.romLeakageMwPerMm2 * 1e3) / design.clockMHz) * leakF;

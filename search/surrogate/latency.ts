@@ -3,6 +3,7 @@ import type { Design } from '../../sim/design/design.js';
 import { bytesPerElement, PRECISION_BITS } from '../../sim/units/precision.js';
 import { dmemBytesPerCycle, lanesOf, romBytesPerCycle } from '../../sim/chip/bounds.js';
 import { packetFlits, zeroLoadLatencyCycles } from '../../sim/noc/packet.js';
+import type { NocParams } from '../../sim/design/design.js';
 
 /**
  * An O(1) estimate of one decode step's latency on the mapped chip (docs/search.md
@@ -41,7 +42,75 @@ export interface StepEstimate {
   readonly slots: number;
 }
 
-export function estimateDecodeStep(card: ModelCard, design: Design, batch: number, contextTokens: number): StepEstimate {
+/** The step's running totals; methods rather than per-call closures (the estimate is on the search's hot path). */
+class StepCost {
+  serial = 0;
+  hop = 0;
+  work = 0;
+  flitHops = 0;
+  constructor(
+    readonly noc: NocParams,
+    readonly tree: boolean,
+    readonly hops: number,
+    readonly regionTiles: number,
+    readonly rows: number,
+    readonly act: number,
+    readonly bpw: number,
+    readonly lanes: number,
+    readonly romBytesPerCycle: number,
+  ) {}
+
+  /** `copies` packets of `bytes` between the root and holders (fan-in: towards the root). */
+  message(bytes: number, copies: number, fanIn: boolean): void {
+    const f = packetFlits(this.noc, bytes);
+    const each = fanIn || !this.tree;
+    // unicast fan-out (and every fan-in) serialises the copies' flits at the root
+    this.serial += (each ? copies : 1) * f;
+    this.hop += zeroLoadLatencyCycles(this.noc, this.hops, 1);
+    this.flitHops += (each ? copies * this.hops : Math.max(this.hops, copies)) * f;
+  }
+
+  /** A linear group: the row to the holders, their row slices, the slices back. */
+  linear(outRows: number, inCols: number, outBytesRows: number): void {
+    const holders = Math.min(this.regionTiles, outRows);
+    const b = this.rows;
+    this.message(b * inCols * this.act, holders, false);
+    const rowsEach = outRows / holders;
+    this.work += Math.max((rowsEach * inCols * b) / this.lanes, (rowsEach * inCols * this.bpw) / this.romBytesPerCycle);
+    this.message((b * outBytesRows * this.act) / holders, holders, true);
+  }
+
+  /** Decoder layer: q/k/v, attention over `positions` (DMEM at `dmem` bytes/cycle), o, gate/up, down, root vector work. */
+  layer(t: ModelCard['text'], positions: number, kvEntryBytes: number, dmem: number): void {
+    const hd = t.headDim;
+    const T = this.regionTiles;
+    const b = this.rows;
+    this.linear((t.numHeads + 2 * t.numKvHeads) * hd, t.hiddenSize, (t.numHeads + 2 * t.numKvHeads) * hd);
+    // every region tile holds 1/T of the layer's KV: whole heads when T < KV heads, else
+    // a part of one head's context; each gets its heads' query group
+    const holdersHeads = Math.min(T, t.numKvHeads);
+    this.message((b * t.numHeads * hd * this.act) / holdersHeads, T, false);
+    this.work += Math.max((2 * t.numHeads * hd * positions * b) / T / this.lanes, (b * positions * 2 * hd * kvEntryBytes * t.numKvHeads) / T / dmem);
+    this.message((b * t.numHeads * (hd + 2) * this.act) / holdersHeads, T, true);
+    this.work += ((T / holdersHeads) * t.numHeads * hd * b) / this.lanes;
+    this.linear(t.hiddenSize, t.numHeads * hd, t.hiddenSize);
+    this.linear(2 * t.intermediateSize, t.hiddenSize, t.intermediateSize);
+    this.linear(t.hiddenSize, t.intermediateSize, t.hiddenSize);
+    // norms, rope, residuals at the root (a handful of vector passes over the row)
+    this.work += (6 * t.hiddenSize * b) / this.lanes;
+  }
+
+  /** LM head: vocabulary rows over the head region, local argmax, (value, index) back. */
+  head(t: ModelCard['text']): void {
+    const holders = Math.min(this.regionTiles, t.vocabSize);
+    const b = this.rows;
+    this.message(b * t.hiddenSize * this.act, holders, false);
+    this.work += Math.max(((t.vocabSize / holders) * t.hiddenSize * b) / this.lanes, ((t.vocabSize / holders) * t.hiddenSize * this.bpw) / this.romBytesPerCycle);
+    this.message(b * 8, holders, true);
+  }
+}
+
+export function estimateDecodeStep(card: ModelCard, design: Design, batch: number, contextTokens: number, batching: 'single' | 'continuous' = design.serving.batching): StepEstimate {
   const t = card.text;
   const n = design.mesh.rows * design.mesh.cols;
   // placement units: the decoder layers, the LM head, and the embedding unless tied to the head
@@ -54,65 +123,19 @@ export function estimateDecodeStep(card: ModelCard, design: Design, batch: numbe
   const regionCols = Math.min(T, cols);
   const hops = Math.max(1, (regionRows + regionCols) / 4); // mean Manhattan distance to the centroid
   const s = design.serving;
-  const slots = s.batching === 'single' ? 1 : Math.max(1, Math.min(s.microBatches, s.maxBatch));
+  const slots = batching === 'single' ? 1 : Math.max(1, Math.min(s.microBatches, s.maxBatch));
   const b = Math.max(1, Math.ceil(batch / slots));
-  const act = PRECISION_BITS[design.precision.activations] / 8;
-  const bpw = bytesPerElement(design.precision.weights);
-  const lanes = lanesOf(design.tile, design);
-  const rom = romBytesPerCycle(design.tile);
-  const dmem = dmemBytesPerCycle(design.tile);
   const noc = design.noc;
-  const tree = noc.multicast === 'tree';
-  let serial = 0;
-  let hop = 0;
-  let work = 0;
-  let flitHops = 0;
-  const message = (bytes: number, copies: number, fanIn: boolean) => {
-    const f = packetFlits(noc, bytes);
-    // unicast fan-out (and every fan-in) serialises the copies' flits at the root
-    serial += (fanIn || !tree ? copies : 1) * f;
-    hop += zeroLoadLatencyCycles(noc, hops, 1);
-    flitHops += (fanIn || !tree ? copies * hops : Math.max(hops, copies)) * f;
-  };
-  const linear = (outRows: number, inCols: number, outBytesRows: number) => {
-    const holders = Math.min(T, outRows);
-    message(b * inCols * act, holders, false);
-    const rowsEach = outRows / holders;
-    work += Math.max((rowsEach * inCols * b) / lanes, (rowsEach * inCols * bpw) / rom);
-    message((b * outBytesRows * act) / holders, holders, true);
-  };
-  const hd = t.headDim;
-  const kvEntry = bytesPerElement(design.precision.kvCache);
   const window = design.mapping.kvWindowTokens;
   const positions = window > 0 ? Math.min(contextTokens + 1, window) : contextTokens + 1;
-  const layer = () => {
-    linear((t.numHeads + 2 * t.numKvHeads) * hd, t.hiddenSize, (t.numHeads + 2 * t.numKvHeads) * hd);
-    // attention: queries to the KV holders, split-context partials back to the root
-    // every region tile holds 1/T of the layer's KV: whole heads when T < KV heads, else
-    // a part of one head's context; each gets its heads' query group
-    const holdersHeads = Math.min(T, t.numKvHeads);
-    message((b * t.numHeads * hd * act) / holdersHeads, T, false);
-    work += Math.max((2 * t.numHeads * hd * positions * b) / T / lanes, (b * positions * 2 * hd * kvEntry * t.numKvHeads) / T / dmem);
-    message((b * t.numHeads * (hd + 2) * act) / holdersHeads, T, true);
-    work += ((T / holdersHeads) * t.numHeads * hd * b) / lanes;
-    linear(t.hiddenSize, t.numHeads * hd, t.hiddenSize);
-    linear(2 * t.intermediateSize, t.hiddenSize, t.intermediateSize);
-    linear(t.hiddenSize, t.intermediateSize, t.hiddenSize);
-    // norms, rope, residuals at the root (a handful of vector passes over the row)
-    work += (6 * t.hiddenSize * b) / lanes;
-  };
-  layer();
-  const perLayer = { serial, hop, work, flitHops };
-  // LM head: vocabulary rows over the head region, local argmax, (value, index) back
-  serial = hop = work = flitHops = 0;
-  const holders = Math.min(T, t.vocabSize);
-  message(b * t.hiddenSize * act, holders, false);
-  work += Math.max(((t.vocabSize / holders) * t.hiddenSize * b) / lanes, ((t.vocabSize / holders) * t.hiddenSize * bpw) / rom);
-  message(b * 8, holders, true);
+  const layer = new StepCost(noc, noc.multicast === 'tree', hops, T, b, PRECISION_BITS[design.precision.activations] / 8, bytesPerElement(design.precision.weights), lanesOf(design.tile, design), romBytesPerCycle(design.tile));
+  layer.layer(t, positions, bytesPerElement(design.precision.kvCache), dmemBytesPerCycle(design.tile));
+  const head = new StepCost(noc, layer.tree, hops, T, b, layer.act, layer.bpw, layer.lanes, layer.romBytesPerCycle);
+  head.head(t);
   const L = t.numLayers;
-  const regionMoves = (stages - 1) * zeroLoadLatencyCycles(noc, Math.max(1, regionRows), packetFlits(noc, b * t.hiddenSize * act));
-  const serialCycles = L * perLayer.serial + serial;
-  const hopCycles = L * perLayer.hop + hop + regionMoves;
-  const workCycles = L * perLayer.work + work;
-  return { cycles: serialCycles + hopCycles + workCycles, serialCycles, hopCycles, workCycles, flitHops: L * perLayer.flitHops + flitHops, regionTiles: T, rows: b, slots };
+  const regionMoves = (stages - 1) * zeroLoadLatencyCycles(noc, Math.max(1, regionRows), packetFlits(noc, b * t.hiddenSize * layer.act));
+  const serialCycles = L * layer.serial + head.serial;
+  const hopCycles = L * layer.hop + head.hop + regionMoves;
+  const workCycles = L * layer.work + head.work;
+  return { cycles: serialCycles + hopCycles + workCycles, serialCycles, hopCycles, workCycles, flitHops: L * layer.flitHops + head.flitHops, regionTiles: T, rows: b, slots };
 }
