@@ -10,7 +10,7 @@ import { PiscinaRunner } from '../search/label/pool.js';
 import { sampleDesign } from '../search/sampler.js';
 import { LLM_DECODE_V2 } from '../search/workload.js';
 import { Surrogate, trainSurrogate, type Family } from '../search/surrogate/model.js';
-import { analytic } from '../search/surrogate/features.js';
+import { analytic, featureMatrix } from '../search/surrogate/features.js';
 import { encodeDesign } from '../search/space.js';
 import { kernelSuite } from './kernel.bench.js';
 import type { BenchSuite, Measured } from './harness.js';
@@ -39,7 +39,7 @@ function timingLabels(n: number): LabelRecord[] {
   for (let i = 0; i < n; i++) {
     const s = sampleDesign({ card, modelName: 'tiny', nodes: [7, 28], seed: 1, workload: LLM_DECODE_V2 }, i);
     const a = analytic(s.design, ctx);
-    const T = a.boundTokensPerSecond * (0.4 + 0.2 * Math.sin(i));
+    const T = a.estTokensPerSecond * (0.4 + 0.2 * Math.sin(i));
     const P = a.energyFloorJ * T * 2 + a.leakageW;
     out.push({
       index: i, node: s.design.processNodeNm, status: 'ok', design: s.design, encoding: Array.from(encodeDesign(s.design).vector), sampler: { source: 'halton', candidate: 0, precheckFeasible: true }, workload: 'llm-decode-v2', simSeed: 1,
@@ -99,6 +99,18 @@ export const searchSuite: BenchSuite = {
     const ctx = { card: builtinModel('tiny')!, tech: DEFAULT_TECH, workload: LLM_DECODE_V2 };
     const meta = { simulatorVersion: 'bench', model: { name: 'tiny', hash: '-' }, workload: 'llm-decode-v2', files: [] };
     const batch = labels.slice(0, 10_000).map((l) => l.design);
+    {
+      featureMatrix(batch.slice(0, 500), ctx);
+      const t1 = performance.now();
+      let done = 0;
+      while (performance.now() - t1 < 2000) {
+        featureMatrix(batch, ctx);
+        done += batch.length;
+      }
+      const us = ((performance.now() - t1) * 1000) / done;
+      print(`  features (encoding, bounds, step and energy estimates): ${us.toFixed(1)} us per design (target <= 1 ms: ${us <= 1000 ? 'met' : 'MISSED'})`);
+      out.push({ name: 'features per second', perSecond: 1e6 / us, rmePercent: 0, samples: 1 });
+    }
     for (const family of ['gbdt', 'mlp-ensemble', 'mlp-small'] as Family[]) {
       const b = trainSurrogate(labels, ctx, meta, { family });
       print(`  ${family}: training ${b.trainedOn.seconds.toFixed(1)} s (target <= 120 s: ${b.trainedOn.seconds <= 120 ? 'met' : 'MISSED'})`);
