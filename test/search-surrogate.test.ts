@@ -130,6 +130,18 @@ describe('surrogate train / eval / predict', () => {
     expect(b.featureNames).toHaveLength(FEATURE_COUNT);
   });
 
+  test('a small training set still calibrates its intervals on at least 5 labels (they never collapse to a point)', () => {
+    const few = train.slice(0, 24);
+    for (const family of ['gbdt', 'bounds'] as const) {
+      const b = trainSurrogate(few, ctx, meta, { family, gbdt: { rounds: 30 } });
+      expect(b.trainedOn.labels).toBe(24);
+      // s0 is the calibration residuals' RMS: zero only when no label was held out for it
+      for (const t of ['tokensPerSecond', 'powerW', 'energyPerTokenJ']) expect(b.calibration.s0[b.targets.indexOf(t)]).toBeGreaterThan(1e-3);
+      const r = evaluateSurrogate(new Surrogate(b, ctx), test_);
+      expect(r.overall.targets.tokensPerSecond.intervalCoverage).toBeGreaterThan(0.3);
+    }
+  });
+
   test('CLI: train, eval --json --html, predict; bad model files and label files are one-line errors', async () => {
     const run = async (args: string[]) => {
       const io = memoryIo();

@@ -168,6 +168,9 @@ function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
 }
 
+/** Fewest labels the interval calibration is measured on (n >= 20 labels leaves 15 to train). */
+const MIN_CALIBRATION = 5;
+
 /** Train a surrogate of `family` on labels (all from one model, workload and simulator). */
 export function trainSurrogate(labels: readonly LabelRecord[], ctx: FeatureContext, meta: Pick<SurrogateBundle, 'simulatorVersion' | 'model' | 'workload'> & { files: readonly string[] }, o: TrainOptions): SurrogateBundle {
   const now = o.now ?? (() => performance.now());
@@ -182,6 +185,10 @@ export function trainSurrogate(labels: readonly LabelRecord[], ctx: FeatureConte
   const calib: number[] = [];
   const train: number[] = [];
   for (let i = 0; i < data.n; i++) (rng.next() < share ? calib : train).push(i);
+  // a small training set still gets a calibration split of MIN_CALIBRATION labels: without
+  // one the intervals of the single-model families collapse to a point (0% coverage)
+  while (calib.length < MIN_CALIBRATION && train.length > calib.length) calib.push(...train.splice(Math.floor(rng.next() * train.length), 1));
+  calib.sort((a, b) => a - b);
   const xTrain = rows(data.x, FEATURE_COUNT, train);
   const yTrain = rows(data.y, K, train);
   const xs = standardise(xTrain, train.length, FEATURE_COUNT);
@@ -208,7 +215,7 @@ export function trainSurrogate(labels: readonly LabelRecord[], ctx: FeatureConte
   // interval calibration on the held-out tenth
   const s0 = new Float32Array(K);
   const kk = new Float32Array(K).fill(1);
-  if (calib.length >= 5) {
+  if (calib.length > 0) {
     const p = rawPredict(partial, rows(data.x, FEATURE_COUNT, calib), calib.length);
     for (let k = 0; k < K; k++) {
       const r = calib.map((i, c) => data.y[i * K + k] - p.mean[c * K + k]);
