@@ -22,7 +22,8 @@ export class PiscinaRunner implements SimulationJobRunner {
       maxThreads: workers,
       // idle threads stay up for the whole run
       idleTimeout: 60_000,
-      execArgv: fromSource ? ['--import', 'tsx'] : [],
+      // tsx resolved from this file, not from the working directory (run from elsewhere)
+      execArgv: fromSource ? ['--import', import.meta.resolve('tsx')] : [],
     });
     // two jobs per thread keep every thread busy while results travel back
     this.concurrency = workers * 2;
