@@ -77,6 +77,8 @@ export const DIMENSIONS: readonly Dimension[] = [
   { path: 'mapping.kvWindowTokens', kind: 'levels', values: [...pow2(128, 8192), 0], what: 'sliding KV window (0 = whole context, sorted last)' },
   { path: 'mapping.pipelineStages', kind: 'log-int', lo: 1, hi: 64, what: 'pipeline regions (decoded as at most the number of tiles)' },
   { path: 'mapping.heterogeneousTiles', kind: 'categorical', values: [false, true], what: 'size each tile from its share of the work' },
+  { path: 'mapping.treeRadix', kind: 'log-int', lo: 2, hi: 64, what: "fan-in of the collectives' gather and reduction trees (schema range 2-64)" },
+  { path: 'mapping.allGather', kind: 'categorical', values: ['tree', 'ring'], what: 'all-gather pattern: k-ary tree then multicast, or dimension-ordered rings' },
   { path: 'serving.batching', kind: 'categorical', values: ['single', 'continuous'], what: 'batching policy' },
   { path: 'serving.maxBatch', kind: 'log-int', lo: 1, hi: 256, what: 'sequences in flight at most' },
   { path: 'serving.prefillChunkTokens', kind: 'log-int', lo: 8, hi: 2048, what: 'token budget per step' },
