@@ -84,6 +84,7 @@ export function paperPresets(): Record<string, DesignInput> {
         ? 'DMEM is Table 16\'s median'
         : `DMEM ${dmemKiB} KiB instead of Table 16's 64 KiB median, so that a 513-token context's KV cache fits (the paper spills KV into ROM; Tessera does not): next to the activation buffers of 64-token prefill chunks it holds ${KV_HELD[nm]}, so at FP16 KV fewer than the 3 micro-batches' sequences are in flight at a 512-token context`,
       'layers pipelined over 8 mesh regions of 3 to 5 layers (sized by weight bytes: the embedding table shares the first, the LM head the last) with 3 micro-batches: the paper\'s batch 3',
+      'with the technology table\'s default one-bit-per-cell mask ROM the chip is larger than the 858 mm2 reticle (the paper reports no die count), so it is cut into reticle-sized dies joined by die-to-die links whose latency and energy are charged; the report prints the count (`tessera tech --design` the area)',
     ];
     out[`paper-llama-${nm}nm`] = {
       kind: 'design',
