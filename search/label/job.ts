@@ -81,8 +81,10 @@ export interface LabelRecord {
   readonly error?: string;
   /** Chip events simulated (both runs). */
   readonly events: number;
-  /** Wall time of the simulations (the only field that differs between equal runs). */
+  /** Wall time of the simulations (with `worker`, the only fields that differ between equal runs). */
   readonly wallSeconds: number;
+  /** The queue worker (host:pid) that simulated it; absent for labels made on this machine's pool. */
+  readonly worker?: string;
 }
 
 /** Finite or null: msgpack and CSV carry no Infinity (an unloaded NoC has an infinite bound). */

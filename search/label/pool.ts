@@ -30,8 +30,9 @@ export class PiscinaRunner implements SimulationJobRunner {
     this.description = `${workers} worker thread${workers === 1 ? '' : 's'}`;
   }
 
-  submit(job: SimulationJob): Promise<LabelRecord> {
-    return this.pool.run(job);
+  /** `signal` aborts the job (its thread is replaced): a queue worker returning jobs on shutdown. */
+  submit(job: SimulationJob, options: { signal?: AbortSignal } = {}): Promise<LabelRecord> {
+    return this.pool.run(job, { signal: options.signal });
   }
 
   async close(): Promise<void> {

@@ -78,25 +78,34 @@ export function checkResumable(file: string, have: LabelHeader, want: LabelHeade
 }
 
 /** Label indices 0..count-1 not yet in the file, and the writer to append to. */
-function open(o: LabelRunOptions, header: LabelHeader): { writer: LabelWriter; have: LabelRecord[] } {
+function open(o: LabelRunOptions, header: LabelHeader): { writer: LabelWriter; have: LabelRecord[]; header: LabelHeader } {
   const exists = fs.existsSync(o.out) && fs.statSync(o.out).size > 0;
   if (!o.resume || !exists) {
     if (exists) throw new InputError(o.out, '--out', o.out, 'the label file already exists (it is never overwritten)', 'continue it with --resume, or choose another --out');
     if (fs.existsSync(o.out)) fs.unlinkSync(o.out); // an empty file left by a run killed before its header
-    return { writer: LabelWriter.create(o.out, header), have: [] };
+    return { writer: LabelWriter.create(o.out, header), have: [], header };
   }
   const read = readLabelFile(o.out);
   checkResumable(o.out, read.header, header);
   if (read.truncatedAt !== undefined) {
     o.onNotice?.(`${o.out}: dropped a truncated last frame at offset ${read.truncatedAt} (${fs.statSync(o.out).size - read.truncatedAt} bytes, a label in flight when the run stopped)`);
   }
-  return { writer: LabelWriter.resume(o.out, read.goodBytes), have: read.labels };
+  return { writer: LabelWriter.resume(o.out, read.goodBytes), have: read.labels, header: read.header };
+}
+
+/**
+ * A label file's run id: its model, seed and a hash of its header as written (settings,
+ * versions and creation time), so a resumed run keeps the id of the run that started the
+ * file (a queue finds its jobs again) and two files never share one.
+ */
+export function labelRunId(fileHeader: LabelHeader): string {
+  return `${fileHeader.model.name}:${fileHeader.seed}:${createHash('sha256').update(JSON.stringify(fileHeader)).digest('hex').slice(0, 16)}`;
 }
 
 /** Run (or resume) a labelling run to `count` labels; returns the final counts. */
 export async function runLabels(o: LabelRunOptions): Promise<LabelCounts> {
   const header = headerFor(o.settings, o.count, o.now?.() ?? new Date());
-  const { writer, have } = open(o, header);
+  const { writer, have, header: fileHeader } = open(o, header);
   const counts: LabelCounts = { done: 0, ok: 0, infeasible: 0, failed: 0, added: 0 };
   const seen = new Set<number>();
   const tally = (l: LabelRecord) => {
@@ -109,7 +118,7 @@ export async function runLabels(o: LabelRunOptions): Promise<LabelCounts> {
   }
   const todo: number[] = [];
   for (let i = 0; i < o.count; i++) if (!seen.has(i)) todo.push(i);
-  const runId = `${header.model.name}:${header.seed}:${header.simulatorVersion}`;
+  const runId = labelRunId(fileHeader);
   let next = 0;
   let failure: unknown;
   const worker = async () => {
