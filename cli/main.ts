@@ -34,6 +34,7 @@ export const COMMANDS: readonly { readonly command: string; readonly describe: s
   { command: 'sim', describe: 'Simulate a design serving a model on a token trace: tokens/s, TTFT, inter-token latency, power, energy, area, PPA', load: async () => (await import('./commands/sim.js')).simCommand },
   { command: 'label', describe: 'Simulate sampled designs in parallel into a label file (msgpack, checksummed, resumable); `label info FILE` summarises one', load: async () => (await import('./commands/label.js')).labelCommand },
   { command: 'surrogate <action>', describe: 'Train, judge and query the surrogate model (train | eval | predict | sensitivity | compare | accuracy)', load: async () => (await import('./commands/surrogate.js')).surrogateCommand },
+  { command: 'worker', describe: 'Run simulation jobs from a job queue (BullMQ on Redis) for `tessera label --queue` on other machines', load: async () => (await import('./commands/worker.js')).workerCommand },
 ];
 
 const nameOf = (command: string) => command.split(' ')[0];

@@ -11,7 +11,7 @@ import type { ChipFidelity } from '../../sim/chip/run.js';
 import { LABEL_WORKLOADS, labelWorkloadFor } from '../../search/workload.js';
 import { readLabelFile } from '../../search/label/file.js';
 import { runLabels } from '../../search/label/run.js';
-import { PiscinaRunner } from '../../search/label/pool.js';
+import { createRunner, withQueueOption } from '../runnerOption.js';
 import { labelInfo, labelsCsv, renderLabelInfo } from '../../search/label/info.js';
 
 /**
@@ -30,6 +30,7 @@ interface LabelArgs {
   resume: boolean;
   'event-limit'?: number;
   tech?: string;
+  queue?: string;
   quiet: boolean;
 }
 
@@ -82,7 +83,7 @@ export function labelCommand(io: Io): CommandModule<object, LabelArgs> {
     command: 'label',
     describe: 'Simulate sampled designs in parallel into a label file (msgpack, checksummed, resumable); `label info FILE` summarises one',
     builder: (y: Argv) =>
-      withTechOption(
+      withQueueOption(withTechOption(
         y
           .command(infoCommand(io) as any)
           .option('model', { type: 'string', describe: 'model card or built-in model (taken from the file on --resume)' })
@@ -95,7 +96,7 @@ export function labelCommand(io: Io): CommandModule<object, LabelArgs> {
           .option('resume', { type: 'boolean', default: false, describe: 'continue --out: settings from its header, missing labels only' })
           .option('event-limit', { type: 'number', describe: `chip events per simulation at most; a label that needs more is recorded as failed (default ${DEFAULT_EVENT_LIMIT})` })
           .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' }),
-      ) as unknown as Argv<LabelArgs>,
+      )) as unknown as Argv<LabelArgs>,
     handler: async (a) => {
       if (a.out === undefined) throw new InputError('--out', 'out', undefined, 'a label file to write', 'add --out labels.msgpack');
       positiveInt('--count', a.count, 'e.g. --count 1000');
@@ -109,7 +110,6 @@ export function labelCommand(io: Io): CommandModule<object, LabelArgs> {
       const card = loadModel(io, modelSpec);
       const nodes = a.nodes !== undefined ? parseNodes(a.nodes) : ((prior?.nodes as ProcessNodeNm[] | undefined) ?? [...PROCESS_NODES_NM]);
       const count = a.count ?? prior?.count ?? 100;
-      const workers = a.workers ?? os.availableParallelism();
       const tech = loadTech(io, a.tech);
       const settings = {
         modelName: modelSpec,
@@ -122,7 +122,7 @@ export function labelCommand(io: Io): CommandModule<object, LabelArgs> {
         eventLimit: a['event-limit'] ?? prior?.eventLimit ?? DEFAULT_EVENT_LIMIT,
         tech,
       };
-      const runner = new PiscinaRunner(workers);
+      const runner = await createRunner(io, { queue: a.queue, workers: a.workers });
       const progress = createProgress(io, { label: `labelling ${card.name}`, total: count, unit: 'labels', quiet: a.quiet });
       try {
         const counts = await runLabels({
