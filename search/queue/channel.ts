@@ -37,12 +37,17 @@ export interface ChannelContext {
 
 interface Pending {
   readonly index: number;
+  readonly job: SimulationJob;
+  /** Its add to the queue has completed. */
+  added: boolean;
   readonly promise: Promise<LabelRecord>;
   resolve(label: LabelRecord): void;
   reject(error: Error): void;
 }
 
 const TICK_MS = 1_000;
+/** Every this many ticks, look for awaited jobs that Redis lost. */
+const LOST_CHECK_TICKS = 10;
 /** After this long with jobs waiting and none taken, say how to start a worker. */
 const NO_WORKER_NOTICE_MS = 15_000;
 
@@ -53,7 +58,7 @@ export class RunChannel {
   private readonly q: Queue;
   private events?: QueueEvents;
   private readonly pending = new Map<string, Pending>();
-  private readonly settingsIds = new WeakMap<LabelSettings, Promise<string>>();
+  private settingsIds = new WeakMap<LabelSettings, Promise<string>>();
   private readonly removals = new Set<Promise<unknown>>();
   private readonly ready: Promise<void>;
   private meta?: RunMeta;
@@ -64,6 +69,8 @@ export class RunChannel {
   private waitingSince?: number;
   private warnedNoWorker = false;
   private closed = false;
+  private ticking = false;
+  private ticks = 0;
 
   constructor(
     private readonly ctx: ChannelContext,
@@ -112,17 +119,43 @@ export class RunChannel {
       reject = rej;
     });
     promise.catch(() => {}); // a caller that abandoned the job (close) never sees an unhandled rejection
-    this.pending.set(id, { index: job.index, promise, resolve, reject });
+    const pending: Pending = { index: job.index, job, added: false, promise, resolve, reject };
+    this.pending.set(id, pending);
     this.waitingSince ??= Date.now();
     try {
       await this.ready;
-      const data: QueueJobData = { index: job.index, settings: await this.settingsId(job.settings), design: job.design === undefined ? undefined : packText(job.design) };
-      await this.q.add('label', data, { jobId: id, attempts: 1 });
+      await this.enqueue(id, job);
+      pending.added = true;
     } catch (e) {
       this.pending.delete(id);
       throw e;
     }
     return promise;
+  }
+
+  /** Add the job (a no-op when the id is already in the queue, in any state). */
+  private async enqueue(id: string, job: SimulationJob): Promise<void> {
+    const data: QueueJobData = { index: job.index, settings: await this.settingsId(job.settings), design: job.design === undefined ? undefined : packText(job.design) };
+    await this.q.add('label', data, { jobId: id, attempts: 1 });
+  }
+
+  /**
+   * Jobs still awaited whose record is gone from Redis (a Redis restarted without
+   * persistence, or its data flushed) are added again, settings included: the run goes on
+   * instead of waiting for results that can no longer come.
+   */
+  private async requeueLost(): Promise<void> {
+    const waiting = [...this.pending.entries()].filter(([, p]) => p.added);
+    if (!waiting.length) return;
+    const pipe = this.ctx.client.pipeline();
+    for (const [id] of waiting) pipe.exists(`${PREFIX}:${this.queue}:${id}`);
+    const found = (await pipe.exec()) ?? [];
+    const lost = waiting.filter((_, i) => found[i]?.[1] === 0);
+    if (!lost.length) return;
+    this.ctx.notice(`${lost.length} job${lost.length === 1 ? '' : 's'} missing from ${this.ctx.target.display} (Redis restarted without its data?): queued again`);
+    this.settingsIds = new WeakMap();
+    if (this.meta) await announceRun(this.ctx.client, { ...this.meta, heartbeatMs: Date.now() });
+    for (const [id, p] of lost) if (this.pending.has(id)) await this.enqueue(id, p.job);
   }
 
   /** The settings' content hash, storing them in Redis the first time. */
@@ -166,8 +199,18 @@ export class RunChannel {
 
   /** Every second: heartbeat, refusals to report, completed jobs whose event was missed. */
   private async tick(): Promise<void> {
-    if (this.closed || !this.meta) return;
-    await announceRun(this.ctx.client, { ...this.meta, heartbeatMs: Date.now() });
+    if (this.closed || !this.meta || this.ticking) return;
+    this.ticking = true;
+    try {
+      await this.tickOnce(this.meta);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async tickOnce(meta: RunMeta): Promise<void> {
+    if (++this.ticks % LOST_CHECK_TICKS === 0) await this.requeueLost();
+    await announceRun(this.ctx.client, { ...meta, heartbeatMs: Date.now() });
     const refusals = await this.ctx.client.lrange(refusalsKey(this.queue), this.refusalsSeen, -1);
     this.refusalsSeen += refusals.length;
     for (const r of refusals) this.ctx.notice(r);
