@@ -7,13 +7,14 @@ import { collectivesSuite } from './collectives.bench.js';
 import { readmeSuite } from './readme.bench.js';
 import { startupSuite } from './startup.bench.js';
 import { searchSuite } from './search.bench.js';
+import { queueSuite } from './queue.bench.js';
 import type { BenchSuite } from './harness.js';
 
 /**
  * `npm run bench [-- name...]`: run the benchmark suites (all, or those named) and print
  * their figures. Performance targets live here, not in timed unit tests.
  */
-const SUITES: BenchSuite[] = [kernelSuite, powerSuite, nocSuite, tileSuite, simSuite, collectivesSuite, startupSuite, readmeSuite, searchSuite];
+const SUITES: BenchSuite[] = [kernelSuite, powerSuite, nocSuite, tileSuite, simSuite, collectivesSuite, startupSuite, readmeSuite, searchSuite, queueSuite];
 
 const wanted = process.argv.slice(2);
 const chosen = wanted.length ? SUITES.filter((s) => wanted.includes(s.name)) : SUITES;
