@@ -20,8 +20,15 @@ export function withQueueOption<T>(y: Argv<T>): Argv<T & { queue?: string }> {
 
 export interface RunnerArgs {
   readonly queue?: string;
-  /** Worker threads on this machine (without --queue); default: the number of cores. */
+  /** Worker threads on this machine (without --queue; ignored with it); default: the number of cores. */
   readonly workers?: number;
+}
+
+/** For commands whose --workers means only threads: refuse it beside --queue. */
+export function checkWorkersWithQueue(a: RunnerArgs): void {
+  if (a.queue !== undefined && a.workers !== undefined) {
+    throw new InputError('--workers', 'workers', a.workers, 'sets threads on this machine and has no effect with --queue', 'leave out --workers; give each `tessera worker` its own --concurrency N');
+  }
 }
 
 /** The runner the options ask for; with --queue, the server is checked first (one-line errors). */
@@ -29,9 +36,6 @@ export async function createRunner(io: Io, a: RunnerArgs): Promise<SimulationJob
   if (a.queue === undefined) {
     const { PiscinaRunner } = await import('../search/label/pool.js');
     return new PiscinaRunner(a.workers ?? os.availableParallelism());
-  }
-  if (a.workers !== undefined) {
-    throw new InputError('--workers', 'workers', a.workers, 'sets threads on this machine and has no effect with --queue', 'leave out --workers; give each `tessera worker` its own --concurrency N');
   }
   const { parseQueueUrl } = await import('../search/queue/url.js');
   const { QueueRunner } = await import('../search/queue/runner.js');

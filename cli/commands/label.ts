@@ -11,7 +11,7 @@ import type { ChipFidelity } from '../../sim/chip/run.js';
 import { LABEL_WORKLOADS, labelWorkloadFor } from '../../search/workload.js';
 import { readLabelFile } from '../../search/label/file.js';
 import { runLabels } from '../../search/label/run.js';
-import { createRunner, withQueueOption } from '../runnerOption.js';
+import { checkWorkersWithQueue, createRunner, withQueueOption } from '../runnerOption.js';
 import { labelInfo, labelsCsv, renderLabelInfo } from '../../search/label/info.js';
 
 /**
@@ -101,6 +101,7 @@ export function labelCommand(io: Io): CommandModule<object, LabelArgs> {
       if (a.out === undefined) throw new InputError('--out', 'out', undefined, 'a label file to write', 'add --out labels.msgpack');
       positiveInt('--count', a.count, 'e.g. --count 1000');
       positiveInt('--workers', a.workers, `e.g. --workers ${os.availableParallelism()}`);
+      checkWorkersWithQueue(a);
       positiveInt('--event-limit', a['event-limit'], `e.g. --event-limit ${DEFAULT_EVENT_LIMIT}`);
       if (a.seed !== undefined && !Number.isSafeInteger(a.seed)) throw new InputError('--seed', 'seed', a.seed, 'an integer', 'e.g. --seed 1');
       // on --resume the file's header supplies what the command line leaves out
