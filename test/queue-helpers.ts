@@ -68,28 +68,43 @@ export async function startTestRedis(): Promise<TestRedis> {
     if (!password) throw new Error('TESSERA_TEST_REDIS must carry a password (redis://:PASSWORD@HOST:PORT): the wrong-password test needs one');
     return { host: u.hostname, port: Number(u.port), password, url: (db) => `redis://${u.hostname}:${u.port}/${db}`, stop: async () => {} };
   }
+  const password = randomBytes(12).toString('hex');
+  const { port, stop } = await spawnRedis(password, false);
+  return { host: '127.0.0.1', port, password, url: (db) => `redis://127.0.0.1:${port}/${db}`, stop };
+}
+
+/** The test certificate (self-signed for IP 127.0.0.1, test/fixtures/tls): the CA to trust, by NODE_EXTRA_CA_CERTS. */
+export const TLS_CERT = path.join(process.cwd(), 'test', 'fixtures', 'tls', 'cert.pem');
+
+/** A redis-server of its own with TLS only (`--tls-port`, no plain port), for rediss:// URLs. */
+export async function startTlsRedis(): Promise<TestRedis> {
+  const password = randomBytes(12).toString('hex');
+  const { port, stop } = await spawnRedis(password, true);
+  return { host: '127.0.0.1', port, password, url: (db) => `rediss://127.0.0.1:${port}/${db}`, stop };
+}
+
+async function spawnRedis(password: string, tls: boolean): Promise<{ port: number; stop: () => Promise<void> }> {
   const bin = redisServerBinary();
   if (!bin) throw new Error('redis-server not found: install Debian\'s redis-server (apt-get install redis-server, as .ci/run does), set TESSERA_TEST_REDIS to a server, or TESSERA_SKIP_REDIS=1 to skip the queue tests');
-  const password = randomBytes(12).toString('hex');
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-redis-'));
-  const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', password, '--save', '', '--appendonly', 'no', '--dir', dir, '--databases', '16'], { stdio: 'ignore' });
+  const listen = tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', TLS_CERT, '--tls-key-file', path.join(path.dirname(TLS_CERT), 'key.pem'), '--tls-auth-clients', 'no']
+    : ['--port', String(port)];
+  const child = spawn(bin, [...listen, '--bind', '127.0.0.1', '--requirepass', password, '--save', '', '--appendonly', 'no', '--dir', dir, '--databases', '16'], { stdio: 'ignore' });
   const t0 = Date.now();
   while (!(await ping('127.0.0.1', port))) {
-    if (child.exitCode !== null || Date.now() - t0 > 10_000) throw new Error(`redis-server (${bin}) did not start on 127.0.0.1:${port}`);
+    if (child.exitCode !== null || Date.now() - t0 > 10_000) throw new Error(`redis-server (${bin}) did not start on 127.0.0.1:${port}${tls ? ' with TLS' : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    host: '127.0.0.1',
     port,
-    password,
-    url: (db) => `redis://127.0.0.1:${port}/${db}`,
     stop: () =>
       new Promise<void>((resolve) => {
+        fs.rmSync(dir, { recursive: true, force: true });
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
-        fs.rmSync(dir, { recursive: true, force: true });
       }),
   };
 }

@@ -8,13 +8,13 @@ import { runLabels } from '../search/label/run.js';
 import { PiscinaRunner } from '../search/label/pool.js';
 import type { LabelRecord } from '../search/label/job.js';
 import { QueueRunner } from '../search/queue/runner.js';
-import { parseQueueUrl } from '../search/queue/url.js';
+import { connectionOptions, parseQueueUrl } from '../search/queue/url.js';
 import { builtinModel } from '../sim/model/catalog.js';
 import { presetDesign } from '../sim/design/presets.js';
 import { DEFAULT_TECH } from '../sim/tech/defaultTable.js';
 import { main } from '../cli/main.js';
 import { memoryIo } from '../cli/io.js';
-import { copyProject, haveRedis, Proc, SKIP_REDIS, startTestRedis, type TestRedis } from './queue-helpers.js';
+import { copyProject, haveRedis, Proc, SKIP_REDIS, startTestRedis, startTlsRedis, TLS_CERT, type TestRedis } from './queue-helpers.js';
 
 /**
  * Issue 15 on a real Redis (test/queue-helpers.ts): `tessera label --queue` with `tessera
@@ -239,6 +239,62 @@ run('workers with other sources are refused (db 4)', () => {
   }, 120_000);
 });
 
+run('a simulator error is a failed label, not a retry loop (db 5)', () => {
+  test('labels over the event limit fail once, as in the local pool', async () => {
+    const limit = 300;
+    const local = path.join(dir, 'limit-local.msgpack');
+    const pool = new PiscinaRunner(1);
+    await runLabels({ out: local, count: COUNT, resume: false, runner: pool, settings: { modelName: 'tiny', card: builtinModel('tiny')!, nodes: [7, 28], seed: SEED, fidelity: 'fast', workload: 'llm-decode-v2', eventLimit: limit, tech: DEFAULT_TECH } });
+    await pool.close();
+    const expected = read(local).labels.map(strip);
+    expect(expected.filter((l) => l.status === 'failed').length).toBeGreaterThan(0);
+    const w = worker(redis.url(5));
+    await w.waitFor(/waiting for runs/);
+    const out = path.join(dir, 'limit-queue.msgpack');
+    const coord = start(labelArgs(redis.url(5), out, ['--event-limit', String(limit)]));
+    expect(await coord.exited).toEqual({ code: 0, signal: null });
+    expect(read(out).labels.map(strip)).toEqual(expected);
+    const queue = /(run-\w+) label/.exec(w.stdout)![1];
+    expect([...starts(queue, [w]).entries()].sort((x, y) => x[0] - y[0])).toEqual(Array.from({ length: COUNT }, (_, i) => [i, 1]));
+    expect(w.stdout).toMatch(/label \d+: failed/);
+    expect(w.stderr).toBe('');
+  }, 90_000);
+});
+
+run('rediss:// (TLS) is passed through to the client (a redis-server with --tls-port only)', () => {
+  let tls: TestRedis;
+  beforeAll(async () => {
+    tls = await startTlsRedis();
+  }, 30_000);
+  afterAll(async () => {
+    await tls?.stop();
+  });
+  const tlsEnv = (trust: boolean) => ({ ...process.env, TESSERA_REDIS_PASSWORD: tls.password, ...(trust ? { NODE_EXTRA_CA_CERTS: TLS_CERT } : {}) });
+
+  test('a worker and a coordinator over TLS label as the local pool does; nothing else on stderr', async () => {
+    const w = new Proc(['worker', '--queue', tls.url(0), '--concurrency', '1'], tlsEnv(true));
+    procs.push(w);
+    await w.waitFor(/queue rediss:\/\/127\.0\.0\.1:\d+\/0.*waiting for runs/);
+    const out = path.join(dir, 'tls.msgpack');
+    const coord = new Proc(labelArgs(tls.url(0), out, [], 2), tlsEnv(true));
+    procs.push(coord);
+    expect(await coord.exited).toEqual({ code: 0, signal: null });
+    expect(coord.stderr).toBe('');
+    expect(read(out).labels.map(strip)).toEqual(reference.slice(0, 2));
+    expect(w.stderr).toBe('');
+  }, 90_000);
+
+  test('a certificate this machine does not trust: one line naming the URL and the fix, nothing written', async () => {
+    const out = path.join(dir, 'tls-untrusted.msgpack');
+    const coord = new Proc(labelArgs(tls.url(0), out, [], 2), tlsEnv(false));
+    procs.push(coord);
+    expect(await coord.exited).toEqual({ code: 2, signal: null });
+    expect(coord.stderr.trim().split('\n')).toHaveLength(1);
+    expect(coord.stderr).toMatch(/^tessera: --queue: queue = "rediss:\/\/127\.0\.0\.1:\d+\/0": the server's TLS certificate is not trusted for 127\.0\.0\.1 \(DEPTH_ZERO_SELF_SIGNED_CERT\); fix: give Node the CA that signed it \(NODE_EXTRA_CA_CERTS=/);
+    expect(fs.existsSync(out)).toBe(false);
+  }, 60_000);
+});
+
 run('bad queue input: one line naming the URL and a fix, nothing written lost', () => {
   let out: string;
   let before: Buffer;
@@ -293,5 +349,9 @@ describe('queue URLs', () => {
     expect(() => parseQueueUrl('redis://h:1/x', {})).toThrow(/the database \/x is not a whole number/);
     expect(() => parseQueueUrl('h:6379', {})).toThrow(/unsupported scheme h/);
     expect(() => parseQueueUrl('redis://:secret@h:1/x', {})).toThrow(/redis:\/\/:\*\*\*@h:1\/x/);
+     // TLS options reach the client: SNI names a host name, never an IP address (RFC 6066)
+    expect(connectionOptions(parseQueueUrl('rediss://cache.lab:6390', {})).tls).toEqual({ servername: 'cache.lab' });
+    expect(connectionOptions(parseQueueUrl('rediss://10.0.0.5:6390', {})).tls).toEqual({});
+    expect(connectionOptions(parseQueueUrl('redis://cache.lab:6390', {})).tls).toBeUndefined();
   });
 });

@@ -47,6 +47,9 @@ function fail(t: QueueTarget, what: string, fix: string): InputError {
   return new InputError('--queue', 'queue', t.display, what, fix);
 }
 
+/** tls.connect's codes for a certificate this machine does not trust or that names another host. */
+const TLS_TRUST = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+
 /** What a connection error means for the user, and what to do about it. */
 export function explain(t: QueueTarget, e: Error): InputError {
   const code = (e as NodeJS.ErrnoException).code;
@@ -63,6 +66,9 @@ export function explain(t: QueueTarget, e: Error): InputError {
     return fail(t, `cannot connect: ${where} did not answer in time${t.tls ? ' (a rediss:// URL needs a server with TLS enabled on that port)' : ''}`, 'check the address, that redis-server binds to an interface this machine can reach, and the firewall');
   }
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return fail(t, `cannot connect: no route to ${where} (${code})`, 'check the address and the network');
+  if (t.tls && (TLS_TRUST.has(code ?? '') || /certificate/i.test(msg))) {
+    return fail(t, `the server's TLS certificate is not trusted for ${t.host} (${code ?? msg.slice(0, 80)})`, `give Node the CA that signed it (NODE_EXTRA_CA_CERTS=/path/ca.pem), or use a certificate issued for ${t.host}`);
+  }
   if (/RESP|Protocol error|wrong version number|EPROTO/i.test(msg)) {
     return fail(t, `${where} does not answer as a Redis server${t.tls ? ' over TLS' : ''} (${msg.slice(0, 80)})`, t.tls ? 'use redis:// if the server has no TLS port' : 'check the port (and use rediss:// for a TLS port)');
   }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { InputError } from '../../sim/validate/inputError.js';
 
 /**
@@ -70,8 +71,9 @@ export function connectionOptions(t: QueueTarget) {
     username: t.username,
     password: t.password,
     // `rediss://`: TLS to the same host, certificate checked against it (ioredis passes
-    // these options to tls.connect)
-    tls: t.tls ? { servername: t.host } : undefined,
+    // these options to tls.connect; a private CA comes from NODE_EXTRA_CA_CERTS). SNI names
+    // a host name only: RFC 6066 forbids an IP address there (Node warns, DEP0123).
+    tls: t.tls ? (isIP(t.host) ? {} : { servername: t.host }) : undefined,
     connectTimeout: 10_000,
     // BullMQ's blocking worker connections require this to be null
     maxRetriesPerRequest: null,
