@@ -117,7 +117,8 @@ export function samplerBox(card: ModelCard, node: ProcessNodeNm): SamplerBox {
   };
 }
 
-function fromRule(dim: Dimension, rule: BoxRule, u: number): DimValue {
+/** The value of a box rule at unit coordinate u (integer ranges log-spaced for log-int dimensions). */
+export function fromRule(dim: Dimension, rule: BoxRule, u: number): DimValue {
   if ('values' in rule) return rule.values[Math.min(rule.values.length - 1, Math.floor(u * rule.values.length))];
   if (dim.kind === 'int') return Math.min(rule.hi, Math.max(rule.lo, Math.round(rule.lo - 0.5 + u * (rule.hi - rule.lo + 1))));
   const a = Math.log(rule.lo - 0.5 > 0 ? rule.lo - 0.5 : rule.lo * 0.5);

@@ -275,6 +275,13 @@ export interface AdamOptions {
   readonly clipNorm?: number;
 }
 
+export interface AdamState {
+  readonly t: number;
+  readonly lr: number;
+  readonly m: readonly Float32Array[];
+  readonly v: readonly Float32Array[];
+}
+
 /** Adam (Kingma & Ba 2015) with bias correction, optional decoupled weight decay and norm clipping. */
 export class Adam {
   private readonly m: Float32Array[];
@@ -289,6 +296,18 @@ export class Adam {
     this.m = params.map((p) => new Float32Array(p.value.length));
     this.v = params.map((p) => new Float32Array(p.value.length));
     this.lr = o.lr ?? 1e-3;
+  }
+
+  /** Moments and step count as plain data, so a checkpointed optimiser resumes exactly (explore's checkpoints). */
+  state(): AdamState {
+    return { t: this.t, lr: this.lr, m: this.m.map((a) => a.slice()), v: this.v.map((a) => a.slice()) };
+  }
+
+  load(s: AdamState): void {
+    this.t = s.t;
+    this.lr = s.lr;
+    s.m.forEach((a, k) => this.m[k].set(a));
+    s.v.forEach((a, k) => this.v[k].set(a));
   }
 
   /** One update from the accumulated gradients (scaled by `gradScale`, e.g. 1 / batch), then zero them. */

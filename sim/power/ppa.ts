@@ -151,16 +151,44 @@ export function comparePpa(a: PpaResult, b: PpaResult): number {
 }
 
 /**
- * The paper's reward (Eq. 34) in Tessera's terms, for the search: R = alpha P_norm -
- * beta P_power - gamma A_norm + B_feas - P_viol with (alpha, beta, gamma) = weights, the
- * normalised terms replaced by log2 ratios to the workload reference, B_feas =
- * s_mag (1 + (P_budget - P) / P_budget) when feasible (s_mag without a power budget) and
- * P_viol = s_mag (1 + v) v^2 for a relative power overrun v.
+ * Bounds that keep the Eq. 34 reward finite for every design (docs/explore.md "Reward"):
+ * the objective is clipped to +-4 (a factor of 16 in every term at once; an undefined
+ * objective, from a zero metric, counts as -4) and each constraint's relative overrun to 1.
  */
-export function eq34Reward(r: PpaResult, powerW: number, constraints: Constraints = {}, sMag = 1): number {
-  const base = r.objective;
+export const EQ34_OBJECTIVE_CLIP = 4;
+export const EQ34_OVERRUN_CAP = 1;
+
+/** The paper's P_mem and P_haz (Eq. 34), each already weighted by its lambda. */
+export interface Eq34Penalties {
+  /** P_mem = lambda_mem max(0, M_used - M_budget) (>= 0). */
+  readonly memory?: number;
+  /** P_haz = lambda_haz TotalHazardScore (>= 0). */
+  readonly hazard?: number;
+}
+
+/**
+ * The paper's reward (Eq. 34) in Tessera's terms, for the search: R = alpha P_norm -
+ * beta P_power - gamma A_norm + B_feas - P_viol - P_mem - P_haz with (alpha, beta, gamma) =
+ * weights, the normalised terms replaced by log2 ratios to the workload reference (the
+ * objective J, clipped to +-EQ34_OBJECTIVE_CLIP), B_feas = s_mag (1 + (P_budget - P) /
+ * P_budget) when feasible (s_mag without a power budget), and for an infeasible design
+ * P_viol = s_mag (1 + v) v^2 summed over the violated constraints (power, area, inter-token
+ * latency, TTFT, dies; v the relative overrun capped at EQ34_OVERRUN_CAP) plus s_mag when
+ * any reason makes it infeasible. Finite for every design: in [-4 - 10 s_mag - s_mag -
+ * penalties, 4 + 2 s_mag].
+ */
+export function eq34Reward(r: PpaResult, powerW: number, constraints: Constraints = {}, sMag = 1, penalties: Eq34Penalties = {}): number {
+  const base = Number.isFinite(r.objective) ? Math.min(EQ34_OBJECTIVE_CLIP, Math.max(-EQ34_OBJECTIVE_CLIP, r.objective)) : -EQ34_OBJECTIVE_CLIP;
+  const extra = (penalties.memory ?? 0) + (penalties.hazard ?? 0);
   const budget = constraints.powerBudgetW;
-  if (r.feasible) return base + (budget ? sMag * (1 + (budget - powerW) / budget) : sMag);
-  const v = budget ? Math.max(0, powerW - budget) / budget : 0;
-  return base - sMag * (1 + v) * v * v - (r.reasons.length ? sMag : 0);
+  if (r.feasible) return base + (budget ? sMag * (1 + (budget - powerW) / budget) : sMag) - extra;
+  const c = constraints;
+  const v = r.violations;
+  let viol = 0;
+  for (const [over, limit] of [[v.powerW, c.powerBudgetW], [v.areaMm2, c.areaBudgetMm2], [v.latencyMs, c.latencySloMs], [v.ttftMs, c.ttftSloMs], [v.dies, c.maxDies]] as const) {
+    if (limit === undefined || !(over > 0)) continue;
+    const x = Math.min(EQ34_OVERRUN_CAP, over / limit);
+    viol += sMag * (1 + x) * x * x;
+  }
+  return base - viol - (r.reasons.length ? sMag : 0) - extra;
 }

@@ -1,0 +1,171 @@
+import type { ModelCard } from '../../sim/model/card.js';
+import type { Design } from '../../sim/design/design.js';
+import type { ProcessNodeNm } from '../../sim/tech/nodes.js';
+import { weightBytes } from '../../sim/model/derive.js';
+import { InputError } from '../../sim/validate/inputError.js';
+import { DIMENSIONS, designFromValues, dimFromUnit, type DimValue, type Dimension } from '../space.js';
+import { fromRule, samplerBox, type BoxRule, type SamplerBox } from '../sampler.js';
+
+/**
+ * The action space (docs/explore.md "Actions"), the paper's Table 3 on Tessera's space:
+ *
+ * - discrete: two mesh moves, rows and columns, each in {-2, -1, 0, +1, +2} (5-way
+ *   categorical heads, 10 logits), applied to the current mesh and clamped to the box;
+ * - continuous: one coordinate per other dimension of the space (31: clock, every tile
+ *   parameter, NoC, precisions, mapping and serving), each a tanh-squashed a in [-1, 1]
+ *   that sets the parameter (not a step from it): u = (a + 1) / 2 is quantised onto the
+ *   grid inside the sampler's box of (model, node) (`fromRule`: integers, log-spaced for
+ *   log-int dimensions, levels and categories by equal bins), outside the box by the
+ *   space's own grid (`dimFromUnit`). WMEM is set relative to the even share of the weights
+ *   on the current mesh at the chosen precision, u log-spaced over 0.8x to 3x (so the agent
+ *   never has to learn the model's size), then rounded to whole KiB in 256 KiB..1 GiB.
+ *
+ * The box keeps the search where the surrogate's labels are (the sampler's box, docs/search.md
+ * "Sampler"). `--freeze` removes dimensions from the action: a frozen dimension keeps the
+ * value of the run's start design (`--design`), and freezing `mesh.rows`/`mesh.cols` (or
+ * `mesh`) ignores the mesh moves.
+ */
+
+export const MESH_MOVES = [-2, -1, 0, 1, 2] as const;
+export const DISCRETE_HEADS = 2;
+export const DISCRETE_CHOICES = MESH_MOVES.length;
+/** Joint discrete actions (rows move x cols move): the critic's outputs. */
+export const DISCRETE_JOINT = DISCRETE_CHOICES ** DISCRETE_HEADS;
+
+const NOT_CONTINUOUS = new Set(['processNodeNm', 'mesh.rows', 'mesh.cols']);
+/** Dimensions set by the continuous action, in space order. */
+export const CONTINUOUS_DIMS: readonly Dimension[] = DIMENSIONS.filter((d) => !NOT_CONTINUOUS.has(d.path));
+export const CONTINUOUS_COUNT = CONTINUOUS_DIMS.length;
+
+/** WMEM per tile as a multiple of the even share of the weights: the action's range. */
+export const WMEM_OVER_SHARE = { lo: 0.8, hi: 3 } as const;
+
+/** Group names `--freeze` accepts besides dimension paths. */
+export const FREEZE_GROUPS: Readonly<Record<string, readonly string[]>> = {
+  mesh: ['mesh.rows', 'mesh.cols'],
+  clock: ['clockMHz'],
+  tile: DIMENSIONS.filter((d) => d.path.startsWith('tile.')).map((d) => d.path),
+  noc: DIMENSIONS.filter((d) => d.path.startsWith('noc.')).map((d) => d.path),
+  precision: DIMENSIONS.filter((d) => d.path.startsWith('precision.')).map((d) => d.path),
+  mapping: DIMENSIONS.filter((d) => d.path.startsWith('mapping.')).map((d) => d.path),
+  serving: DIMENSIONS.filter((d) => d.path.startsWith('serving.')).map((d) => d.path),
+  chip: DIMENSIONS.filter((d) => !d.path.startsWith('mapping.') && !d.path.startsWith('serving.') && d.path !== 'processNodeNm').map((d) => d.path),
+};
+
+/** Parse `--freeze` (comma-separated paths or group names) into dimension paths. */
+export function parseFreeze(text: string | undefined): string[] {
+  if (!text) return [];
+  const out = new Set<string>();
+  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (Object.hasOwn(FREEZE_GROUPS, part)) FREEZE_GROUPS[part].forEach((p) => out.add(p));
+    else if (DIMENSIONS.some((d) => d.path === part && d.path !== 'processNodeNm')) out.add(part);
+    else throw new InputError('--freeze', 'freeze', part, `a design dimension (e.g. tile.vlenBits) or a group (${Object.keys(FREEZE_GROUPS).join(', ')})`, 'e.g. --freeze chip for a mapping-only search on a given chip');
+  }
+  return [...out];
+}
+
+export interface HybridAction {
+  /** Index into MESH_MOVES for rows and for columns. */
+  readonly discrete: readonly [number, number];
+  /** CONTINUOUS_COUNT values in [-1, 1]. */
+  readonly continuous: Float32Array;
+}
+
+function getPath(obj: any, path: string): DimValue {
+  let v = obj;
+  for (const k of path.split('.')) v = v?.[k];
+  return v as DimValue;
+}
+
+/** Applies actions to designs of one (model, node). */
+export class ActionSpace {
+  readonly box: SamplerBox;
+  private readonly frozen: ReadonlyMap<string, DimValue>;
+  private readonly meshRange: { rows: { lo: number; hi: number }; cols: { lo: number; hi: number } };
+
+  constructor(
+    readonly card: ModelCard,
+    readonly node: ProcessNodeNm,
+    frozenPaths: readonly string[] = [],
+    /** The design frozen dimensions keep their values from. */
+    frozenFrom?: Design,
+  ) {
+    this.box = samplerBox(card, node);
+    if (frozenPaths.length && !frozenFrom) throw new Error('ActionSpace: frozen dimensions need a design to take their values from');
+    this.frozen = new Map(frozenPaths.map((p) => [p, getPath(frozenFrom, p)]));
+    const range = (p: string) => {
+      const r = this.box.rules[p] as { lo: number; hi: number } | undefined;
+      return r && 'lo' in r ? r : { lo: 2, hi: 64 };
+    };
+    this.meshRange = { rows: range('mesh.rows'), cols: range('mesh.cols') };
+  }
+
+  isFrozen(path: string): boolean {
+    return this.frozen.has(path);
+  }
+
+  /** The design after `action` from `current` (mesh moved, every other dimension set). */
+  apply(current: Design, action: HybridAction, name = current.name): Design {
+    const values = new Map<string, DimValue>();
+    values.set('processNodeNm', this.node);
+    const move = (path: 'mesh.rows' | 'mesh.cols', head: number) => {
+      const r = path === 'mesh.rows' ? this.meshRange.rows : this.meshRange.cols;
+      const now = getPath(current, path) as number;
+      return this.frozen.has(path) ? (this.frozen.get(path) as number) : Math.min(r.hi, Math.max(r.lo, now + MESH_MOVES[action.discrete[head]]));
+    };
+    values.set('mesh.rows', move('mesh.rows', 0));
+    values.set('mesh.cols', move('mesh.cols', 1));
+    CONTINUOUS_DIMS.forEach((dim, j) => {
+      const u = Math.min(1, Math.max(0, (action.continuous[j] + 1) / 2));
+      values.set(dim.path, this.frozen.has(dim.path) ? this.frozen.get(dim.path)! : this.valueAt(dim, u));
+    });
+    if (!this.frozen.has('tile.wmemKiB')) values.set('tile.wmemKiB', this.wmemAt(CONTINUOUS_DIMS.findIndex((d) => d.path === 'tile.wmemKiB'), action, values));
+    return designFromValues(values, name);
+  }
+
+  private valueAt(dim: Dimension, u: number): DimValue {
+    const rule: BoxRule | undefined = this.box.rules[dim.path];
+    return rule ? fromRule(dim, rule, u) : dimFromUnit(dim, u, this.node);
+  }
+
+  private wmemAt(j: number, action: HybridAction, values: ReadonlyMap<string, DimValue>): number {
+    const u = Math.min(1, Math.max(0, (action.continuous[j] + 1) / 2));
+    const tiles = (values.get('mesh.rows') as number) * (values.get('mesh.cols') as number);
+    const shareKiB = weightBytes(this.card, values.get('precision.weights') as 'fp16').totalBytes / tiles / 1024;
+    const f = Math.exp(Math.log(WMEM_OVER_SHARE.lo) + u * (Math.log(WMEM_OVER_SHARE.hi) - Math.log(WMEM_OVER_SHARE.lo)));
+    return Math.min(1048576, Math.max(256, Math.round(shareKiB * f)));
+  }
+
+  /** The continuous action that reproduces `design`'s values (inverse quantisation, bin centres), for demonstrations and tests. */
+  actionOf(design: Design): Float32Array {
+    const a = new Float32Array(CONTINUOUS_COUNT);
+    CONTINUOUS_DIMS.forEach((dim, j) => {
+      const v = getPath(design, dim.path);
+      if (dim.path === 'tile.wmemKiB') {
+        const shareKiB = weightBytes(this.card, design.precision.weights).totalBytes / (design.mesh.rows * design.mesh.cols) / 1024;
+        const u = Math.log((v as number) / shareKiB / WMEM_OVER_SHARE.lo) / Math.log(WMEM_OVER_SHARE.hi / WMEM_OVER_SHARE.lo);
+        a[j] = Math.min(1, Math.max(-1, 2 * u - 1));
+        return;
+      }
+      const grid = this.gridOf(dim);
+      let best = 0;
+      grid.forEach((g, k) => {
+        if (g === v || (typeof v === 'number' && Math.abs((g as number) - v) < Math.abs((grid[best] as number) - v))) best = k;
+      });
+      const u = (best + 0.5) / grid.length;
+      a[j] = 2 * u - 1;
+    });
+    return a;
+  }
+
+  /** Grid values of a continuous dimension as the action reaches them (box rule or space grid), in u order. */
+  gridOf(dim: Dimension): DimValue[] {
+    const out: DimValue[] = [];
+    const steps = 512;
+    for (let k = 0; k < steps; k++) {
+      const v = this.valueAt(dim, (k + 0.5) / steps);
+      if (out[out.length - 1] !== v) out.push(v);
+    }
+    return out;
+  }
+}
