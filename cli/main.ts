@@ -35,6 +35,7 @@ export const COMMANDS: readonly { readonly command: string; readonly describe: s
   { command: 'label', describe: 'Simulate sampled designs in parallel into a label file (msgpack, checksummed, resumable); `label info FILE` summarises one', load: async () => (await import('./commands/label.js')).labelCommand },
   { command: 'surrogate <action>', describe: 'Train, judge and query the surrogate model (train | eval | predict | sensitivity | compare | accuracy)', load: async () => (await import('./commands/surrogate.js')).surrogateCommand },
   { command: 'worker', describe: 'Run simulation jobs from a job queue (BullMQ on Redis) for `tessera label --queue` on other machines', load: async () => (await import('./commands/worker.js')).workerCommand },
+  { command: 'explore', describe: 'Search designs over process nodes with SAC (and random, grid, GA baselines) against the surrogate, with simulator spot checks; every reported result is simulated', load: async () => (await import('./commands/explore.js')).exploreCommand },
 ];
 
 const nameOf = (command: string) => command.split(' ')[0];

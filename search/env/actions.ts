@@ -1,6 +1,6 @@
 import type { ModelCard } from '../../sim/model/card.js';
 import type { Design } from '../../sim/design/design.js';
-import type { ProcessNodeNm } from '../../sim/tech/nodes.js';
+import { MAX_CLOCK_MHZ, type ProcessNodeNm } from '../../sim/tech/nodes.js';
 import { weightBytes } from '../../sim/model/derive.js';
 import { InputError } from '../../sim/validate/inputError.js';
 import { DIMENSIONS, designFromValues, dimFromUnit, type DimValue, type Dimension } from '../space.js';
@@ -134,6 +134,21 @@ export class ActionSpace {
     const shareKiB = weightBytes(this.card, values.get('precision.weights') as 'fp16').totalBytes / tiles / 1024;
     const f = Math.exp(Math.log(WMEM_OVER_SHARE.lo) + u * (Math.log(WMEM_OVER_SHARE.hi) - Math.log(WMEM_OVER_SHARE.lo)));
     return Math.min(1048576, Math.max(256, Math.round(shareKiB * f)));
+  }
+
+  /**
+   * The design at unit coordinates u in [0, 1]^d of the space (the baselines' genome): the
+   * mesh from the box's mesh rules, every other dimension as the continuous action
+   * a = 2u - 1 sets it, so every algorithm reaches designs through the same quantisation.
+   */
+  designFromUnit(u: ArrayLike<number>, name: string): Design {
+    const at = (path: string) => {
+      const i = DIMENSIONS.findIndex((d) => d.path === path);
+      return fromRule(DIMENSIONS[i], this.box.rules[path] ?? { lo: 2, hi: 64 }, u[i]) as number;
+    };
+    const mesh = designFromValues(new Map<string, DimValue>([['processNodeNm', this.node], ['clockMHz', MAX_CLOCK_MHZ[this.node]], ['mesh.rows', at('mesh.rows')], ['mesh.cols', at('mesh.cols')]]), name);
+    const continuous = Float32Array.from(CONTINUOUS_DIMS, (dim) => 2 * u[DIMENSIONS.indexOf(dim)] - 1);
+    return this.apply(mesh, { discrete: [2, 2], continuous }, name);
   }
 
   /** The continuous action that reproduces `design`'s values (inverse quantisation, bin centres), for demonstrations and tests. */
