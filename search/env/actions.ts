@@ -3,7 +3,7 @@ import type { Design } from '../../sim/design/design.js';
 import { MAX_CLOCK_MHZ, type ProcessNodeNm } from '../../sim/tech/nodes.js';
 import { weightBytes } from '../../sim/model/derive.js';
 import { InputError } from '../../sim/validate/inputError.js';
-import { DIMENSIONS, designFromValues, dimFromUnit, type DimValue, type Dimension } from '../space.js';
+import { DIMENSIONS, designFromValues, dimFromUnit, dimToUnit, type DimValue, type Dimension } from '../space.js';
 import { fromRule, samplerBox, type BoxRule, type SamplerBox } from '../sampler.js';
 
 /**
@@ -151,36 +151,29 @@ export class ActionSpace {
     return this.apply(mesh, { discrete: [2, 2], continuous }, name);
   }
 
-  /** The continuous action that reproduces `design`'s values (inverse quantisation, bin centres), for demonstrations and tests. */
+  /** The continuous action that reproduces `design`'s values (the inverse quantisation: each value's bin centre), for restarts and tests. */
   actionOf(design: Design): Float32Array {
     const a = new Float32Array(CONTINUOUS_COUNT);
     CONTINUOUS_DIMS.forEach((dim, j) => {
       const v = getPath(design, dim.path);
+      let u: number;
       if (dim.path === 'tile.wmemKiB') {
         const shareKiB = weightBytes(this.card, design.precision.weights).totalBytes / (design.mesh.rows * design.mesh.cols) / 1024;
-        const u = Math.log((v as number) / shareKiB / WMEM_OVER_SHARE.lo) / Math.log(WMEM_OVER_SHARE.hi / WMEM_OVER_SHARE.lo);
-        a[j] = Math.min(1, Math.max(-1, 2 * u - 1));
-        return;
-      }
-      const grid = this.gridOf(dim);
-      let best = 0;
-      grid.forEach((g, k) => {
-        if (g === v || (typeof v === 'number' && Math.abs((g as number) - v) < Math.abs((grid[best] as number) - v))) best = k;
-      });
-      const u = (best + 0.5) / grid.length;
-      a[j] = 2 * u - 1;
+        u = Math.log((v as number) / shareKiB / WMEM_OVER_SHARE.lo) / Math.log(WMEM_OVER_SHARE.hi / WMEM_OVER_SHARE.lo);
+      } else u = this.unitOf(dim, v);
+      a[j] = Math.min(1, Math.max(-1, 2 * (Number.isFinite(u) ? u : 0.5) - 1));
     });
     return a;
   }
 
-  /** Grid values of a continuous dimension as the action reaches them (box rule or space grid), in u order. */
-  gridOf(dim: Dimension): DimValue[] {
-    const out: DimValue[] = [];
-    const steps = 512;
-    for (let k = 0; k < steps; k++) {
-      const v = this.valueAt(dim, (k + 0.5) / steps);
-      if (out[out.length - 1] !== v) out.push(v);
-    }
-    return out;
+  /** The unit coordinate whose quantisation gives `v` (inside the box rule, else the space's grid). */
+  private unitOf(dim: Dimension, v: DimValue): number {
+    const rule: BoxRule | undefined = this.box.rules[dim.path];
+    if (!rule) return dimToUnit(dim, v, this.node);
+    if ('values' in rule) return (rule.values.indexOf(v) + 0.5) / rule.values.length;
+    const x = v as number;
+    if (dim.kind === 'int') return (x - rule.lo + 0.5) / (rule.hi - rule.lo + 1);
+    const lo = Math.log(rule.lo - 0.5 > 0 ? rule.lo - 0.5 : rule.lo * 0.5);
+    return (Math.log(x) - lo) / (Math.log(rule.hi + 0.5) - lo);
   }
 }
