@@ -13,6 +13,7 @@ import { Surrogate, trainSurrogate, type Family } from '../search/surrogate/mode
 import { analytic, featureMatrix } from '../search/surrogate/features.js';
 import { encodeDesign } from '../search/space.js';
 import { kernelSuite } from './kernel.bench.js';
+import { exploreBench } from './explore.bench.js';
 import type { BenchSuite, Measured } from './harness.js';
 
 /**
@@ -127,6 +128,8 @@ export const searchSuite: BenchSuite = {
       print(`  ${family}: ${Math.round(rate).toLocaleString('en-US')} predictions/s in batches of ${batch.length} (features, 7 targets with 90% intervals; target >= 100,000: ${rate >= 1e5 ? 'met' : 'MISSED'})`);
       out.push({ name: `${family} predictions/s`, perSecond: rate, rmePercent: 0, samples: 1 });
     }
+    // 5. explore (issue 14): SAC updates, environment steps, the projected seven-node run
+    out.push(...(await exploreBench(print)));
     return out;
   },
 };
