@@ -146,7 +146,8 @@ export async function runAll(o: CoordinatorOptions): Promise<RunResult[]> {
       minThreads: 1,
       maxThreads: Math.min(o.workers, o.specs.length),
       idleTimeout: 60_000,
-      execArgv: fromSource ? ['--import', 'tsx'] : [],
+      // tsx resolved from this file, not from the working directory (which may be anywhere)
+      execArgv: fromSource ? ['--import', import.meta.resolve('tsx')] : [],
     });
     try {
       return await Promise.all(
