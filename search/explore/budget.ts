@@ -8,8 +8,8 @@ import { InputError } from '../../sim/validate/inputError.js';
  *   evenly over the segments between spot checks (each gets episodes / S episodes);
  * - simulator calls: at most `simBudget`, of which the final simulations take
  *   F = min(16, ceil(simBudget / 10)) and the spot checks share the rest: S = episodes /
- *   spotCheckEvery spot checks of m = floor((simBudget - F) / S) designs each, 60% (rounded
- *   up) the best predicted and the rest the most uncertain.
+ *   spotCheckEvery spot checks of m = floor((simBudget - F) / S) designs each: 40% of m
+ *   (rounded half up) the most uncertain, the rest the best predicted.
  */
 
 export interface ExploreBudget {
@@ -49,7 +49,9 @@ export function planBudget(b: ExploreBudget): BudgetPlan {
     const need = finalPerNode + segments;
     throw new InputError('command line', '--sim-budget', b.simBudgetPerNode, `below one spot check: ${segments} spot checks of at least 1 design plus ${finalPerNode} final simulations need at least ${need} simulator calls per node`, `raise --sim-budget to ${need} or more, or spot-check less often (--spot-check-every)`);
   }
-  const spotTop = Math.ceil(0.6 * m);
+  // 40% of each spot check (rounded half up) to the most uncertain designs, at least one design to the best
+  const spotUncertain = Math.floor(0.4 * m + 0.5);
+  const spotTop = m - spotUncertain;
   const episodesPerSegment = Math.floor(b.episodesPerNode / segments);
-  return { ...b, segments, episodesPerSegment, stepsPerSegment: episodesPerSegment * (b.episodeSteps + 1), spotTop, spotUncertain: m - spotTop, finalPerNode };
+  return { ...b, segments, episodesPerSegment, stepsPerSegment: episodesPerSegment * (b.episodeSteps + 1), spotTop, spotUncertain, finalPerNode };
 }
