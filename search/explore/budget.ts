@@ -6,10 +6,10 @@ import { InputError } from '../../sim/validate/inputError.js';
  * - surrogate evaluations: episodes x (episode steps + 1): SAC scores each episode's
  *   start design and every step's design, the baselines score as many designs; split
  *   evenly over the segments between spot checks (each gets episodes / S episodes);
- * - simulator calls: at most `simBudget`, of which the final simulations take
- *   F = min(16, ceil(simBudget / 10)) and the spot checks share the rest: S = episodes /
- *   spotCheckEvery spot checks of m = floor((simBudget - F) / S) designs each: 40% of m
- *   (rounded half up) the most uncertain, the rest the best predicted.
+ * - simulator calls: `simBudget`; S = episodes / spotCheckEvery spot checks of
+ *   m = floor((simBudget - F) / S) designs each, F = min(16, ceil(simBudget / 10)) (40% of m,
+ *   rounded half up, the most uncertain, the rest the best predicted), and the final
+ *   simulations take the rest, simBudget - S m >= F.
  */
 
 export interface ExploreBudget {
@@ -53,5 +53,6 @@ export function planBudget(b: ExploreBudget): BudgetPlan {
   const spotUncertain = Math.floor(0.4 * m + 0.5);
   const spotTop = m - spotUncertain;
   const episodesPerSegment = Math.floor(b.episodesPerNode / segments);
-  return { ...b, segments, episodesPerSegment, stepsPerSegment: episodesPerSegment * (b.episodeSteps + 1), spotTop, spotUncertain, finalPerNode };
+  // the final simulations take what the spot checks leave, so the whole budget is spent
+  return { ...b, segments, episodesPerSegment, stepsPerSegment: episodesPerSegment * (b.episodeSteps + 1), spotTop, spotUncertain, finalPerNode: b.simBudgetPerNode - segments * m };
 }
