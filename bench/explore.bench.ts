@@ -73,13 +73,15 @@ export async function exploreBench(print: (line: string) => void): Promise<Measu
   const out: Measured[] = [];
   print('\nExplore: SAC gradient updates per second (obs 91, 31 continuous + 2x5 discrete actions; twin critics, MoE actor, temperatures, world model)');
   const sizes: [string, SacArgs][] = [
+    ['hidden 32, batch 64', { ...SAC_DEFAULTS, hidden: 32, worldModelHidden: 32 }],
     [`default (hidden ${SAC_DEFAULTS.hidden}, batch ${SAC_DEFAULTS.batch}, ${SAC_DEFAULTS.experts} experts)`, SAC_DEFAULTS],
     ['default without world model', { ...SAC_DEFAULTS, worldModel: false }],
+    ['hidden 128, batch 128', { ...SAC_DEFAULTS, hidden: 128, batch: 128, worldModelHidden: 128 }],
     ['paper (hidden 256, batch 256, 4 experts)', { ...SAC_DEFAULTS, ...PAPER_SIZES }],
   ];
   const rate = new Map<string, number>();
   for (const [name, args] of sizes) {
-    const r = updatesPerSecond(args, 4);
+    const r = updatesPerSecond(args, args.hidden >= 256 ? 8 : 4);
     rate.set(name, r);
     print(`  ${name}: ${r.toFixed(1)} updates/s (${(1000 / r).toFixed(1)} ms per update)`);
     out.push({ name: `SAC updates/s, ${name}`, perSecond: r, rmePercent: 0, samples: 1 });

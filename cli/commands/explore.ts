@@ -215,23 +215,22 @@ export function exploreCommand(io: Io): CommandModule<object, ExploreArgs> {
         const progress = createProgress(io, { label: 'explore', total: plan.episodesPerNode * nodes.length * specs.length, unit: 'episodes', quiet: a.quiet });
         const done = new Map<string, number>();
         const perNode = new Map<number, { best: number | null; err: number | null }>();
-        const runStart = new Map<string, number>();
         const onProgress = (p: RunProgress) => {
           done.set(`${p.runId}/${p.node}`, p.episodes);
           const n = perNode.get(p.node) ?? { best: null, err: null };
           perNode.set(p.node, { best: p.bestSimulatedScore === null ? n.best : Math.max(n.best ?? -Infinity, p.bestSimulatedScore), err: p.surrogateMapeTokens ?? n.err });
           const detail = nodes.map((node) => {
             const s = perNode.get(node);
-            const eps = Math.min(...specs.map((sp) => done.get(`${sp.runId}/${node}`) ?? 0));
-            return `${node}nm ep ${eps}/${plan.episodesPerNode} best ${s?.best === null || s?.best === undefined ? '-' : s.best.toFixed(3)} err ${s?.err === null || s?.err === undefined ? '-' : `${s.err.toFixed(0)}%`}`;
+            // episodes of every run at this node (runs wait their turn in the pool, so a minimum would sit at 0)
+            const eps = specs.reduce((sum, sp) => sum + (done.get(`${sp.runId}/${node}`) ?? 0), 0);
+            return `${node}nm ep ${eps}/${plan.episodesPerNode * specs.length} best ${s?.best === null || s?.best === undefined ? '-' : s.best.toFixed(3)} err ${s?.err === null || s?.err === undefined ? '-' : `${s.err.toFixed(0)}%`}`;
           });
           progress.update([...done.values()].reduce((x, y) => x + y, 0), detail.join('; '));
         };
-        for (const s of specs) runStart.set(s.runId, t0);
-        const results = await runAll({ out: a.out, specs, labelSettings, runner, workers, resume: a.resume, onProgress });
+        const wallSeconds = new Map<string, number>();
+        const results = await runAll({ out: a.out, specs, labelSettings, runner, workers, resume: a.resume, onProgress, onRunWall: (id, s) => wallSeconds.set(id, s) });
         const wall = (io.now?.() ?? Date.now()) - t0;
         progress.finish(`${specs.length} run(s) done`);
-        const wallSeconds = new Map(results.map((r) => [r.runId, wall / 1000]));
         const summary = buildSummary(card.name, results, wallSeconds);
         const extras = {
           constraints,
@@ -241,7 +240,7 @@ export function exploreCommand(io: Io): CommandModule<object, ExploreArgs> {
           simulatorVersion: manifest.simulatorVersion,
           spaceVersion: SPACE_VERSION,
           wallSeconds: wall / 1000,
-          notes: ['wallSeconds of a run is the wall time of the whole command (runs share the machine and one agent serves every node)', constraints.maxDies ? `the reticle limit is on (at most ${constraints.maxDies} die${constraints.maxDies === 1 ? '' : 's'}); --max-dies 0 lifts it` : 'no die limit (--max-dies 0)'],
+          notes: ['wallSeconds of a run is its own wall time in this invocation, from its start to its end (runs side by side share the machine; one agent serves every node); the top-level wallSeconds is the whole command', constraints.maxDies ? `the reticle limit is on (at most ${constraints.maxDies} die${constraints.maxDies === 1 ? '' : 's'}); --max-dies 0 lifts it` : 'no die limit (--max-dies 0)'],
         };
         writeRunFolder(a.out, summary, results, extras);
         fs.writeFileSync(path.join(a.out, 'report.html'), renderExploreReport({ summary, results, card, tech, workload, constraints, extras }));

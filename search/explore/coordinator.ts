@@ -35,6 +35,8 @@ export interface CoordinatorOptions {
   readonly resume: boolean;
   readonly onProgress?: (p: RunProgress) => void;
   readonly onSimulated?: (count: number) => void;
+  /** A run's own wall time, from its start in a thread to its end (this invocation only). */
+  readonly onRunWall?: (runId: string, seconds: number) => void;
 }
 
 const packr = new Packr({ useRecords: false, moreTypes: true });
@@ -124,7 +126,7 @@ function localHost(o: CoordinatorOptions, spec: RunSpec, sims: SimulationService
 }
 
 /** Messages between a run in a worker thread and this coordinator. */
-export type WorkerMessage = { type: 'simulate'; id: number; designs: Design[] } | { type: 'progress'; progress: RunProgress };
+export type WorkerMessage = { type: 'started' } | { type: 'simulate'; id: number; designs: Design[] } | { type: 'progress'; progress: RunProgress };
 export type CoordinatorMessage = { type: 'simulated'; id: number; labels?: LabelRecord[]; error?: string };
 
 export interface WorkerTask {
@@ -139,7 +141,8 @@ export async function runAll(o: CoordinatorOptions): Promise<RunResult[]> {
   if (o.resume) for (const spec of o.specs) loadCheckpoint(checkpointFile(o.out, spec.runId), { runId: spec.runId, settingsHash: settingsHash(spec) });
   const sims = new SimulationService(path.join(o.out, 'labels.msgpack'), o.labelSettings, o.runner, o.resume, o.onSimulated);
   try {
-    if (o.workers <= 1 || o.specs.length === 1) return await Promise.all(o.specs.map((spec) => runSearch(spec, localHost(o, spec, sims))));
+    const timed = (runId: string, start: number) => () => o.onRunWall?.(runId, (performance.now() - start) / 1000);
+    if (o.workers <= 1 || o.specs.length === 1) return await Promise.all(o.specs.map((spec) => runSearch(spec, localHost(o, spec, sims)).finally(timed(spec.runId, performance.now()))));
     const fromSource = import.meta.url.endsWith('.ts');
     const pool = new Piscina({
       filename: fileURLToPath(new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url)),
@@ -153,8 +156,10 @@ export async function runAll(o: CoordinatorOptions): Promise<RunResult[]> {
       return await Promise.all(
         o.specs.map((spec) => {
           const { port1, port2 } = new MessageChannel();
+          let start = performance.now(); // reset when a thread picks the run up
           port1.on('message', (m: WorkerMessage) => {
-            if (m.type === 'progress') o.onProgress?.(m.progress);
+            if (m.type === 'started') start = performance.now();
+            else if (m.type === 'progress') o.onProgress?.(m.progress);
             else
               sims.simulate(m.designs).then(
                 (labels) => port1.postMessage({ type: 'simulated', id: m.id, labels } satisfies CoordinatorMessage),
@@ -162,7 +167,10 @@ export async function runAll(o: CoordinatorOptions): Promise<RunResult[]> {
               );
           });
           const task: WorkerTask = { spec, port: port2, checkpoint: { file: checkpointFile(o.out, spec.runId), runId: spec.runId, settingsHash: settingsHash(spec), resume: o.resume } };
-          return (pool.run(task, { transferList: [port2] }) as Promise<RunResult>).finally(() => port1.close());
+          return (pool.run(task, { transferList: [port2] }) as Promise<RunResult>).finally(() => {
+            timed(spec.runId, start)();
+            port1.close();
+          });
         }),
       );
     } finally {

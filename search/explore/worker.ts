@@ -21,6 +21,7 @@ export default async function exploreWorker(task: WorkerTask): Promise<RunResult
   });
   const post = (m: WorkerMessage) => port.postMessage(m);
   const expect = { runId: checkpoint.runId, settingsHash: checkpoint.settingsHash };
+  post({ type: 'started' });
   try {
     return await runSearch(spec, {
       simulate: (designs: readonly Design[]) =>
