@@ -71,7 +71,7 @@ function updatesPerSecond(args: SacArgs, seconds: number): number {
 
 export async function exploreBench(print: (line: string) => void): Promise<Measured[]> {
   const out: Measured[] = [];
-  print('\nExplore: SAC gradient updates per second (obs 91, 31 continuous + 2x5 discrete actions; twin critics, MoE actor, temperatures, world model)');
+  print(`\nExplore: SAC gradient updates per second (obs ${OBS_DIM}, ${CONTINUOUS_COUNT} continuous + 2x5 discrete actions; twin critics, MoE actor, temperatures, world model)`);
   const sizes: [string, SacArgs][] = [
     ['hidden 32, batch 64', { ...SAC_DEFAULTS, hidden: 32, worldModelHidden: 32 }],
     [`default (hidden ${SAC_DEFAULTS.hidden}, batch ${SAC_DEFAULTS.batch}, ${SAC_DEFAULTS.experts} experts)`, SAC_DEFAULTS],

@@ -11,7 +11,7 @@ import { fromRule, samplerBox, type BoxRule, type SamplerBox } from '../sampler.
  *
  * - discrete: two mesh moves, rows and columns, each in {-2, -1, 0, +1, +2} (5-way
  *   categorical heads, 10 logits), applied to the current mesh and clamped to the box;
- * - continuous: one coordinate per other dimension of the space (31: clock, every tile
+ * - continuous: one coordinate per other dimension of the space (33: clock, every tile
  *   parameter, NoC, precisions, mapping and serving), each a tanh-squashed a in [-1, 1]
  *   that sets the parameter (not a step from it): u = (a + 1) / 2 is quantised onto the
  *   grid inside the sampler's box of (model, node) (`fromRule`: integers, log-spaced for
