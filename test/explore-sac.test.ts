@@ -25,6 +25,17 @@ function someParams(params: { value: Float32Array; grad: Float32Array }[], count
   });
 }
 
+/** Central difference (f(w + h) - f(w - h)) / 2h of `f` in parameter element p.value[i], which is restored. */
+function centralDifference(p: { value: Float32Array }, i: number, h: number, f: () => number): number {
+  const w = p.value[i];
+  p.value[i] = w + h;
+  const up = f();
+  p.value[i] = w - h;
+  const down = f();
+  p.value[i] = w;
+  return (up - down) / (2 * h);
+}
+
 describe('MoE actor', () => {
   test('backward matches finite differences of a linear functional of logits, mu, log sigma and gates', () => {
     const rng = new Rng(3, 'test');
@@ -44,13 +55,7 @@ describe('MoE actor', () => {
     actor.backward(R[0], R[1], R[2], R[3]);
     const h = 1e-3;
     for (const { p, i } of someParams(actor.params(), 40, rng)) {
-      const w = p.value[i];
-      p.value[i] = w + h;
-      const up = functional();
-      p.value[i] = w - h;
-      const down = functional();
-      p.value[i] = w;
-      const fd = (up - down) / (2 * h);
+      const fd = centralDifference(p, i, h, functional);
       expect(Math.abs(fd - p.grad[i])).toBeLessThan(2e-2 * Math.max(1, Math.abs(fd)));
     }
   });
@@ -110,13 +115,7 @@ describe('SAC losses', () => {
     const picks = someParams(params, 40, rng);
     for (const { p, i } of picks) {
       const k = params.indexOf(p);
-      const w = p.value[i];
-      p.value[i] = w + h;
-      const up = loss();
-      p.value[i] = w - h;
-      const down = loss();
-      p.value[i] = w;
-      const fd = (up - down) / (2 * h);
+      const fd = centralDifference(p, i, h, loss);
       if (Math.abs(fd - grads[k][i]) < 3e-2 * Math.max(0.05, Math.abs(fd))) agree++;
     }
     // a perturbation can flip a min(Q1, Q2): almost all, not all, must agree
