@@ -1,3 +1,8 @@
+import { readFileSync } from "node:fs";
+import { simulateChip } from "../sim/chip/run.js";
+import { builtinModel } from "../sim/model/catalog.js";
+import { generateTrace } from "../sim/trace/generators.js";
+import { DEFAULT_TECH } from "../sim/tech/defaultTable.js";
 import { runCollective, type CollectiveKind } from '../sim/chip/collectiveRun.js';
 import { presetDesign } from '../sim/design/presets.js';
 import { DesignSchema } from '../sim/design/design.js';
@@ -37,6 +42,27 @@ describe('collectives against their alpha-beta estimates', () => {
         expect(r.flitsEjected).toBe(r.flitsInjected + r.flitsReplicated);
         expect(r.messages).toBeGreaterThanOrEqual(rows * cols - 1);
       }
+    }
+  });
+});
+
+describe('ring all-gather inside a layer', () => {
+  // A sampled design (7x5 mesh, 5 regions, heterogeneous tiles, allGather 'ring') whose norm
+  // statistics made a row's pieces outweigh the gathered total: a leader then forwarded a
+  // negative byte count and the run crashed. Pieces travel whole, so a leader forwards the
+  // other rows' pieces: their bytes, never fewer than zero.
+  test('a sampled ring design with norm statistics runs at fast and flit fidelity, flits conserved', () => {
+    const raw = JSON.parse(readFileSync(new URL('./fixtures/ring-gather-stats-design.json', import.meta.url), 'utf8'));
+    const design = parseInput(DesignSchema, raw, 'ring-gather-stats');
+    expect(design.mapping.allGather).toBe('ring');
+    for (const fidelity of ['fast', 'flit'] as const) {
+      const out = simulateChip({ card: builtinModel('tiny')!, design, trace: generateTrace('decode:2@64'), tech: DEFAULT_TECH, fidelity, seed: 1 });
+      expect(out.result.feasible).toBe(true);
+      if (!out.result.feasible) continue;
+      expect(out.result.metrics.tokensPerSecond).toBeGreaterThan(0);
+      const c = out.result.counters;
+      expect(c.flitsInjected).toBeGreaterThan(0);
+      expect(c.flitsEjected).toBe(c.flitsInjected + c.flitsReplicated);
     }
   });
 });

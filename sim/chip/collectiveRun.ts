@@ -68,7 +68,7 @@ export function runCollective(design: Design, kind: CollectiveKind, bytes: numbe
   const tree = buildTree(tiles, cols, design.mapping.treeRadix);
   const piece = (i: number) => Math.floor(((i + 1) * bytes) / n) - Math.floor((i * bytes) / n);
   if (kind === 'all-gather' && options.pattern === 'ring') {
-    ringAllGather(b, tiles.map((tile, i) => ({ tile, ready: parts[i], bytes: piece(i) })), cols, consumers, bytes, 'all-gather');
+    ringAllGather(b, tiles.map((tile, i) => ({ tile, ready: parts[i], bytes: piece(i) })), cols, consumers, 'all-gather');
   } else if (kind === 'all-gather') {
     broadcast(gather(b, tree, parts, piece, () => null, 'all-gather'), consumers.filter((c) => c.tile !== tiles[tree.root]), bytes);
   } else {

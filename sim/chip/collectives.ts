@@ -115,10 +115,12 @@ function ring(b: TaskMaker, ring: readonly RingMember[], label: string): Task[] 
  * row of the members (folded, so links span at most two hops), then a ring of the rows'
  * first members (the row leaders) exchanging whole rows, then each leader multicasts the
  * other rows to the consumers of its row. `consumers` (one per tile) receive everything:
- * a member's consumer follows its own ring, a consumer with no piece gets all `total`
- * bytes from the nearest row's leader.
+ * a member's consumer follows its own ring, a consumer with no piece gets every piece (the
+ * sum of the members' bytes) from the nearest row's leader. Pieces travel whole (a piece's
+ * norm statistics included), so the bytes a leader forwards are the other rows' pieces.
  */
-export function ringAllGather(b: TaskMaker, members: readonly RingMember[], cols: number, consumers: readonly Task[], total: number, label: string): void {
+export function ringAllGather(b: TaskMaker, members: readonly RingMember[], cols: number, consumers: readonly Task[], label: string): void {
+  const total = members.reduce((s, m) => s + m.bytes, 0);
   const rows = new Map<number, RingMember[]>();
   for (const m of members) {
     const row = Math.floor(m.tile / cols);

@@ -72,7 +72,7 @@ function allGather(b: StepBuilder, region: number, L: StreamLayout, purpose: 'sl
   if (b.sc.design.mapping.allGather === 'ring') {
     const ranges = purpose === 'slices' ? L.slices : L.mlpRows;
     const ring = m.idx.map((i) => ({ tile: L.tiles[i], ready: parts[i]!, bytes: rows * size(ranges[i]) * b.actBytes + extra }));
-    ringAllGather(b, ring, b.place.cols, present(consumers), total + extra, label);
+    ringAllGather(b, ring, b.place.cols, present(consumers), label);
     return;
   }
   const ready = m.idx.map((i) => parts[i]!);
@@ -183,7 +183,7 @@ function gatherHeads(b: StepBuilder, label: string, region: number, L: StreamLay
   const perKv = L.shape.queryHeads / L.shape.kvHeads;
   const bytes = rows * perKv * L.shape.headDim * b.actBytes;
   if (b.sc.design.mapping.allGather === 'ring') {
-    ringAllGather(b, outs.map((o) => ({ tile: o.tile, ready: o.task, bytes })), b.place.cols, present(consumers), bytes * outs.length, `${label}.attention:gather`);
+    ringAllGather(b, outs.map((o) => ({ tile: o.tile, ready: o.task, bytes })), b.place.cols, present(consumers), `${label}.attention:gather`);
     return;
   }
   const tree = b.place.tree(`r${region}.${L.part}.heads`, outs.map((o) => o.tile));
