@@ -145,6 +145,8 @@ export class ChipEngine {
   readonly timeline: TimelineEntry[] = [];
   readonly messages: MessageEntry[] = [];
   tasksRun = 0;
+  /** Cycle the last task completed: the end of the simulated window (issue 11). */
+  lastCompletionCycles = 0;
   messagesSent = 0;
   localDeliveries = 0;
   bytesSent = 0;
@@ -223,6 +225,7 @@ export class ChipEngine {
 
   private readonly finish = (task: Task): void => {
     task.endCycles = this.sim.now;
+    this.lastCompletionCycles = task.endCycles;
     this.tasksRun++;
     this.busy[task.tile] = 0;
     if (this.options.recordTimeline && task.work) {

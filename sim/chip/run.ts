@@ -290,7 +290,9 @@ export function simulateChip(input: SimInput): SimOutput {
     onStep: progressReporter(input.onProgress, trace),
     maxEvents: input.maxEvents,
   });
-  const cycles = Math.max(1, served.simulatedCycles);
+  // the window ends with the last task, at every fidelity: no NoC bookkeeping event after
+  // the work (a pending watchdog check, a stale router wake) stretches it
+  const cycles = Math.max(1, served.engine.lastCompletionCycles);
   const nTiles = design.mesh.rows * design.mesh.cols;
 
   // per-tile records from the engine, plus the ROM's idle (power-gated) cycles

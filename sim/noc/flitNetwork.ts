@@ -862,7 +862,7 @@ export class FlitNetwork implements Network {
   private deliver(slot: number): void {
     const pkt = this.packets[slot]!;
     this.release(slot);
-    this.inFlightPackets--;
+    if (--this.inFlightPackets === 0) this.stopWatchdog();
     pkt.onDelivered(pkt, this.sim.now);
   }
 
@@ -872,6 +872,15 @@ export class FlitNetwork implements Network {
     if (this.watchdog) return;
     this.lastProgress = Math.max(this.lastProgress, this.sim.now);
     this.watchdog = this.sim.scheduleAt(this.lastProgress + this.watchdogCycles, this.watchdogHandler, undefined, PRIORITY_EXIT);
+  }
+
+  /**
+   * The network drained: drop the pending watchdog check, so no bookkeeping event outlives
+   * the traffic (it would stretch the simulated window past the last work, issue 11).
+   */
+  private stopWatchdog(): void {
+    if (this.watchdog) this.sim.cancel(this.watchdog);
+    this.watchdog = null;
   }
 
   private checkWatchdog(): void {
