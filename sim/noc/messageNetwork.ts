@@ -104,6 +104,7 @@ export class MessageNetwork implements Network {
   private readonly endingAt: (MessagePacket | undefined)[];
   /** Scratch hop records for path-reserved unicast (one route at a time). */
   private readonly scratch: HopRecords;
+  private readonly dequeScratch: Int32Array;
   /** `switchOnce` results: departure, tail, and the output VC taken per port. */
   private swDepart = 0;
   private swTail = 0;
@@ -135,6 +136,7 @@ export class MessageNetwork implements Network {
     this.niAssign = new Int32Array(R);
     this.links = new Float64Array(R * PORTS);
     this.scratch = newHopRecords(this.mesh.rows + this.mesh.cols + 1);
+    this.dequeScratch = new Int32Array(this.mesh.rows + this.mesh.cols + 1);
     this.xyFirst = noc.routing === 'xy' ? true : noc.routing === 'yx' ? false : null;
     const trunkLength = this.xyFirst === false ? this.mesh.rows : this.mesh.cols;
     this.branchMin = new Int32Array(trunkLength).fill(2 ** 30);
@@ -207,41 +209,65 @@ export class MessageNetwork implements Network {
     if (!(Number.isInteger(t) && t >= 0 && t < this.R)) throw new RangeError(`${what} tile ${t} is not in 0..${this.R - 1}`);
   }
 
-  /** Cycles from head to tail at the bottleneck of a route with or without a link. */
-  private span(L: number, hasLink: boolean): number {
-    return spanCycles(L, this.D, hasLink ? this.rLink : this.rInj);
+  /** Route-wide credit figures of an L-flit packet (with or without a link on its route). */
+  private shape(p: MessagePacket, hasLink: boolean): void {
+    p.roundTrip = hasLink ? this.rLink : this.rInj;
+    p.cpf = hasLink ? this.cpfLink : this.cpfInj;
+    p.span = spanCycles(p.flits, this.D, p.roundTrip);
   }
 
   /**
-   * The interface of tile `src` injects an L-flit packet: it takes an injection VC (the
-   * first free one, or its own FIFO's with per-VC queues), sends the head once the VC and
-   * (single FIFO) the previous packet's tail allow, and the tail span(L, D, R_inj) later or
-   * when the injection channel has carried everything before it. Returns the VC and sets
-   * `p.headInjectedAtCycles` and `p.niTail`.
+   * The interface of tile `src` injects packet p: it takes an injection VC (the first free
+   * one, or its own FIFO's with per-VC queues), sends the head once the VC and (single FIFO)
+   * the previous packet's tail allow, and the tail span(L, D, R_inj) later or when the
+   * injection channel has carried everything before it. Sets `headInjectedAtCycles`,
+   * `niTail` and `injVc`.
    */
-  private injectAt(p: MessagePacket, src: number, L: number): number {
+  private injectAt(p: MessagePacket, src: number): void {
     const res = this.res;
     const V = this.V;
+    const L = p.flits;
     const v = this.perVcQueues ? this.niAssign[src]++ % V : res.earliestInjVc(src);
-    let n0 = Math.max(this.sim.now, res.injVcFree[src * V + v], res.injVcCredit[src * V + v]);
+    let n0 = Math.max(this.sim.now, res.injVcFree[src * V + v]);
     if (!this.perVcQueues && res.niFree[src] > n0) n0 = res.niFree[src];
-    const tail = Math.max(n0 + spanCycles(L, this.D, this.rInj), res.shareInjection(src, n0, L));
     p.headInjectedAtCycles = n0;
-    p.niTail = tail;
+    p.niTail = Math.max(n0 + spanCycles(L, this.D, this.rInj), res.shareInjection(src, n0, L));
     p.injVc = v;
-    this.commitInjection(src, v, tail);
     this.cPktIn[src].value++;
     this.cFlitIn[src].value += L;
     this.inFlightFlits += L;
-    return v;
   }
 
-  /** The interface's tail left at `tail`: its VC and (single FIFO) the FIFO are free the cycle after. */
-  private commitInjection(src: number, v: number, tail: number): void {
+  /**
+   * The interface's VC and FIFO after packet p: the FIFO starts its next packet after the
+   * tail; the VC is free for a next head once the tail was sent, the tail has left the first
+   * router's input buffer (`tailExit0`, less the injection channel) and the credit of flit
+   * L - D is back (`creditAt`, a router exit time: the interface sends SA + ST before it).
+   */
+  private commitInjection(p: MessagePacket, tailExit0: number, creditAt: number): void {
     const res = this.res;
-    const i = src * this.V + v;
-    if (res.injVcFree[i] < tail + 1) res.injVcFree[i] = tail + 1;
-    if (res.niFree[src] < tail + 1) res.niFree[src] = tail + 1;
+    const i = p.src * this.V + p.injVc;
+    const free = Math.max(p.niTail + 1, tailExit0 - this.SAST + 1 - INJECTION_CYCLES, creditAt - this.SAST);
+    if (res.injVcFree[i] < free) res.injVcFree[i] = free;
+    if (res.niFree[p.src] < p.niTail + 1) res.niFree[p.src] = p.niTail + 1;
+  }
+
+  /**
+   * Output VC v of port k held from the head's exit d until a next head could use it: the
+   * tail left (exit t) and the VC was re-allocated (t + 1 + VA); the tail left the buffer
+   * downstream (`tailExitNext`, whose head arrives LT after leaving here); the downstream slot
+   * of flit L - D is free (`creditAt`). -Infinity for what is not known yet.
+   */
+  private commitVc(k: number, v: number, d: number, t: number, tailExitNext: number, creditAt: number): void {
+    const end = Math.max(t + 1 + this.VA, tailExitNext - this.SAST + 1 - this.LT, creditAt);
+    this.res.vc(k, v).add(this.sim.now, d, end);
+  }
+
+  /** When the slot of flit L - D of p, which left a router at exit `d`..`t`, is back upstream (-Infinity: the packet is shorter than a buffer). */
+  private creditBack(p: MessagePacket, d: number, t: number): number {
+    const L = p.flits;
+    if (L < this.D) return Number.NEGATIVE_INFINITY;
+    return flitExit(d, t, L, L - this.D) + 1 + this.CR;
   }
 
   private injectUnicast(src: number, dst: number, L: number, bytes: number, onDelivered: DeliveryHandler, tag: number): MessagePacket {
@@ -249,147 +275,139 @@ export class MessageNetwork implements Network {
     this.checkTile(dst, 'destination');
     const H = hopCount(this.mesh.cols, src, dst);
     const p = new MessagePacket(this.nextId++, src, dst, bytes, tag, this.sim.now, L, H, onDelivered);
-    p.span = this.span(L, H > 0);
-    p.cpf = H > 0 ? this.cpfLink : this.cpfInj;
-    p.roundTrip = H > 0 ? this.rLink : this.rInj;
-    const v = this.injectAt(p, src, L);
+    this.shape(p, H > 0);
+    this.injectAt(p, src);
     this.inFlightPackets++;
     const rec = this.pathReservation ? this.scratch : (p.rec = newHopRecords(H + 2));
     // record 0 is the interface, as if it were a router whose crossbar exit is SA + ST after sending
     rec.d[0] = p.headInjectedAtCycles + this.SAST;
     rec.t[0] = p.niTail + this.SAST;
+    this.commitInjection(p, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY);
     const a = p.headInjectedAtCycles + INJECTION_CYCLES;
-    const inVc = (src * PORTS + LOCAL) * this.V + v;
     const tailIn = p.niTail + INJECTION_CYCLES;
     if (!this.pathReservation) {
-      this.sim.scheduleAt(a, this.hopHandler, { router: src, inVc, tailIn, pkts: [p], hop: 0 }, PRIORITY_DEFAULT);
+      this.sim.scheduleAt(a, this.hopHandler, { router: src, tailIn, pkts: [p], hop: 0, parentK: -1, parentV: 0, parentD: 0 }, PRIORITY_DEFAULT);
       return p;
     }
+    // the whole route now: every hop forward, the back-pressure backward, then reserve
     let r = src;
-    let iv = inVc;
     let head = a;
     let tIn = tailIn;
-    for (let x = 1; ; x++) {
-      const op = this.unicastHop(p, rec, x, r, iv, head, tIn);
-      if (op === LOCAL) {
-        this.sim.scheduleAt(rec.t[x] + EJECTION_CYCLES, this.deliverHandler, p, PRIORITY_DEFAULT);
-        return p;
-      }
+    let x = 1;
+    for (; ; x++) {
+      const op = this.unicastHop(p, rec, x, r, head, tIn);
+      if (op === LOCAL) break;
       r = this.mesh.neighbour[r * PORTS + op];
-      iv = (r * PORTS + oppositePort(op)) * this.V + rec.v[x];
       head = rec.d[x] + this.LT;
       tIn = rec.t[x] + this.LT;
     }
+    this.backPressureRoute(p, rec, x);
+    for (let i = 0; i <= x; i++) this.commitRecord(p, rec, i, x);
+    this.sim.scheduleAt(rec.t[x] + EJECTION_CYCLES, this.deliverHandler, p, PRIORITY_DEFAULT);
+    return p;
   }
 
   // ---- one router --------------------------------------------------------------------
 
   /**
-   * The head of unicast packet p reaches router r on input VC `iv` at cycle a, its tail at
-   * `tailIn`: route computation, an output VC, the port's bandwidth. Records the hop as
-   * record x (input VC, port, VC, head and tail exit), reserves it, applies its
-   * back-pressure upstream and returns the output port.
+   * The head of unicast packet p reaches router r at cycle a, its tail at `tailIn`: route
+   * computation and VC allocation, an output VC free long enough, the port's link. Records
+   * the hop as record x (port, VC, head and tail exit) and returns the output port; the
+   * caller applies the back-pressure and reserves the VCs.
    */
-  private unicastHop(p: MessagePacket, rec: HopRecords, x: number, r: number, iv: number, a: number, tailIn: number): number {
+  private unicastHop(p: MessagePacket, rec: HopRecords, x: number, r: number, a: number, tailIn: number): number {
     const L = p.flits;
+    const now = this.sim.now;
     this.countArrival(r, L);
     const op = this.route(r, p.dst);
     const k = r * PORTS + op;
     const res = this.res;
-    const v = res.earliestOutVc(k);
-    const front = res.inVcFront[iv] > a ? res.inVcFront[iv] : a;
-    let d = front + this.routerDelay;
-    const vcReady = res.outVcReady(k, v);
-    if (vcReady > d) d = vcReady;
+    const v = res.pickVc(now, k, a + this.routerDelay, p.span + 1 + this.VA);
+    const d = res.fitAt;
     let t = d + p.span;
     if (tailIn + this.SAST > t) t = tailIn + this.SAST;
-    const shared = res.shareLink(k, d, L);
-    if (shared > t) t = shared;
-    rec.iv[x] = iv;
+    const linked = res.port(k).take(now, d, L);
+    if (linked > t) t = linked;
     rec.k[x] = k;
     rec.v[x] = v;
     rec.d[x] = d;
     rec.t[x] = t;
-    this.commitHop(iv, k, v, t);
-    this.commitCredit(p, rec, x);
-    this.backPressure(p, rec, x);
     this.grant(r, k, L);
     if (op !== LOCAL) this.cLink[r].value += L;
     return op;
   }
 
-  /** Hop reserved until its tail leaves at t: output VC reusable at t + 1 + VA, input VC front free at t - SA - ST + 1. */
-  private commitHop(iv: number, k: number, v: number, t: number): void {
-    const res = this.res;
-    const o = k * this.V + v;
-    if (res.outVcFree[o] < t + 1 + this.VA) res.outVcFree[o] = t + 1 + this.VA;
-    const front = t - this.SAST + 1;
-    if (res.inVcFront[iv] < front) res.inVcFront[iv] = front;
-  }
-
-  /** Record x's tail exit moved to t: re-reserve it (record 0: the interface's tail was sent SA + ST earlier). */
-  private recommit(p: MessagePacket, rec: HopRecords, x: number, t: number): void {
-    rec.t[x] = t;
-    if (x === 0) {
-      p.niTail = t - this.SAST;
-      this.commitInjection(p.src, p.injVc, p.niTail);
-    } else {
-      this.commitHop(rec.iv[x], rec.k[x], rec.v[x], t);
-      this.commitCredit(p, rec, x);
-    }
-  }
-
-  /** Cycle flit m of p left record x: interpolated between its head and tail exits (whole cycles). */
-  private flitExit(p: MessagePacket, rec: HopRecords, x: number, m: number): number {
-    return p.flits > 1 ? rec.d[x] + Math.round(((rec.t[x] - rec.d[x]) * m) / (p.flits - 1)) : rec.d[x];
+  /** (Re-)reserve record i of p's route, records up to `known` being computed. */
+  private commitRecord(p: MessagePacket, rec: HopRecords, i: number, known: number): void {
+    const next = i + 1 <= known;
+    const tailExitNext = next ? rec.t[i + 1] : Number.NEGATIVE_INFINITY;
+    const creditAt = next ? this.creditBack(p, rec.d[i + 1], rec.t[i + 1]) : Number.NEGATIVE_INFINITY;
+    if (i === 0) {
+      p.niTail = rec.t[0] - this.SAST;
+      this.commitInjection(p, tailExitNext, creditAt);
+    } else this.commitVc(rec.k[i], rec.v[i], rec.d[i], rec.t[i], tailExitNext, creditAt);
   }
 
   /**
-   * Wormhole back-pressure once record x (hop x - 1) is known. A flit leaves a router only
-   * with a credit for the buffer ahead, so for a packet longer than a buffer:
-   * - flit m at record i waits for flit m - D at record i + 1: the tail,
+   * Wormhole back-pressure. A flit leaves a router only with a credit for the buffer ahead,
+   * so for a packet longer than a buffer (L > D):
+   * - flit m at record i waits for flit m - D at record i + 1; for the tail,
    *     t_i >= e_{i+1}(L - 1 - D) + 1 + CR,
    *   with e interpolated between head and tail exits (`flitExit`);
-   * - by the same chain, flit jD at record x - j waits for the head at record x:
-   *     t_{x-j} >= d_x + j (1 + CR) + span(L - jD),  1 <= j <= (L - 1) / D,
-   *   which carries a head held up downstream (no free VC, RC + VA at every router) back to
-   *   the tails, VCs and injection FIFO upstream.
+   * - by the same chain, flit jD at record i waits for the head at record i + j:
+   *     t_i >= d_{i+j} + j (1 + CR) + span(L - jD),  1 <= j <= (L - 1) / D,
+   *   and span(L - jD) = span(L) - j max(D, R), so this is span(L) plus the largest
+   *   d_m + (m - i)(1 + CR - max(D, R)) over the next (L - 1) / D records m.
+   * This carries a head held up downstream (no free VC, RC + VA at every router) back to the
+   * tails, VCs and injection FIFO upstream. `backPressureRoute` applies it to a whole route
+   * (records 0..n) in one backward pass (a sliding-window maximum for the head chain).
    */
-  private backPressure(p: MessagePacket, rec: HopRecords, x: number): void {
+  private backPressureRoute(p: MessagePacket, rec: HopRecords, n: number): void {
+    const L = p.flits;
+    const D = this.D;
+    if (L <= D) return;
+    const step = 1 + this.CR;
+    const c = step - Math.max(D, p.roundTrip);
+    const J = Math.floor((L - 1) / D);
+    const dq = this.dequeScratch;
+    let head = 0;
+    let tail = 0; // dq[head..tail): record indices, values d_m + m c decreasing
+    for (let i = n - 1; i >= 0; i--) {
+      const m = i + 1;
+      const vm = rec.d[m] + m * c;
+      while (tail > head && rec.d[dq[tail - 1]] + dq[tail - 1] * c <= vm) tail--;
+      dq[tail++] = m;
+      if (dq[head] > i + J) head++;
+      const chain = p.span + rec.d[dq[head]] + (dq[head] - i) * c;
+      const cascade = flitExit(rec.d[m], rec.t[m], L, L - 1 - D) + step;
+      const need = chain > cascade ? chain : cascade;
+      if (need > rec.t[i]) rec.t[i] = need;
+    }
+  }
+
+  /** `backPressureRoute` for hop reservation, once record x is known: updates and re-reserves the records upstream. */
+  private backPressureHop(p: MessagePacket, rec: HopRecords, x: number): void {
     const L = p.flits;
     const D = this.D;
     if (L <= D) return;
     const step = 1 + this.CR;
     const jMax = Math.min(Math.floor((L - 1) / D), x);
+    let changedFrom = x;
     for (let j = 1; j <= jMax; j++) {
       const need = rec.d[x] + j * step + spanCycles(L - j * D, D, p.roundTrip);
-      if (need > rec.t[x - j]) this.recommit(p, rec, x - j, need);
+      if (need > rec.t[x - j]) {
+        rec.t[x - j] = need;
+        changedFrom = x - j;
+      }
     }
     for (let i = x - 1; i >= 0; i--) {
-      const need = this.flitExit(p, rec, i + 1, L - 1 - D) + step;
-      if (need <= rec.t[i]) break;
-      this.recommit(p, rec, i, need);
+      const need = flitExit(rec.d[i + 1], rec.t[i + 1], L, L - 1 - D) + step;
+      if (need > rec.t[i]) {
+        rec.t[i] = need;
+        changedFrom = i;
+      } else if (i < changedFrom) break;
     }
-  }
-
-  /**
-   * Record x is known: the VC that fed it (record x - 1's output VC, or the interface's
-   * injection VC) gets the slot of flit L - D back at e_x(L - D) + 1 + CR (the interface
-   * can send SA + ST earlier than a router's exit); a next head on that VC needs it: credits
-   * span packets. A packet shorter than a buffer leaves slots free.
-   */
-  private commitCredit(p: MessagePacket, rec: HopRecords, x: number): void {
-    const L = p.flits;
-    if (L < this.D) return;
-    const at = this.flitExit(p, rec, x, L - this.D) + 1 + this.CR;
-    const res = this.res;
-    if (x === 1) {
-      const o = p.src * this.V + p.injVc;
-      if (res.injVcCredit[o] < at - this.SAST) res.injVcCredit[o] = at - this.SAST;
-    } else {
-      const o = rec.k[x - 1] * this.V + rec.v[x - 1];
-      if (res.outVcCredit[o] < at) res.outVcCredit[o] = at;
-    }
+    for (let i = changedFrom; i < x; i++) this.commitRecord(p, rec, i, x);
   }
 
   /** A head of L flits enters router r: one route computation, L buffer writes, reads and credits. */
@@ -415,14 +433,16 @@ export class MessageNetwork implements Network {
       const p = pkts[0];
       const rec = p.rec!;
       const x = h.hop + 1;
-      const op = this.unicastHop(p, rec, x, h.router, h.inVc, now, h.tailIn);
+      const op = this.unicastHop(p, rec, x, h.router, now, h.tailIn);
+      this.commitRecord(p, rec, x, x);
+      this.commitRecord(p, rec, x - 1, x);
+      this.backPressureHop(p, rec, x);
       if (op === LOCAL) {
         this.sim.scheduleAt(rec.t[x] + EJECTION_CYCLES, this.deliverHandler, p, PRIORITY_DEFAULT);
         return;
       }
       const n = this.mesh.neighbour[h.router * PORTS + op];
-      const iv = (n * PORTS + oppositePort(op)) * this.V + rec.v[x];
-      this.sim.scheduleAt(rec.d[x] + this.LT, this.hopHandler, { router: n, inVc: iv, tailIn: rec.t[x] + this.LT, pkts, hop: h.hop + 1 }, PRIORITY_DEFAULT);
+      this.sim.scheduleAt(rec.d[x] + this.LT, this.hopHandler, { router: n, tailIn: rec.t[x] + this.LT, pkts, hop: x, parentK: -1, parentV: 0, parentD: 0 }, PRIORITY_DEFAULT);
       return;
     }
     this.treeHop(h, now);
@@ -437,12 +457,13 @@ export class MessageNetwork implements Network {
     const now = this.sim.now;
     const pkts = dsts.map((d) => new MessagePacket(this.nextId++, src, d, bytes, tag, now, L, hopCount(this.mesh.cols, src, d), onDelivered));
     const hasLink = pkts.some((p) => p.hops > 0);
-    for (const p of pkts) p.span = this.span(L, hasLink);
-    const v = this.injectAt(pkts[0], src, L);
-    for (const p of pkts) p.headInjectedAtCycles = pkts[0].headInjectedAtCycles;
+    for (const p of pkts) this.shape(p, hasLink);
+    const first = pkts[0];
+    this.injectAt(first, src);
+    for (const p of pkts) p.headInjectedAtCycles = first.headInjectedAtCycles;
     this.inFlightPackets += pkts.length;
-    const at = pkts[0].headInjectedAtCycles + INJECTION_CYCLES;
-    this.sim.scheduleAt(at, this.hopHandler, { router: src, inVc: (src * PORTS + LOCAL) * this.V + v, tailIn: pkts[0].niTail + INJECTION_CYCLES, pkts, hop: 0 }, PRIORITY_DEFAULT);
+    this.commitInjection(first, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY);
+    this.sim.scheduleAt(first.headInjectedAtCycles + INJECTION_CYCLES, this.hopHandler, { router: src, tailIn: first.niTail + INJECTION_CYCLES, pkts, hop: 0, parentK: -1, parentV: 0, parentD: 0 }, PRIORITY_DEFAULT);
   }
 
   /** A tree head (one packet per destination still served) at router r: group by output port, switch once. */
@@ -457,41 +478,39 @@ export class MessageNetwork implements Network {
       if (g) g.push(p);
       else groups.set(op, [p]);
     }
-    const L = h.pkts[0].flits;
-    const ending = groups.get(LOCAL)?.[0];
-    this.switchOnce(r, h.inVc, now, h.tailIn, mask, L, h.pkts[0].span, ending);
+    const first = h.pkts[0];
+    this.switchOnce(first, r, now, h.tailIn, mask, groups.get(LOCAL)?.[0], h.parentK, h.parentV, h.parentD);
     for (const [op, pkts] of groups) {
       if (op === LOCAL) continue;
       const n = this.mesh.neighbour[r * PORTS + op];
-      const iv = (n * PORTS + oppositePort(op)) * this.V + this.swVc[op];
-      this.sim.scheduleAt(this.swDepart + this.LT, this.hopHandler, { router: n, inVc: iv, tailIn: this.swTail + this.LT, pkts, hop: h.hop + 1 }, PRIORITY_DEFAULT);
+      this.sim.scheduleAt(this.swDepart + this.LT, this.hopHandler, { router: n, tailIn: this.swTail + this.LT, pkts, hop: h.hop + 1, parentK: r * PORTS + op, parentV: this.swVc[op], parentD: this.swDepart }, PRIORITY_DEFAULT);
     }
   }
 
   /**
-   * One switch allocation at router r for a head arriving at `arrive` on input VC `inVc`
-   * (tail arriving at `tailIn`), copied to every output port in `mask` (bit p = port p):
-   * all copies leave together once every output has a VC, and the tail leaves when the
-   * slowest output has carried it. Sets `swDepart`, `swTail`, `swVc`; schedules the
-   * ejection of `ending` when the local port is in the mask.
+   * One switch allocation at router r for the head of tree packet p arriving at `arrive`
+   * (tail at `tailIn`), copied to every output port in `mask` (bit p = port p): all copies
+   * leave together once every output has a VC, and the tail leaves when the slowest output
+   * has carried it. Completes the reservation of the VC it came on (`parentK`/`parentV`,
+   * held from `parentD`; parentK -1: the source interface). Sets `swDepart`, `swTail`,
+   * `swVc`; schedules the ejection of `ending` when the local port is in the mask.
    */
-  private switchOnce(r: number, inVc: number, arrive: number, tailIn: number, mask: number, L: number, span: number, ending: MessagePacket | undefined): void {
+  private switchOnce(p: MessagePacket, r: number, arrive: number, tailIn: number, mask: number, ending: MessagePacket | undefined, parentK: number, parentV: number, parentD: number): void {
+    const L = p.flits;
+    const now = this.sim.now;
     this.countArrival(r, L);
     const res = this.res;
-    const V = this.V;
-    let depart = Math.max(arrive, res.inVcFront[inVc]) + this.routerDelay;
+    const ready = arrive + this.routerDelay;
+    let depart = ready;
     let outs = 0;
     for (let op = 0; op < PORTS; op++) {
       if (!(mask & (1 << op))) continue;
       outs++;
-      const k = r * PORTS + op;
-      const v = res.earliestOutVc(k);
-      this.swVc[op] = v;
-      const ready = res.outVcReady(k, v);
-      if (ready > depart) depart = ready;
+      this.swVc[op] = res.pickVc(now, r * PORTS + op, ready, p.span + 1 + this.VA);
+      if (res.fitAt > depart) depart = res.fitAt;
     }
-    let tail = Math.max(depart + span, tailIn + this.SAST);
-    for (let op = 0; op < PORTS; op++) if (mask & (1 << op)) tail = Math.max(tail, res.shareLink(r * PORTS + op, depart, L));
+    let tail = Math.max(depart + p.span, tailIn + this.SAST);
+    for (let op = 0; op < PORTS; op++) if (mask & (1 << op)) tail = Math.max(tail, res.port(r * PORTS + op).take(now, depart, L));
     if (outs > 1) {
       this.cRep[r].value += (outs - 1) * L;
       this.inFlightFlits += (outs - 1) * L;
@@ -499,11 +518,14 @@ export class MessageNetwork implements Network {
     for (let op = 0; op < PORTS; op++) {
       if (!(mask & (1 << op))) continue;
       const k = r * PORTS + op;
-      this.commitHop(inVc, k, this.swVc[op], tail);
+      this.commitVc(k, this.swVc[op], depart, tail, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY);
       this.grant(r, k, L);
       if (op === LOCAL) this.sim.scheduleAt(tail + EJECTION_CYCLES, this.deliverHandler, ending!, PRIORITY_DEFAULT);
       else this.cLink[r].value += L;
     }
+    const credit = this.creditBack(p, depart, tail);
+    if (parentK < 0) this.commitInjection(p, tail, credit);
+    else this.commitVc(parentK, parentV, parentD, Number.NEGATIVE_INFINITY, tail, credit);
     this.swDepart = depart;
     this.swTail = tail;
   }
@@ -517,7 +539,6 @@ export class MessageNetwork implements Network {
    */
   private reserveTree(src: number, dstList: readonly number[], L: number, bytes: number, onDelivered: DeliveryHandler, tag: number): void {
     const cols = this.mesh.cols;
-    const V = this.V;
     const xy = this.xyFirst === true;
     // coordinates: t along the trunk (first dimension), u along the branches
     const tOf = (r: number) => (xy ? r % cols : Math.floor(r / cols));
@@ -539,10 +560,10 @@ export class MessageNetwork implements Network {
     let tHi = st;
     let n = 0;
     let first: MessagePacket | undefined;
-    const span = this.span(L, dstList.some((d) => d !== src));
+    const hasLink = dstList.some((d) => d !== src);
     for (const d of dstList) {
       const p = new MessagePacket(this.nextId++, src, d, bytes, tag, now, L, hopCount(cols, src, d), onDelivered);
-      p.span = span;
+      this.shape(p, hasLink);
       first ??= p;
       endingAt[d] = p;
       n++;
@@ -553,41 +574,44 @@ export class MessageNetwork implements Network {
       if (t < tLo) tLo = t;
       if (t > tHi) tHi = t;
     }
-    const v0 = this.injectAt(first!, src, L);
-    for (const d of dstList) endingAt[d]!.headInjectedAtCycles = first!.headInjectedAtCycles;
+    const p0 = first!;
+    this.injectAt(p0, src);
+    for (const d of dstList) endingAt[d]!.headInjectedAtCycles = p0.headInjectedAtCycles;
     this.inFlightPackets += n;
+    this.commitInjection(p0, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY);
 
     // output ports of trunk router (t, su): on along the trunk, into the branches, local
     const trunkPorts = (t: number, r: number, onward: number) => onward | (bMin[t] < su ? 1 << uMinus : 0) | (bMax[t] > su ? 1 << uPlus : 0) | (endingAt[r] ? 1 : 0);
-    // switch router r and return [departure, tail, VC index into the next router per port]
-    const hop = (r: number, inVc: number, arrive: number, tailIn: number, mask: number): [number, number, Int32Array] => {
-      this.switchOnce(r, inVc, arrive, tailIn, mask, L, span, endingAt[r]);
-      return [this.swDepart, this.swTail, this.swVc.slice()];
+    // a router of the tree, reached from port `fromPort` of router `prev` (-1: the interface)
+    interface Node { r: number; depart: number; tail: number; vcs: Int32Array }
+    const hop = (prev: Node | null, fromPort: number, r: number, mask: number): Node => {
+      const arrive = prev ? prev.depart + this.LT : p0.headInjectedAtCycles + INJECTION_CYCLES;
+      const tailIn = prev ? prev.tail + this.LT : p0.niTail + INJECTION_CYCLES;
+      const parentK = prev ? prev.r * PORTS + fromPort : -1;
+      this.switchOnce(p0, r, arrive, tailIn, mask, endingAt[r], parentK, prev ? prev.vcs[fromPort] : 0, prev ? prev.depart : 0);
+      return { r, depart: this.swDepart, tail: this.swTail, vcs: this.swVc.slice() };
     };
-    const nextVc = (r: number, op: number, vcs: Int32Array) => (this.mesh.neighbour[r * PORTS + op] * PORTS + oppositePort(op)) * V + vcs[op];
-    const branches = (t: number, r0: number, departed: number, tail0: number, vcs0: Int32Array, mask: number) => {
+    const branches = (t: number, node: Node, mask: number) => {
       for (const [dir, end, port] of [[-1, bMin[t], uMinus], [1, bMax[t], uPlus]] as const) {
         if (!(mask & (1 << port))) continue;
-        let [dep, tail, vcs, prev] = [departed, tail0, vcs0, r0];
+        let prev = node;
         for (let u = su + dir; dir > 0 ? u <= end : u >= end; u += dir) {
           const r = at(t, u);
-          [dep, tail, vcs] = hop(r, nextVc(prev, port, vcs), dep + this.LT, tail + this.LT, (u !== end ? 1 << port : 0) | (endingAt[r] ? 1 : 0));
-          prev = r;
+          prev = hop(prev, port, r, (u !== end ? 1 << port : 0) | (endingAt[r] ? 1 : 0));
         }
       }
     };
     const m0 = trunkPorts(st, src, (tHi > st ? 1 << tPlus : 0) | (tLo < st ? 1 << tMinus : 0));
-    const [d0, t0, vcs0] = hop(src, (src * PORTS + LOCAL) * V + v0, first!.headInjectedAtCycles + INJECTION_CYCLES, first!.niTail + INJECTION_CYCLES, m0);
-    branches(st, src, d0, t0, vcs0, m0);
+    const root = hop(null, LOCAL, src, m0);
+    branches(st, root, m0);
     for (const [dir, end] of [[1, tHi], [-1, tLo]] as const) {
-      let [dep, tail, vcs, prev] = [d0, t0, vcs0, src];
+      let prev = root;
       const onward = dir > 0 ? tPlus : tMinus;
       for (let t = st + dir; dir > 0 ? t <= end : t >= end; t += dir) {
         const r = at(t, su);
         const m = trunkPorts(t, r, t !== end ? 1 << onward : 0);
-        [dep, tail, vcs] = hop(r, nextVc(prev, onward, vcs), dep + this.LT, tail + this.LT, m);
-        branches(t, r, dep, tail, vcs, m);
-        prev = r;
+        prev = hop(prev, onward, r, m);
+        branches(t, prev, m);
       }
     }
     // clear the scratch
@@ -609,11 +633,10 @@ export class MessageNetwork implements Network {
 }
 
 /**
- * Per record of a route (0: the source interface, x: hop x - 1's router): input VC, output
- * port (r x 5 + port), output VC, head and tail exit cycles.
+ * Per record of a route (0: the source interface, x: hop x - 1's router): output port
+ * (r x 5 + port), output VC, head and tail exit cycles.
  */
 interface HopRecords {
-  readonly iv: Int32Array;
   readonly k: Int32Array;
   readonly v: Int32Array;
   readonly d: Float64Array;
@@ -621,18 +644,20 @@ interface HopRecords {
 }
 
 function newHopRecords(n: number): HopRecords {
-  return { iv: new Int32Array(n), k: new Int32Array(n), v: new Int32Array(n), d: new Float64Array(n), t: new Float64Array(n) };
+  return { k: new Int32Array(n), v: new Int32Array(n), d: new Float64Array(n), t: new Float64Array(n) };
 }
 
 interface Hop {
   router: number;
-  /** input VC index ((router x 5 + port) x V + vc) the head arrives on */
-  inVc: number;
   /** cycle the tail reaches this router */
   tailIn: number;
   pkts: MessagePacket[];
-  /** hop index along a unicast route */
+  /** hop index along the route (0: the source router) */
   hop: number;
+  /** tree branches: the output port (r x 5 + port, -1: the source interface), VC and head exit that brought it here */
+  parentK: number;
+  parentV: number;
+  parentD: number;
 }
 
 class MessagePacket implements NocPacket {
@@ -660,4 +685,9 @@ class MessagePacket implements NocPacket {
     readonly hops: number,
     readonly onDelivered: DeliveryHandler,
   ) {}
+}
+
+/** Exit cycle of flit m of an L-flit packet whose head left at d and tail at t: interpolated, whole cycles. */
+function flitExit(d: number, t: number, L: number, m: number): number {
+  return L > 1 ? d + Math.round(((t - d) * m) / (L - 1)) : d;
 }

@@ -1,93 +1,93 @@
 import { PORTS } from './mesh.js';
+import { BusyCalendar } from './busyCalendar.js';
 
 /**
  * The message-level model's reservation tables: what a wormhole router with virtual
- * channels and credits remembers between packets, kept as "free from cycle" times instead
- * of flits (docs/noc.md, "Message-level model"). Times use the model's convention: a
- * packet leaves a router when its head exits the crossbar.
+ * channels and credits remembers between packets, as busy time instead of flits
+ * (docs/noc.md, "Message-level model"). Times use the model's convention: a packet leaves a
+ * router when its head exits the crossbar.
  *
- * - `outVcFree[(r x 5 + port) x V + v]`: earliest cycle a new head may leave router r
- *   through output VC v of `port` (the previous packet's tail left, the VC was released
- *   and re-allocated: tail + 1 + VA).
- * - `inVcFront[(r x 5 + port) x V + v]`: earliest cycle a new head can be at the front of
- *   input VC v of `port` at router r and start route computation (the previous packet's
- *   tail has left that buffer). With one VC this is what serialises back-to-back packets:
- *   route computation and VC allocation of the next head cannot overlap the previous tail.
- * - `outVcCredit[(r x 5 + port) x V + v]`: earliest cycle a new head may leave through output VC
- *   v as far as credits go: the downstream buffer holds the previous packet's last D flits,
- *   and the new head needs the slot of the first of them (flit L - D) back.
- * - `linkBacklog[r x 5 + port]`: the cycle by which the output port would have carried
- *   every flit granted to it so far at one flit per cycle (a fluid queue: packets on
- *   different VCs share the port's bandwidth, interleaved flit by flit).
- * - `injVcFree[t x V + v]`, `injVcCredit[t x V + v]`, `injBacklog[t]`, `niFree[t]`: the same for the injection
- *   channel of tile t's network interface; `niFree` is where a single injection FIFO
- *   may start its next packet (the previous tail has been injected).
+ * - `vc(k, v)`, k = r x 5 + port: when output VC v of that port is taken. A packet holds it
+ *   from its head's exit until a next head could use it: the tail has left and the VC was
+ *   re-allocated (tail + 1 + VA), the tail has left the buffer downstream (a head reaches the
+ *   front of an input VC only then, and then pays RC + VA), and the downstream slot of the
+ *   packet's flit L - D is free again (credits span packets).
+ * - `port(k)`: the cycles the port's link carries a flit: packets on different VCs share
+ *   its one flit per cycle, interleaved.
+ * - per tile interface, kept as "free from" cycles because an interface injects its packets
+ *   in order: `injVcFree[t x V + v]` (the same three conditions for the injection VC),
+ *   `injBacklog[t]` (the injection channel), `niFree[t]` (a single injection FIFO starts
+ *   its next packet after the previous tail).
+ *
+ * Calendars are created on first use (most ports of a large mesh never carry a packet).
  */
 export class VcReservations {
-  readonly outVcFree: Float64Array;
-  readonly outVcCredit: Float64Array;
-  readonly inVcFront: Float64Array;
-  readonly linkBacklog: Float64Array;
+  private readonly vcs_: (BusyCalendar | undefined)[];
+  private readonly ports_: (BusyCalendar | undefined)[];
   readonly injVcFree: Float64Array;
-  readonly injVcCredit: Float64Array;
   readonly injBacklog: Float64Array;
   readonly niFree: Float64Array;
 
   constructor(
     routers: number,
-    readonly vcs: number,
+    readonly vcCount: number,
   ) {
-    this.outVcFree = new Float64Array(routers * PORTS * vcs);
-    this.outVcCredit = new Float64Array(routers * PORTS * vcs);
-    this.inVcFront = new Float64Array(routers * PORTS * vcs);
-    this.linkBacklog = new Float64Array(routers * PORTS);
-    this.injVcFree = new Float64Array(routers * vcs);
-    this.injVcCredit = new Float64Array(routers * vcs);
+    this.vcs_ = new Array<BusyCalendar | undefined>(routers * PORTS * vcCount).fill(undefined);
+    this.ports_ = new Array<BusyCalendar | undefined>(routers * PORTS).fill(undefined);
+    this.injVcFree = new Float64Array(routers * vcCount);
     this.injBacklog = new Float64Array(routers);
     this.niFree = new Float64Array(routers);
   }
 
-  /** The output VC of port k (= r x 5 + port) a head can use first (free and with a credit; lowest index on ties). */
-  earliestOutVc(k: number): number {
-    return earliest(this.outVcFree, this.outVcCredit, k * this.vcs, this.vcs);
+  /** Output VC v of port k. */
+  vc(k: number, v: number): BusyCalendar {
+    const i = k * this.vcCount + v;
+    return (this.vcs_[i] ??= new BusyCalendar());
   }
 
-  /** The injection VC of tile t a head can use first. */
+  /** The link of port k. */
+  port(k: number): BusyCalendar {
+    return (this.ports_[k] ??= new BusyCalendar());
+  }
+
+  /**
+   * The output VC of port k a head ready at `ready` can take first for at least `hold`
+   * cycles (lowest index on ties); sets `fitAt` to the cycle it can leave.
+   */
+  pickVc(now: number, k: number, ready: number, hold: number): number {
+    let best = 0;
+    let bestAt = Number.POSITIVE_INFINITY;
+    const base = k * this.vcCount;
+    for (let v = 0; v < this.vcCount; v++) {
+      const cal = this.vcs_[base + v];
+      const at = cal === undefined ? ready : cal.fit(now, ready, hold);
+      if (at < bestAt) {
+        bestAt = at;
+        best = v;
+        if (at === ready) break;
+      }
+    }
+    this.fitAt = bestAt;
+    return best;
+  }
+
+  /** Departure cycle found by the last `pickVc`. */
+  fitAt = 0;
+
+  /** The injection VC of tile t that frees first. */
   earliestInjVc(t: number): number {
-    return earliest(this.injVcFree, this.injVcCredit, t * this.vcs, this.vcs);
+    const V = this.vcCount;
+    const base = t * V;
+    const free = this.injVcFree;
+    let best = 0;
+    for (let v = 1; v < V; v++) if (free[base + v] < free[base + best]) best = v;
+    return best;
   }
 
-  /** When output VC v of port k can take a new head: free and with a credit. */
-  outVcReady(k: number, v: number): number {
-    const o = k * this.vcs + v;
-    return this.outVcFree[o] > this.outVcCredit[o] ? this.outVcFree[o] : this.outVcCredit[o];
-  }
-
-  /** L flits granted to port k from `from` on: returns the cycle the last of them can leave (fluid, one flit per cycle). */
-  shareLink(k: number, from: number, flits: number): number {
-    const b = Math.max(this.linkBacklog[k], from) + flits;
-    this.linkBacklog[k] = b;
-    return b - 1;
-  }
-
-  /** The same for tile t's injection channel. */
+  /** L flits through the injection channel of tile t from `from` on: the cycle the last can go. */
   shareInjection(t: number, from: number, flits: number): number {
     const b = Math.max(this.injBacklog[t], from) + flits;
     this.injBacklog[t] = b;
     return b - 1;
   }
-}
-
-/** Index (0..V-1) of the VC from `base` whose later of free and credit times is earliest. */
-function earliest(free: Float64Array, credit: Float64Array, base: number, V: number): number {
-  let best = 0;
-  let bestAt = Math.max(free[base], credit[base]);
-  for (let v = 1; v < V; v++) {
-    const at = free[base + v] > credit[base + v] ? free[base + v] : credit[base + v];
-    if (at < bestAt) {
-      bestAt = at;
-      best = v;
-    }
-  }
-  return best;
 }
