@@ -63,13 +63,17 @@ export class BusyCalendar {
     this.scatter(insert(n, start, end));
   }
 
+  /** The first cycle the last `take` took. */
+  firstTaken = 0;
+
   /**
    * Take the first `n` free cycles at or after `from` (one flit per cycle through a gap-
-   * filling port) and return the last cycle taken.
+   * filling port) and return the last cycle taken (the first is left in `firstTaken`).
    */
   take(now: number, from: number, n: number): number {
     if (from >= this.lastEnd) {
       this.add(now, from, from + n);
+      this.firstTaken = from;
       return from + n - 1;
     }
     let len = this.gather(now);
@@ -77,12 +81,14 @@ export class BusyCalendar {
     let s = from;
     let left = n;
     let last = from;
+    let first = -1;
     let i = 0;
     while (left > 0) {
       while (i < len && scratch[i + 1] <= s) i += 2;
       const gapEnd = i < len ? scratch[i] : Number.POSITIVE_INFINITY;
       if (s < gapEnd) {
         const k = Math.min(left, gapEnd - s);
+        if (first < 0) first = s;
         len = insert(len, s, s + k);
         left -= k;
         last = s + k - 1;
@@ -91,6 +97,7 @@ export class BusyCalendar {
       } else s = scratch[i + 1];
     }
     this.scatter(len);
+    this.firstTaken = first;
     return last;
   }
 

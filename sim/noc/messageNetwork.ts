@@ -8,12 +8,14 @@ import { EJECTION_CYCLES, INJECTION_CYCLES, packetFlits, routerDelayCycles } fro
 import { registerNocCounters } from './counters.js';
 import { cyclesPerFlit, injectionCreditRoundTripCycles, linkCreditRoundTripCycles, spanCycles } from './creditFlow.js';
 import { VcReservations } from './vcReservations.js';
+import { interleave, type InterleavedPacket } from './roundRobinInjection.js';
 import type { Network, NetworkOptions, NocPacket } from './network.js';
 
 // Module-local copies: imported bindings can compile to getters, too slow for the hot loops.
 const PORTS = MESH_PORTS;
 const LOCAL = MESH_LOCAL;
 const PRIORITY_DEFAULT = KernelPriority.Default;
+const PRIORITY_LOW = KernelPriority.Low;
 
 /**
  * Message-level mesh NoC (the fast model for whole-chip runs; docs/noc.md, "Message-level
@@ -74,6 +76,10 @@ export class MessageNetwork implements Network {
   private readonly cpfInj: number;
   private readonly CR: number;
   private readonly perVcQueues: boolean;
+  /** per-VC FIFOs and more than one VC: an interface interleaves the packets of a cycle */
+  private readonly interleaved: boolean;
+  private readonly batches = new Map<number, MessagePacket[]>();
+  private readonly flushHandler = (src: number) => this.flush(src);
   private readonly res: VcReservations;
   private readonly niAssign: Int32Array;
   private readonly links: Float64Array;
@@ -132,6 +138,7 @@ export class MessageNetwork implements Network {
     this.cpfInj = cyclesPerFlit(this.D, this.rInj);
     this.CR = noc.creditReturnCycles;
     this.perVcQueues = noc.injectionQueues === 'per-vc';
+    this.interleaved = this.perVcQueues && this.V > 1;
     this.res = new VcReservations(R, this.V);
     this.niAssign = new Int32Array(R);
     this.links = new Float64Array(R * PORTS);
@@ -230,12 +237,63 @@ export class MessageNetwork implements Network {
     const v = this.perVcQueues ? this.niAssign[src]++ % V : res.earliestInjVc(src);
     let n0 = Math.max(this.sim.now, res.injVcFree[src * V + v]);
     if (!this.perVcQueues && res.niFree[src] > n0) n0 = res.niFree[src];
+    // the channel carries one flit per cycle: the head takes its first free cycle
+    const channel = res.injection(src);
+    const last = channel.take(this.sim.now, n0, L);
+    n0 = channel.firstTaken;
     p.headInjectedAtCycles = n0;
-    p.niTail = Math.max(n0 + spanCycles(L, this.D, this.rInj), res.shareInjection(src, n0, L));
+    p.niTail = Math.max(n0 + spanCycles(L, this.D, this.rInj), last);
     p.injVc = v;
+    this.countInjection(src, L);
+  }
+
+  private countInjection(src: number, L: number): void {
     this.cPktIn[src].value++;
     this.cFlitIn[src].value += L;
     this.inFlightFlits += L;
+  }
+
+  /**
+   * Per-VC injection FIFOs (more than one VC): the packets an interface is handed in one
+   * cycle are injected together at the end of the cycle, their flits interleaved
+   * round-robin (roundRobinInjection.ts), then their routes are reserved in head order.
+   */
+  private enqueueInterleaved(p: MessagePacket): void {
+    const src = p.src;
+    let batch = this.batches.get(src);
+    if (!batch) {
+      batch = [];
+      this.batches.set(src, batch);
+      this.sim.scheduleAt(this.sim.now, this.flushHandler, src, PRIORITY_LOW);
+    }
+    batch.push(p);
+  }
+
+  private flush(src: number): void {
+    const batch = this.batches.get(src)!;
+    this.batches.delete(src);
+    const res = this.res;
+    const V = this.V;
+    const channel = res.injection(src);
+    let flits = 0;
+    for (const p of batch) flits += p.flits;
+    channel.take(this.sim.now, this.sim.now, flits);
+    const jobs = new Map<InterleavedPacket, MessagePacket>();
+    for (const p of batch) {
+      const q = this.niAssign[src]++ % V;
+      p.injVc = q;
+      jobs.set({ fifo: q, flits: p.flits, cyclesPerFlit: p.cpf, fifoFree: res.injVcFree[src * V + q], head: 0, tail: 0 }, p);
+    }
+    // each packet's route is reserved as soon as its injection is known; the VC it leaves
+    // behind (front of the first router's buffer, credits) then gates its FIFO's next packet
+    interleave([...jobs.keys()], channel.firstTaken, (job) => {
+      const p = jobs.get(job)!;
+      p.headInjectedAtCycles = job.head;
+      p.niTail = Math.max(job.tail, job.head + spanCycles(p.flits, this.D, this.rInj));
+      this.countInjection(src, p.flits);
+      this.launchUnicast(p);
+      return res.injVcFree[src * V + p.injVc];
+    });
   }
 
   /**
@@ -271,13 +329,30 @@ export class MessageNetwork implements Network {
   }
 
   private injectUnicast(src: number, dst: number, L: number, bytes: number, onDelivered: DeliveryHandler, tag: number): MessagePacket {
+    const p = this.newUnicast(src, dst, L, bytes, onDelivered, tag);
+    if (this.interleaved) {
+      this.enqueueInterleaved(p);
+      return p;
+    }
+    this.injectAt(p, src);
+    this.launchUnicast(p);
+    return p;
+  }
+
+  private newUnicast(src: number, dst: number, L: number, bytes: number, onDelivered: DeliveryHandler, tag: number): MessagePacket {
     this.checkTile(src, 'source');
     this.checkTile(dst, 'destination');
     const H = hopCount(this.mesh.cols, src, dst);
     const p = new MessagePacket(this.nextId++, src, dst, bytes, tag, this.sim.now, L, H, onDelivered);
     this.shape(p, H > 0);
-    this.injectAt(p, src);
     this.inFlightPackets++;
+    return p;
+  }
+
+  /** Packet p has left (or is scheduled to leave) its interface: reserve its route, or start it router by router. */
+  private launchUnicast(p: MessagePacket): MessagePacket {
+    const src = p.src;
+    const H = p.hops;
     const rec = this.pathReservation ? this.scratch : (p.rec = newHopRecords(H + 2));
     // record 0 is the interface, as if it were a router whose crossbar exit is SA + ST after sending
     rec.d[0] = p.headInjectedAtCycles + this.SAST;
@@ -323,10 +398,11 @@ export class MessageNetwork implements Network {
     const k = r * PORTS + op;
     const res = this.res;
     const v = res.pickVc(now, k, a + this.routerDelay, p.span + 1 + this.VA);
-    const d = res.fitAt;
+    const link = res.port(k);
+    const linked = link.take(now, res.fitAt, L);
+    const d = link.firstTaken;
     let t = d + p.span;
     if (tailIn + this.SAST > t) t = tailIn + this.SAST;
-    const linked = res.port(k).take(now, d, L);
     if (linked > t) t = linked;
     rec.k[x] = k;
     rec.v[x] = v;

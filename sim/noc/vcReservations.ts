@@ -14,10 +14,10 @@ import { BusyCalendar } from './busyCalendar.js';
  *   packet's flit L - D is free again (credits span packets).
  * - `port(k)`: the cycles the port's link carries a flit: packets on different VCs share
  *   its one flit per cycle, interleaved.
- * - per tile interface, kept as "free from" cycles because an interface injects its packets
- *   in order: `injVcFree[t x V + v]` (the same three conditions for the injection VC),
- *   `injBacklog[t]` (the injection channel), `niFree[t]` (a single injection FIFO starts
- *   its next packet after the previous tail).
+ * - per tile interface: `injection(t)`, the cycles its injection channel carries a flit;
+ *   `injVcFree[t x V + v]` (the same three conditions for the injection VC, a "free from"
+ *   cycle because an interface starts its packets in order) and `niFree[t]` (a single
+ *   injection FIFO starts its next packet after the previous tail).
  *
  * Calendars are created on first use (most ports of a large mesh never carry a packet).
  */
@@ -25,7 +25,7 @@ export class VcReservations {
   private readonly vcs_: (BusyCalendar | undefined)[];
   private readonly ports_: (BusyCalendar | undefined)[];
   readonly injVcFree: Float64Array;
-  readonly injBacklog: Float64Array;
+  private readonly injections: (BusyCalendar | undefined)[];
   readonly niFree: Float64Array;
 
   constructor(
@@ -35,7 +35,7 @@ export class VcReservations {
     this.vcs_ = new Array<BusyCalendar | undefined>(routers * PORTS * vcCount).fill(undefined);
     this.ports_ = new Array<BusyCalendar | undefined>(routers * PORTS).fill(undefined);
     this.injVcFree = new Float64Array(routers * vcCount);
-    this.injBacklog = new Float64Array(routers);
+    this.injections = new Array<BusyCalendar | undefined>(routers).fill(undefined);
     this.niFree = new Float64Array(routers);
   }
 
@@ -84,10 +84,8 @@ export class VcReservations {
     return best;
   }
 
-  /** L flits through the injection channel of tile t from `from` on: the cycle the last can go. */
-  shareInjection(t: number, from: number, flits: number): number {
-    const b = Math.max(this.injBacklog[t], from) + flits;
-    this.injBacklog[t] = b;
-    return b - 1;
+  /** The injection channel of tile t. */
+  injection(t: number): BusyCalendar {
+    return (this.injections[t] ??= new BusyCalendar());
   }
 }
