@@ -104,7 +104,7 @@ export class BusyCalendar {
   /** The latest interval joins the earlier ones (merging across the shortest gap when full). */
   private pushOlder(now: number): void {
     const o = (this.older ??= new Float64Array(2 * CALENDAR_GAPS));
-    if (this.count === CALENDAR_GAPS) this.count = pruneInto(o, this.count, now);
+    if (this.count === CALENDAR_GAPS && o[1] <= now) this.count = pruneInto(o, this.count, now);
     if (this.count === CALENDAR_GAPS) {
       // the shortest gap among older[0], ..., older[count - 1], latest
       const c = this.count;

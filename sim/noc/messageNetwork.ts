@@ -1,14 +1,15 @@
 import { Priority as KernelPriority } from '../kernel/priority.js';
-import type { Simulator } from '../kernel/simulator.js';
+import type { SimEvent, Simulator } from '../kernel/simulator.js';
 import type { Design } from '../design/design.js';
 import type { Counter } from '../counters/counter.js';
 import type { DeliveryHandler } from './port.js';
 import { LOCAL as MESH_LOCAL, PORTS as MESH_PORTS, NORTH, EAST, SOUTH, WEST, hopCount, oppositePort, makeMesh, routingFunction, type Mesh, type RoutingFunction } from './mesh.js';
-import { EJECTION_CYCLES, INJECTION_CYCLES, packetFlits, routerDelayCycles } from './packet.js';
+import { EJECTION_CYCLES as EJ, INJECTION_CYCLES as INJ, packetFlits, routerDelayCycles } from './packet.js';
 import { registerNocCounters } from './counters.js';
-import { cyclesPerFlit, injectionCreditRoundTripCycles, linkCreditRoundTripCycles, spanCycles } from './creditFlow.js';
+import { cyclesPerFlit, injectionCreditRoundTripCycles, linkCreditRoundTripCycles, spanCycles as creditSpan } from './creditFlow.js';
 import { VcReservations } from './vcReservations.js';
 import { interleave, type InterleavedPacket } from './roundRobinInjection.js';
+import { EjectionSharing } from './ejectionSharing.js';
 import type { Network, NetworkOptions, NocPacket } from './network.js';
 
 // Module-local copies: imported bindings can compile to getters, too slow for the hot loops.
@@ -16,6 +17,9 @@ const PORTS = MESH_PORTS;
 const LOCAL = MESH_LOCAL;
 const PRIORITY_DEFAULT = KernelPriority.Default;
 const PRIORITY_LOW = KernelPriority.Low;
+const EJECTION_CYCLES = EJ;
+const INJECTION_CYCLES = INJ;
+const spanCycles = creditSpan;
 
 /**
  * Message-level mesh NoC (the fast model for whole-chip runs; docs/noc.md, "Message-level
@@ -102,12 +106,26 @@ export class MessageNetwork implements Network {
   /** `path`: reserve the whole route when the message is injected (one event per delivery). */
   private readonly pathReservation: boolean;
   private readonly deliverHandler = (p: MessagePacket) => this.deliver(p);
+  /** Processor sharing at ejection ports (ejectionSharing.ts). */
+  private readonly ejections: EjectionSharing<MessagePacket>;
+  /** A packet ejected earlier finishes later because one reserved after it shares its ejection port. */
+  private readonly movedHandler = (q: MessagePacket, tail: number) => {
+    if (q.delivery) this.sim.cancel(q.delivery);
+    q.delivery = this.sim.scheduleAt(tail + EJECTION_CYCLES, this.deliverHandler, q, PRIORITY_DEFAULT);
+    // it holds its ejection VC longer
+    this.res.vc(q.ejectK, q.ejectV).add(this.sim.now, q.ejectTail + 1 + this.VA, tail + 1 + this.VA);
+    q.ejectTail = tail;
+  };
   /** Dimension-order routing (xy or yx): a multicast tree is a trunk plus branches. */
   private readonly xyFirst: boolean | null;
   /** Scratch for `reserveTree`: per trunk coordinate, the branch extent; per router, the packet ending there. */
   private readonly branchMin: Int32Array;
   private readonly branchMax: Int32Array;
   private readonly endingAt: (MessagePacket | undefined)[];
+  /** Scratch for `reserveTree`: per router of the tree, head and tail exits; per port, the VC taken. */
+  private readonly treeDepart: Float64Array;
+  private readonly treeTail: Float64Array;
+  private readonly treeVc: Int32Array;
   /** Scratch hop records for path-reserved unicast (one route at a time). */
   private readonly scratch: HopRecords;
   private readonly dequeScratch: Int32Array;
@@ -140,6 +158,7 @@ export class MessageNetwork implements Network {
     this.perVcQueues = noc.injectionQueues === 'per-vc';
     this.interleaved = this.perVcQueues && this.V > 1;
     this.res = new VcReservations(R, this.V);
+    this.ejections = new EjectionSharing<MessagePacket>(R, this.V);
     this.niAssign = new Int32Array(R);
     this.links = new Float64Array(R * PORTS);
     this.scratch = newHopRecords(this.mesh.rows + this.mesh.cols + 1);
@@ -149,6 +168,9 @@ export class MessageNetwork implements Network {
     this.branchMin = new Int32Array(trunkLength).fill(2 ** 30);
     this.branchMax = new Int32Array(trunkLength).fill(-1);
     this.endingAt = new Array<MessagePacket | undefined>(R);
+    this.treeDepart = new Float64Array(R);
+    this.treeTail = new Float64Array(R);
+    this.treeVc = new Int32Array(R * PORTS);
     ({
       bufferWrites: this.cBufW,
       bufferReads: this.cBufR,
@@ -317,7 +339,10 @@ export class MessageNetwork implements Network {
    * of flit L - D is free (`creditAt`). -Infinity for what is not known yet.
    */
   private commitVc(k: number, v: number, d: number, t: number, tailExitNext: number, creditAt: number): void {
-    const end = Math.max(t + 1 + this.VA, tailExitNext - this.SAST + 1 - this.LT, creditAt);
+    let end = t + 1 + this.VA;
+    const front = tailExitNext - this.SAST + 1 - this.LT;
+    if (front > end) end = front;
+    if (creditAt > end) end = creditAt;
     this.res.vc(k, v).add(this.sim.now, d, end);
   }
 
@@ -378,7 +403,7 @@ export class MessageNetwork implements Network {
     }
     this.backPressureRoute(p, rec, x);
     for (let i = 0; i <= x; i++) this.commitRecord(p, rec, i, x);
-    this.sim.scheduleAt(rec.t[x] + EJECTION_CYCLES, this.deliverHandler, p, PRIORITY_DEFAULT);
+    p.delivery = this.sim.scheduleAt(rec.t[x] + EJECTION_CYCLES, this.deliverHandler, p, PRIORITY_DEFAULT);
     return p;
   }
 
@@ -398,12 +423,13 @@ export class MessageNetwork implements Network {
     const k = r * PORTS + op;
     const res = this.res;
     const v = res.pickVc(now, k, a + this.routerDelay, p.span + 1 + this.VA);
+    // the port carries one flit per cycle: the head leaves in its first free cycle (at the
+    // ejection port, flits of the packets holding the ejection VCs interleave instead)
     const link = res.port(k);
     const linked = link.take(now, res.fitAt, L);
-    const d = link.firstTaken;
-    let t = d + p.span;
-    if (tailIn + this.SAST > t) t = tailIn + this.SAST;
-    if (linked > t) t = linked;
+    const d = op === LOCAL ? res.fitAt : link.firstTaken;
+    const t = Math.max(d + p.span, tailIn + this.SAST, linked);
+    if (op === LOCAL) this.eject(p, r, k, v, d, t);
     rec.k[x] = k;
     rec.v[x] = v;
     rec.d[x] = d;
@@ -411,6 +437,17 @@ export class MessageNetwork implements Network {
     this.grant(r, k, L);
     if (op !== LOCAL) this.cLink[r].value += L;
     return op;
+  }
+
+  /**
+   * Packet p's head leaves router r through ejection port k on VC v at d, its tail at t:
+   * packets ejected before it that it interleaves with finish later (ejectionSharing.ts).
+   */
+  private eject(p: MessagePacket, r: number, k: number, v: number, d: number, t: number): void {
+    p.ejectK = k;
+    p.ejectV = v;
+    p.ejectTail = t;
+    this.ejections.add(this.sim.now, r, p, d, p.flits, t, this.movedHandler);
   }
 
   /** (Re-)reserve record i of p's route, records up to `known` being computed. */
@@ -514,7 +551,7 @@ export class MessageNetwork implements Network {
       this.commitRecord(p, rec, x - 1, x);
       this.backPressureHop(p, rec, x);
       if (op === LOCAL) {
-        this.sim.scheduleAt(rec.t[x] + EJECTION_CYCLES, this.deliverHandler, p, PRIORITY_DEFAULT);
+        p.delivery = this.sim.scheduleAt(rec.t[x] + EJECTION_CYCLES, this.deliverHandler, p, PRIORITY_DEFAULT);
         return;
       }
       const n = this.mesh.neighbour[h.router * PORTS + op];
@@ -596,7 +633,10 @@ export class MessageNetwork implements Network {
       const k = r * PORTS + op;
       this.commitVc(k, this.swVc[op], depart, tail, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY);
       this.grant(r, k, L);
-      if (op === LOCAL) this.sim.scheduleAt(tail + EJECTION_CYCLES, this.deliverHandler, ending!, PRIORITY_DEFAULT);
+      if (op === LOCAL) {
+        this.eject(ending!, r, k, this.swVc[op], depart, tail);
+        ending!.delivery = this.sim.scheduleAt(tail + EJECTION_CYCLES, this.deliverHandler, ending!, PRIORITY_DEFAULT);
+      }
       else this.cLink[r].value += L;
     }
     const credit = this.creditBack(p, depart, tail);
@@ -658,16 +698,20 @@ export class MessageNetwork implements Network {
 
     // output ports of trunk router (t, su): on along the trunk, into the branches, local
     const trunkPorts = (t: number, r: number, onward: number) => onward | (bMin[t] < su ? 1 << uMinus : 0) | (bMax[t] > su ? 1 << uPlus : 0) | (endingAt[r] ? 1 : 0);
-    // a router of the tree, reached from port `fromPort` of router `prev` (-1: the interface)
-    interface Node { r: number; depart: number; tail: number; vcs: Int32Array }
-    const hop = (prev: Node | null, fromPort: number, r: number, mask: number): Node => {
-      const arrive = prev ? prev.depart + this.LT : p0.headInjectedAtCycles + INJECTION_CYCLES;
-      const tailIn = prev ? prev.tail + this.LT : p0.niTail + INJECTION_CYCLES;
-      const parentK = prev ? prev.r * PORTS + fromPort : -1;
-      this.switchOnce(p0, r, arrive, tailIn, mask, endingAt[r], parentK, prev ? prev.vcs[fromPort] : 0, prev ? prev.depart : 0);
-      return { r, depart: this.swDepart, tail: this.swTail, vcs: this.swVc.slice() };
+    // switch router r of the tree, reached from port `fromPort` of router `prev` (-1: the
+    // interface); its head and tail exits and output VCs go to the per-router scratch
+    const { treeDepart, treeTail, treeVc } = this;
+    const hop = (prev: number, fromPort: number, r: number, mask: number): number => {
+      const arrive = prev >= 0 ? treeDepart[prev] + this.LT : p0.headInjectedAtCycles + INJECTION_CYCLES;
+      const tailIn = prev >= 0 ? treeTail[prev] + this.LT : p0.niTail + INJECTION_CYCLES;
+      const parentK = prev >= 0 ? prev * PORTS + fromPort : -1;
+      this.switchOnce(p0, r, arrive, tailIn, mask, endingAt[r], parentK, prev >= 0 ? treeVc[parentK] : 0, prev >= 0 ? treeDepart[prev] : 0);
+      treeDepart[r] = this.swDepart;
+      treeTail[r] = this.swTail;
+      for (let op = 0; op < PORTS; op++) treeVc[r * PORTS + op] = this.swVc[op];
+      return r;
     };
-    const branches = (t: number, node: Node, mask: number) => {
+    const branches = (t: number, node: number, mask: number) => {
       for (const [dir, end, port] of [[-1, bMin[t], uMinus], [1, bMax[t], uPlus]] as const) {
         if (!(mask & (1 << port))) continue;
         let prev = node;
@@ -678,7 +722,7 @@ export class MessageNetwork implements Network {
       }
     };
     const m0 = trunkPorts(st, src, (tHi > st ? 1 << tPlus : 0) | (tLo < st ? 1 << tMinus : 0));
-    const root = hop(null, LOCAL, src, m0);
+    const root = hop(-1, LOCAL, src, m0);
     branches(st, root, m0);
     for (const [dir, end] of [[1, tHi], [-1, tLo]] as const) {
       let prev = root;
@@ -748,6 +792,12 @@ class MessagePacket implements NocPacket {
   cpf = 1;
   /** credit round trip at the route's bottleneck */
   roundTrip = 1;
+  /** its scheduled delivery (moved when a later-reserved packet shares its ejection port) */
+  delivery: SimEvent | null = null;
+  /** its ejection port, VC and tail */
+  ejectK = 0;
+  ejectV = 0;
+  ejectTail = 0;
   /** hop reservation: this packet's hop records (path reservation uses the network's scratch) */
   rec: HopRecords | null = null;
   constructor(

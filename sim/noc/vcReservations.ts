@@ -60,7 +60,7 @@ export class VcReservations {
     const base = k * this.vcCount;
     for (let v = 0; v < this.vcCount; v++) {
       const cal = this.vcs_[base + v];
-      const at = cal === undefined ? ready : cal.fit(now, ready, hold);
+      const at = cal === undefined || cal.end() <= ready ? ready : cal.fit(now, ready, hold);
       if (at < bestAt) {
         bestAt = at;
         best = v;

@@ -1,0 +1,62 @@
+/**
+ * Packets converging on one tile share its ejection port flit by flit: the flit model's
+ * switch allocator grants the local output round-robin among the input ports whose packets
+ * hold an ejection VC, so packets ejected at the same time finish late, together, rather
+ * than one after another. The message-level model reserves the port's cycles in the order
+ * it reserves routes (first come, first served), which gets the port's total right but not
+ * who finishes when. This corrects the order: when packet P is ejected while packets
+ * reserved before it are still being ejected (at most V - 1 of them hold the other ejection
+ * VCs), round-robin would have interleaved P's flits with theirs, so each such packet Q
+ * finishes later by the flits of P sent before Q's end,
+ *   t_Q' = min(t_P, t_Q + min(r_Q, L_P)),   r_Q = flits Q still had to send when P's head came,
+ * while P keeps its first-come tail t_P (the port carries the same flits either way). Q's
+ * delivery is moved (nothing downstream of an ejection depends on it).
+ */
+interface Ejecting<P> {
+  readonly p: P;
+  readonly release: number;
+  tail: number;
+}
+
+export class EjectionSharing<P> {
+  private readonly lists: (Ejecting<P>[] | undefined)[];
+
+  constructor(
+    routers: number,
+    private readonly vcs: number,
+  ) {
+    this.lists = new Array(routers).fill(undefined);
+  }
+
+  /**
+   * Packet p (`flits` long) starts its ejection at router r at `release` and ends at `tail`
+   * (first come, first served). Calls `moved(q, tail)` for every packet ejected there before
+   * whose tail moves later.
+   */
+  add(now: number, r: number, p: P, release: number, flits: number, tail: number, moved: (q: P, tail: number) => void): void {
+    if (this.vcs === 1) return; // one ejection VC: packets leave one after another
+    const list = (this.lists[r] ??= []);
+    if (list.length > 8 * this.vcs) {
+      let keep = 0;
+      for (const e of list) if (e.tail >= now) list[keep++] = e;
+      list.length = keep;
+      if (keep > 8 * this.vcs) list.splice(0, keep - 4 * this.vcs);
+    }
+    // the packets still being ejected when p's head comes, latest reserved first, at most
+    // V - 1 (of the last 4V reserved here)
+    let shared = 0;
+    const from = Math.max(0, list.length - 4 * this.vcs);
+    for (let i = list.length - 1; i >= from && shared < this.vcs - 1; i--) {
+      const q = list[i];
+      if (q.tail <= release || q.release > release) continue;
+      shared++;
+      const left = q.tail - release;
+      const t = Math.min(tail, q.tail + Math.min(left, flits));
+      if (t > q.tail) {
+        q.tail = t;
+        moved(q.p, t);
+      }
+    }
+    list.push({ p, release, tail });
+  }
+}
