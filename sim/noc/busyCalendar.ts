@@ -9,14 +9,15 @@
  *
  * Intervals that end at or before the `now` passed in are forgotten (nothing is ever
  * reserved in the past). The latest interval lives in two fields, so the common cases
- * (reserving after, or extending, the latest reservation) touch no array. At most
- * `CALENDAR_GAPS` earlier intervals are kept; beyond that the two separated by the
- * shortest gap are merged (that gap is given up: a conservative, bounded-cost calendar).
+ * (reserving after, or extending, the latest reservation) touch no array. At most `gaps`
+ * earlier intervals are kept (the calibration's calendarGaps); beyond that the two separated
+ * by the shortest gap are merged (that gap is given up: a conservative, bounded-cost
+ * calendar).
  */
-export const CALENDAR_GAPS = 8;
+export const MAX_CALENDAR_GAPS = 64;
 
 /** Scratch for the slow paths: every interval plus the pieces `take` adds. */
-const scratch = new Float64Array(4 * CALENDAR_GAPS + 8);
+const scratch = new Float64Array(4 * MAX_CALENDAR_GAPS + 8);
 
 export class BusyCalendar {
   private lastStart = 0;
@@ -24,6 +25,10 @@ export class BusyCalendar {
   /** earlier intervals, flattened start/end pairs, `count` of them */
   private older: Float64Array | null = null;
   private count = 0;
+
+  constructor(private readonly gaps: number) {
+    if (!(Number.isInteger(gaps) && gaps >= 1 && gaps <= MAX_CALENDAR_GAPS)) throw new RangeError(`calendar gaps ${gaps} must be an integer in 1..${MAX_CALENDAR_GAPS}`);
+  }
 
   /** The cycle from which nothing is reserved (0 when nothing is). */
   end(): number {
@@ -103,9 +108,9 @@ export class BusyCalendar {
 
   /** The latest interval joins the earlier ones (merging across the shortest gap when full). */
   private pushOlder(now: number): void {
-    const o = (this.older ??= new Float64Array(2 * CALENDAR_GAPS));
-    if (this.count === CALENDAR_GAPS && o[1] <= now) this.count = pruneInto(o, this.count, now);
-    if (this.count === CALENDAR_GAPS) {
+    const o = (this.older ??= new Float64Array(2 * this.gaps));
+    if (this.count === this.gaps && o[1] <= now) this.count = pruneInto(o, this.count, now);
+    if (this.count === this.gaps) {
       // the shortest gap among older[0], ..., older[count - 1], latest
       const c = this.count;
       let best = c - 1;
@@ -147,10 +152,10 @@ export class BusyCalendar {
 
   /** `scratch[0..n)` back into the calendar, merging across the shortest gaps beyond capacity. */
   private scatter(n: number): void {
-    while (n > 2 * (CALENDAR_GAPS + 1)) n = mergeClosest(n);
+    while (n > 2 * (this.gaps + 1)) n = mergeClosest(n);
     this.lastStart = scratch[n - 2];
     this.lastEnd = scratch[n - 1];
-    const o = (this.older ??= new Float64Array(2 * CALENDAR_GAPS));
+    const o = (this.older ??= new Float64Array(2 * this.gaps));
     for (let i = 0; i < n - 2; i++) o[i] = scratch[i];
     this.count = (n - 2) / 2;
   }

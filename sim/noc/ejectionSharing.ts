@@ -8,7 +8,8 @@
  * reserved before it are still being ejected (at most V - 1 of them hold the other ejection
  * VCs), round-robin would have interleaved P's flits with theirs, so each such packet Q
  * finishes later by the flits of P sent before Q's end,
- *   t_Q' = min(t_P, t_Q + min(r_Q, L_P)),   r_Q = flits Q still had to send when P's head came,
+ *   t_Q' = min(t_P, t_Q + a min(r_Q, L_P)),   r_Q = flits Q still had to send when P's head came,
+ * (a = MessageCalibration.ejectionInterleave)
  * while P keeps its first-come tail t_P (the port carries the same flits either way). Q's
  * delivery is moved (nothing downstream of an ejection depends on it).
  */
@@ -24,6 +25,10 @@ export class EjectionSharing<P> {
   constructor(
     routers: number,
     private readonly vcs: number,
+    /** a, the share of the interleaving applied */
+    private readonly interleave: number,
+    /** reservations remembered per ejection VC */
+    private readonly windowPerVc: number,
   ) {
     this.lists = new Array(routers).fill(undefined);
   }
@@ -36,22 +41,23 @@ export class EjectionSharing<P> {
   add(now: number, r: number, p: P, release: number, flits: number, tail: number, moved: (q: P, tail: number) => void): void {
     if (this.vcs === 1) return; // one ejection VC: packets leave one after another
     const list = (this.lists[r] ??= []);
-    if (list.length > 8 * this.vcs) {
+    const window = this.windowPerVc * this.vcs;
+    if (list.length > 2 * window) {
       let keep = 0;
       for (const e of list) if (e.tail >= now) list[keep++] = e;
       list.length = keep;
-      if (keep > 8 * this.vcs) list.splice(0, keep - 4 * this.vcs);
+      if (keep > 2 * window) list.splice(0, keep - window);
     }
     // the packets still being ejected when p's head comes, latest reserved first, at most
-    // V - 1 (of the last 4V reserved here)
+    // V - 1 (of the last `window` reserved here)
     let shared = 0;
-    const from = Math.max(0, list.length - 4 * this.vcs);
+    const from = Math.max(0, list.length - window);
     for (let i = list.length - 1; i >= from && shared < this.vcs - 1; i--) {
       const q = list[i];
       if (q.tail <= release || q.release > release) continue;
       shared++;
       const left = q.tail - release;
-      const t = Math.min(tail, q.tail + Math.min(left, flits));
+      const t = Math.min(tail, q.tail + Math.round(this.interleave * Math.min(left, flits)));
       if (t > q.tail) {
         q.tail = t;
         moved(q.p, t);

@@ -31,6 +31,8 @@ export interface LoadPointOptions {
   engine?: NetworkOptions['engine'];
   /** message model only: per-hop events (default) or whole-path reservation at injection (the chip's fast fidelity) */
   reservation?: NetworkOptions['reservation'];
+  /** message model only: calibration constants (default: the frozen ones) */
+  calibration?: NetworkOptions['calibration'];
   warmupCycles: number;
   measureCycles: number;
   drainCycles: number;
@@ -72,7 +74,7 @@ function geometricGap(rng: Rng, p: number): number {
 export function runLoadPoint(design: Design, o: LoadPointOptions): LoadPointResult {
   const sim = new Simulator();
   const counters = new CounterRegistry();
-  const net: Network = createNetwork(sim, design, { model: o.model, counters, engine: o.engine, reservation: o.reservation, watchdogCycles: o.watchdogCycles });
+  const net: Network = createNetwork(sim, design, { model: o.model, counters, engine: o.engine, reservation: o.reservation, calibration: o.calibration, watchdogCycles: o.watchdogCycles });
   const { rows, cols } = design.mesh;
   const n = rows * cols;
   const dest = destinationFunction(o.pattern, rows, cols, o.patternOptions);

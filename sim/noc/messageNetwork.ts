@@ -10,6 +10,7 @@ import { cyclesPerFlit, injectionCreditRoundTripCycles, linkCreditRoundTripCycle
 import { VcReservations } from './vcReservations.js';
 import { interleave, type InterleavedPacket } from './roundRobinInjection.js';
 import { EjectionSharing } from './ejectionSharing.js';
+import { activeCalibration } from './messageCalibration.js';
 import type { Network, NetworkOptions, NocPacket } from './network.js';
 
 // Module-local copies: imported bindings can compile to getters, too slow for the hot loops.
@@ -82,8 +83,10 @@ export class MessageNetwork implements Network {
   private readonly perVcQueues: boolean;
   /** per-VC FIFOs and more than one VC: an interface interleaves the packets of a cycle */
   private readonly interleaved: boolean;
+  /** per interface, the packets handed to it this cycle (injected at the end of the cycle) */
   private readonly batches = new Map<number, MessagePacket[]>();
-  private readonly flushHandler = (src: number) => this.flush(src);
+  private flushPending = false;
+  private readonly flushHandler = () => this.flushCycle();
   private readonly res: VcReservations;
   private readonly niAssign: Int32Array;
   private readonly links: Float64Array;
@@ -157,8 +160,9 @@ export class MessageNetwork implements Network {
     this.CR = noc.creditReturnCycles;
     this.perVcQueues = noc.injectionQueues === 'per-vc';
     this.interleaved = this.perVcQueues && this.V > 1;
-    this.res = new VcReservations(R, this.V);
-    this.ejections = new EjectionSharing<MessagePacket>(R, this.V);
+    const cal = options.calibration ?? activeCalibration();
+    this.res = new VcReservations(R, this.V, cal.calendarGaps);
+    this.ejections = new EjectionSharing<MessagePacket>(R, this.V, cal.ejectionInterleave, cal.ejectionWindowPerVc);
     this.niAssign = new Int32Array(R);
     this.links = new Float64Array(R * PORTS);
     this.scratch = newHopRecords(this.mesh.rows + this.mesh.cols + 1);
@@ -276,24 +280,67 @@ export class MessageNetwork implements Network {
   }
 
   /**
-   * Per-VC injection FIFOs (more than one VC): the packets an interface is handed in one
-   * cycle are injected together at the end of the cycle, their flits interleaved
-   * round-robin (roundRobinInjection.ts), then their routes are reserved in head order.
+   * Packets handed to interfaces in one cycle are injected at the end of the cycle
+   * (`flushCycle`), so that a cycle's packets are reserved in the order they would meet:
+   * each interface keeps its own order, and interfaces go by the zero-load arrival of their
+   * next packet's head at its destination (path reservation would otherwise grant a shared
+   * port, such as the ejection port of a gather's root, in the order the sends were made,
+   * leaving idle gaps where a nearer source's packet would have filled them).
    */
-  private enqueueInterleaved(p: MessagePacket): void {
-    const src = p.src;
-    let batch = this.batches.get(src);
+  private enqueue(p: MessagePacket): void {
+    let batch = this.batches.get(p.src);
     if (!batch) {
       batch = [];
-      this.batches.set(src, batch);
-      this.sim.scheduleAt(this.sim.now, this.flushHandler, src, PRIORITY_LOW);
+      this.batches.set(p.src, batch);
     }
     batch.push(p);
+    if (!this.flushPending) {
+      this.flushPending = true;
+      this.sim.scheduleAt(this.sim.now, this.flushHandler, undefined, PRIORITY_LOW);
+    }
   }
 
-  private flush(src: number): void {
-    const batch = this.batches.get(src)!;
-    this.batches.delete(src);
+  private flushCycle(): void {
+    this.flushPending = false;
+    const groups = [...this.batches.entries()].map(([src, list]) => ({ src, list, next: 0 }));
+    this.batches.clear();
+    const res = this.res;
+    const now = this.sim.now;
+    // zero-load cycle the head of p (leaving its interface at `start`) reaches its ejection port
+    const arrival = (p: MessagePacket, start: number) => start + INJECTION_CYCLES + (p.hops + 1) * this.routerDelay + p.hops * this.LT;
+    const key = (g: (typeof groups)[number]) => {
+      if (this.interleaved) return Math.min(...g.list.map((p) => arrival(p, now)));
+      return arrival(g.list[g.next], Math.max(now, res.niFree[g.src]));
+    };
+    while (groups.length > 0) {
+      let best = 0;
+      let bestKey = key(groups[0]);
+      for (let i = 1; i < groups.length; i++) {
+        const k = key(groups[i]);
+        if (k < bestKey) {
+          bestKey = k;
+          best = i;
+        }
+      }
+      const g = groups[best];
+      if (this.interleaved) {
+        this.flushInterleaved(g.src, g.list);
+        g.next = g.list.length;
+      } else {
+        const p = g.list[g.next++];
+        this.injectAt(p, g.src);
+        this.launchUnicast(p);
+      }
+      if (g.next === g.list.length) groups.splice(best, 1);
+    }
+  }
+
+  /**
+   * Per-VC injection FIFOs (more than one VC): the packets an interface is handed in one
+   * cycle are injected together, their flits interleaved round-robin
+   * (roundRobinInjection.ts); each route is reserved as soon as its injection is known.
+   */
+  private flushInterleaved(src: number, batch: MessagePacket[]): void {
     const res = this.res;
     const V = this.V;
     const channel = res.injection(src);
@@ -355,8 +402,8 @@ export class MessageNetwork implements Network {
 
   private injectUnicast(src: number, dst: number, L: number, bytes: number, onDelivered: DeliveryHandler, tag: number): MessagePacket {
     const p = this.newUnicast(src, dst, L, bytes, onDelivered, tag);
-    if (this.interleaved) {
-      this.enqueueInterleaved(p);
+    if (this.interleaved || this.pathReservation) {
+      this.enqueue(p);
       return p;
     }
     this.injectAt(p, src);

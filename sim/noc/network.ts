@@ -2,6 +2,7 @@ import type { Simulator } from '../kernel/simulator.js';
 import type { Design } from '../design/design.js';
 import type { CounterRegistry } from '../counters/registry.js';
 import type { DeliveryHandler, NetworkMessage, NetworkPort } from './port.js';
+import type { MessageCalibration } from './messageCalibration.js';
 
 /** Which NoC model to build: flit by flit (`flit`) or a message-level link-reservation model. */
 export type NocModel = 'flit' | 'message';
@@ -26,6 +27,12 @@ export interface NetworkOptions {
    * delivery (links granted in injection order; the full-chip fast fidelity).
    */
   reservation?: 'hop' | 'path';
+  /**
+   * Message model only: calibration constants (default: the frozen MESSAGE_CALIBRATION of
+   * sim/noc/messageCalibration.ts, or those of a running `withCalibration`; other values
+   * only to refit them).
+   */
+  calibration?: MessageCalibration;
 }
 
 /** A message inside the network: the port's message plus what the network needs. */

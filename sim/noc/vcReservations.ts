@@ -31,6 +31,8 @@ export class VcReservations {
   constructor(
     routers: number,
     readonly vcCount: number,
+    /** earlier reservations each calendar keeps (MessageCalibration.calendarGaps) */
+    private readonly gaps: number,
   ) {
     this.vcs_ = new Array<BusyCalendar | undefined>(routers * PORTS * vcCount).fill(undefined);
     this.ports_ = new Array<BusyCalendar | undefined>(routers * PORTS).fill(undefined);
@@ -42,12 +44,12 @@ export class VcReservations {
   /** Output VC v of port k. */
   vc(k: number, v: number): BusyCalendar {
     const i = k * this.vcCount + v;
-    return (this.vcs_[i] ??= new BusyCalendar());
+    return (this.vcs_[i] ??= new BusyCalendar(this.gaps));
   }
 
   /** The link of port k. */
   port(k: number): BusyCalendar {
-    return (this.ports_[k] ??= new BusyCalendar());
+    return (this.ports_[k] ??= new BusyCalendar(this.gaps));
   }
 
   /**
@@ -86,6 +88,6 @@ export class VcReservations {
 
   /** The injection channel of tile t. */
   injection(t: number): BusyCalendar {
-    return (this.injections[t] ??= new BusyCalendar());
+    return (this.injections[t] ??= new BusyCalendar(this.gaps));
   }
 }
