@@ -302,21 +302,22 @@ export class MessageNetwork implements Network {
 
   private flushCycle(): void {
     this.flushPending = false;
-    const groups = [...this.batches.entries()].map(([src, list]) => ({ src, list, next: 0 }));
-    this.batches.clear();
-    const res = this.res;
-    const now = this.sim.now;
-    // zero-load cycle the head of p (leaving its interface at `start`) reaches its ejection port
-    const arrival = (p: MessagePacket, start: number) => start + INJECTION_CYCLES + (p.hops + 1) * this.routerDelay + p.hops * this.LT;
-    const key = (g: (typeof groups)[number]) => {
-      if (this.interleaved) return Math.min(...g.list.map((p) => arrival(p, now)));
-      return arrival(g.list[g.next], Math.max(now, res.niFree[g.src]));
-    };
+    const batches = this.batches;
+    if (batches.size === 1) {
+      // one interface sent this cycle: its order is the order
+      for (const [src, list] of batches) {
+        batches.clear();
+        this.injectGroup(src, list);
+      }
+      return;
+    }
+    const groups = [...batches.entries()].map(([src, list]) => ({ src, list, next: 0 }));
+    batches.clear();
     while (groups.length > 0) {
       let best = 0;
-      let bestKey = key(groups[0]);
-      for (let i = 1; i < groups.length; i++) {
-        const k = key(groups[i]);
+      let bestKey = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < groups.length; i++) {
+        const k = this.groupKey(groups[i].src, groups[i].list, groups[i].next);
         if (k < bestKey) {
           bestKey = k;
           best = i;
@@ -333,6 +334,32 @@ export class MessageNetwork implements Network {
       }
       if (g.next === g.list.length) groups.splice(best, 1);
     }
+  }
+
+  /** Inject an interface's packets of this cycle, in order. */
+  private injectGroup(src: number, list: MessagePacket[]): void {
+    if (this.interleaved) this.flushInterleaved(src, list);
+    else {
+      for (const p of list) {
+        this.injectAt(p, src);
+        this.launchUnicast(p);
+      }
+    }
+  }
+
+  /**
+   * The zero-load cycle at which the head of an interface's next packet (from `next` on; with
+   * per-VC FIFOs, the first of them all) reaches its ejection port.
+   */
+  private groupKey(src: number, list: MessagePacket[], next: number): number {
+    const start = this.interleaved ? this.sim.now : Math.max(this.sim.now, this.res.niFree[src]);
+    let key = Number.POSITIVE_INFINITY;
+    for (let i = next; i < (this.interleaved ? list.length : next + 1); i++) {
+      const p = list[i];
+      const at = start + INJECTION_CYCLES + (p.hops + 1) * this.routerDelay + p.hops * this.LT;
+      if (at < key) key = at;
+    }
+    return key;
   }
 
   /**
