@@ -13,14 +13,16 @@
  * while P keeps its first-come tail t_P (the port carries the same flits either way). Q's
  * delivery is moved (nothing downstream of an ejection depends on it).
  */
-interface Ejecting<P> {
-  readonly p: P;
-  readonly release: number;
-  tail: number;
+/** What a packet being ejected records of its ejection (kept on the packet: no extra object). */
+export interface Ejecting {
+  /** cycle its head starts the ejection */
+  ejectRelease: number;
+  /** cycle its tail ends it */
+  ejectTail: number;
 }
 
-export class EjectionSharing<P> {
-  private readonly lists: (Ejecting<P>[] | undefined)[];
+export class EjectionSharing<P extends Ejecting> {
+  private readonly lists: (P[] | undefined)[];
 
   constructor(
     routers: number,
@@ -34,35 +36,37 @@ export class EjectionSharing<P> {
   }
 
   /**
-   * Packet p (`flits` long) starts its ejection at router r at `release` and ends at `tail`
-   * (first come, first served). Calls `moved(q, tail)` for every packet ejected there before
-   * whose tail moves later.
+   * Packet p (`flits` long) starts its ejection at router r at p.ejectRelease and ends at
+   * p.ejectTail (first come, first served). Calls `moved(q, tail)` for every packet ejected
+   * there before whose tail moves later (before updating its ejectTail).
    */
-  add(now: number, r: number, p: P, release: number, flits: number, tail: number, moved: (q: P, tail: number) => void): void {
+  add(now: number, r: number, p: P, flits: number, moved: (q: P, tail: number) => void): void {
     if (this.vcs === 1) return; // one ejection VC: packets leave one after another
     const list = (this.lists[r] ??= []);
     const window = this.windowPerVc * this.vcs;
     if (list.length > 2 * window) {
       let keep = 0;
-      for (const e of list) if (e.tail >= now) list[keep++] = e;
+      for (const e of list) if (e.ejectTail >= now) list[keep++] = e;
       list.length = keep;
       if (keep > 2 * window) list.splice(0, keep - window);
     }
     // the packets still being ejected when p's head comes, latest reserved first, at most
     // V - 1 (of the last `window` reserved here)
+    const release = p.ejectRelease;
+    const tail = p.ejectTail;
     let shared = 0;
     const from = Math.max(0, list.length - window);
     for (let i = list.length - 1; i >= from && shared < this.vcs - 1; i--) {
       const q = list[i];
-      if (q.tail <= release || q.release > release) continue;
+      if (q.ejectTail <= release || q.ejectRelease > release) continue;
       shared++;
-      const left = q.tail - release;
-      const t = Math.min(tail, q.tail + Math.round(this.interleave * Math.min(left, flits)));
-      if (t > q.tail) {
-        q.tail = t;
-        moved(q.p, t);
+      const left = q.ejectTail - release;
+      const t = Math.min(tail, q.ejectTail + Math.round(this.interleave * Math.min(left, flits)));
+      if (t > q.ejectTail) {
+        moved(q, t);
+        q.ejectTail = t;
       }
     }
-    list.push({ p, release, tail });
+    list.push(p);
   }
 }

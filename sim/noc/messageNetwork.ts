@@ -1,3 +1,4 @@
+import { PriorityQueue } from '@datastructures-js/priority-queue';
 import { Priority as KernelPriority } from '../kernel/priority.js';
 import type { SimEvent, Simulator } from '../kernel/simulator.js';
 import type { Design } from '../design/design.js';
@@ -84,8 +85,11 @@ export class MessageNetwork implements Network {
   /** per-VC FIFOs and more than one VC: an interface interleaves the packets of a cycle */
   private readonly interleaved: boolean;
   /** per interface, the packets handed to it this cycle (injected at the end of the cycle) */
-  private readonly batches = new Map<number, MessagePacket[]>();
+  private readonly batches: (MessagePacket[] | undefined)[] = [];
+  /** interfaces with packets this cycle, in the order they first sent */
+  private readonly sending: number[] = [];
   private flushPending = false;
+  private readonly flushQueue = new PriorityQueue<{ src: number; list: MessagePacket[]; next: number; order: number; key: number }>((a, b) => a.key - b.key || a.order - b.order);
   private readonly flushHandler = () => this.flushCycle();
   private readonly res: VcReservations;
   private readonly niAssign: Int32Array;
@@ -117,7 +121,6 @@ export class MessageNetwork implements Network {
     q.delivery = this.sim.scheduleAt(tail + EJECTION_CYCLES, this.deliverHandler, q, PRIORITY_DEFAULT);
     // it holds its ejection VC longer
     this.res.vc(q.ejectK, q.ejectV).add(this.sim.now, q.ejectTail + 1 + this.VA, tail + 1 + this.VA);
-    q.ejectTail = tail;
   };
   /** Dimension-order routing (xy or yx): a multicast tree is a trunk plus branches. */
   private readonly xyFirst: boolean | null;
@@ -288,11 +291,10 @@ export class MessageNetwork implements Network {
    * leaving idle gaps where a nearer source's packet would have filled them).
    */
   private enqueue(p: MessagePacket): void {
-    let batch = this.batches.get(p.src);
-    if (!batch) {
-      batch = [];
-      this.batches.set(p.src, batch);
-    }
+    const src = p.src;
+    let batch = this.batches[src];
+    if (batch === undefined) batch = this.batches[src] = [];
+    if (batch.length === 0) this.sending.push(src);
     batch.push(p);
     if (!this.flushPending) {
       this.flushPending = true;
@@ -302,37 +304,38 @@ export class MessageNetwork implements Network {
 
   private flushCycle(): void {
     this.flushPending = false;
-    const batches = this.batches;
-    if (batches.size === 1) {
+    const sending = this.sending;
+    if (sending.length === 1) {
       // one interface sent this cycle: its order is the order
-      for (const [src, list] of batches) {
-        batches.clear();
-        this.injectGroup(src, list);
-      }
+      const src = sending[0];
+      const list = this.batches[src]!;
+      sending.length = 0;
+      this.batches[src] = [];
+      this.injectGroup(src, list);
       return;
     }
-    const groups = [...batches.entries()].map(([src, list]) => ({ src, list, next: 0 }));
-    batches.clear();
-    while (groups.length > 0) {
-      let best = 0;
-      let bestKey = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < groups.length; i++) {
-        const k = this.groupKey(groups[i].src, groups[i].list, groups[i].next);
-        if (k < bestKey) {
-          bestKey = k;
-          best = i;
-        }
-      }
-      const g = groups[best];
+    // interfaces by the key of their next packet (ties: the order they first sent in)
+    const queue = this.flushQueue;
+    for (let i = 0; i < sending.length; i++) {
+      const src = sending[i];
+      const list = this.batches[src]!;
+      this.batches[src] = [];
+      queue.enqueue({ src, list, next: 0, order: i, key: this.groupKey(src, list, 0) });
+    }
+    sending.length = 0;
+    while (!queue.isEmpty()) {
+      const g = queue.dequeue()!;
       if (this.interleaved) {
         this.flushInterleaved(g.src, g.list);
-        g.next = g.list.length;
-      } else {
-        const p = g.list[g.next++];
-        this.injectAt(p, g.src);
-        this.launchUnicast(p);
+        continue;
       }
-      if (g.next === g.list.length) groups.splice(best, 1);
+      const p = g.list[g.next++];
+      this.injectAt(p, g.src);
+      this.launchUnicast(p);
+      if (g.next < g.list.length) {
+        g.key = this.groupKey(g.src, g.list, g.next);
+        queue.enqueue(g);
+      }
     }
   }
 
@@ -520,8 +523,9 @@ export class MessageNetwork implements Network {
   private eject(p: MessagePacket, r: number, k: number, v: number, d: number, t: number): void {
     p.ejectK = k;
     p.ejectV = v;
+    p.ejectRelease = d;
     p.ejectTail = t;
-    this.ejections.add(this.sim.now, r, p, d, p.flits, t, this.movedHandler);
+    this.ejections.add(this.sim.now, r, p, p.flits, this.movedHandler);
   }
 
   /** (Re-)reserve record i of p's route, records up to `known` being computed. */
@@ -868,9 +872,10 @@ class MessagePacket implements NocPacket {
   roundTrip = 1;
   /** its scheduled delivery (moved when a later-reserved packet shares its ejection port) */
   delivery: SimEvent | null = null;
-  /** its ejection port, VC and tail */
+  /** its ejection port, VC, start and end */
   ejectK = 0;
   ejectV = 0;
+  ejectRelease = 0;
   ejectTail = 0;
   /** hop reservation: this packet's hop records (path reservation uses the network's scratch) */
   rec: HopRecords | null = null;
