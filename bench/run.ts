@@ -4,6 +4,7 @@ import { nocSuite } from './noc.bench.js';
 import { tileSuite } from './tile.bench.js';
 import { simSuite } from './sim.bench.js';
 import { collectivesSuite } from './collectives.bench.js';
+import { nocCalibrationSuite } from './noc-calibration.bench.js';
 import { readmeSuite } from './readme.bench.js';
 import { startupSuite } from './startup.bench.js';
 import { searchSuite } from './search.bench.js';
@@ -14,7 +15,7 @@ import type { BenchSuite } from './harness.js';
  * `npm run bench [-- name...]`: run the benchmark suites (all, or those named) and print
  * their figures. Performance targets live here, not in timed unit tests.
  */
-const SUITES: BenchSuite[] = [kernelSuite, powerSuite, nocSuite, tileSuite, simSuite, collectivesSuite, startupSuite, readmeSuite, searchSuite, queueSuite];
+const SUITES: BenchSuite[] = [kernelSuite, powerSuite, nocSuite, nocCalibrationSuite, tileSuite, simSuite, collectivesSuite, startupSuite, readmeSuite, searchSuite, queueSuite];
 
 const wanted = process.argv.slice(2);
 const chosen = wanted.length ? SUITES.filter((s) => wanted.includes(s.name)) : SUITES;

@@ -26,7 +26,7 @@ export interface MessageCalibration {
 
 export const MESSAGE_CALIBRATION: MessageCalibration = Object.freeze({
   calendarGaps: 8,
-  ejectionInterleave: 1,
+  ejectionInterleave: 0.75,
   ejectionWindowPerVc: 4,
 });
 
