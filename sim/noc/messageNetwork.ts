@@ -134,6 +134,8 @@ export class MessageNetwork implements Network {
   private readonly treeVc: Int32Array;
   /** Scratch hop records for path-reserved unicast (one route at a time). */
   private readonly scratch: HopRecords;
+  /** hop reservation: records of delivered packets, for reuse */
+  private readonly recPool: HopRecords[] = [];
   private readonly dequeScratch: Int32Array;
   /** `switchOnce` results: departure, tail, and the output VC taken per port. */
   private swDepart = 0;
@@ -454,8 +456,7 @@ export class MessageNetwork implements Network {
   /** Packet p has left (or is scheduled to leave) its interface: reserve its route, or start it router by router. */
   private launchUnicast(p: MessagePacket): MessagePacket {
     const src = p.src;
-    const H = p.hops;
-    const rec = this.pathReservation ? this.scratch : (p.rec = newHopRecords(H + 2));
+    const rec = this.pathReservation ? this.scratch : (p.rec = this.recPool.pop() ?? newHopRecords(this.mesh.rows + this.mesh.cols + 1));
     // record 0 is the interface, as if it were a router whose crossbar exit is SA + ST after sending
     rec.d[0] = p.headInjectedAtCycles + this.SAST;
     rec.t[0] = p.niTail + this.SAST;
@@ -823,6 +824,10 @@ export class MessageNetwork implements Network {
 
   /** The tail of a branch with one destination reaches its ejection port. */
   private deliver(p: MessagePacket): void {
+    if (p.rec) {
+      this.recPool.push(p.rec);
+      p.rec = null;
+    }
     this.cFlitOut[p.dst].value += p.flits;
     this.inFlightFlits -= p.flits;
     this.inFlightPackets--;
