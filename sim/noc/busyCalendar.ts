@@ -108,8 +108,8 @@ export class BusyCalendar {
 
   /** The latest interval joins the earlier ones (merging across the shortest gap when full). */
   private pushOlder(now: number): void {
-    const o = (this.older ??= new Float64Array(2 * this.gaps));
-    if (this.count === this.gaps && o[1] <= now) this.count = pruneInto(o, this.count, now);
+    let o = this.older ?? (this.older = new Float64Array(4));
+    if (this.count > 0 && o[1] <= now) this.count = pruneInto(o, this.count, now);
     if (this.count === this.gaps) {
       // the shortest gap among older[0], ..., older[count - 1], latest
       const c = this.count;
@@ -131,9 +131,20 @@ export class BusyCalendar {
         this.count--;
       }
     }
+    o = this.room(this.count + 1);
     o[2 * this.count] = this.lastStart;
     o[2 * this.count + 1] = this.lastEnd;
     this.count++;
+  }
+
+  /** `older`, grown (doubling, most calendars need one or two) to hold `pairs` intervals. */
+  private room(pairs: number): Float64Array {
+    const o = this.older;
+    if (o !== null && o.length >= 2 * pairs) return o;
+    const grown = new Float64Array(Math.max(4, Math.min(2 * this.gaps, 2 * Math.max(pairs, o ? o.length : 0))));
+    if (o) grown.set(o.subarray(0, 2 * this.count));
+    this.older = grown;
+    return grown;
   }
 
   /** Every interval still ahead of `now` into `scratch` (the latest last); returns its length. */
@@ -155,7 +166,7 @@ export class BusyCalendar {
     while (n > 2 * (this.gaps + 1)) n = mergeClosest(n);
     this.lastStart = scratch[n - 2];
     this.lastEnd = scratch[n - 1];
-    const o = (this.older ??= new Float64Array(2 * this.gaps));
+    const o = this.room((n - 2) / 2);
     for (let i = 0; i < n - 2; i++) o[i] = scratch[i];
     this.count = (n - 2) / 2;
   }
