@@ -25,32 +25,35 @@ const spanCycles = creditSpan;
 
 /**
  * Message-level mesh NoC (the fast model for whole-chip runs; docs/noc.md, "Message-level
- * model"). A packet moves as a unit, one computation per router on its route, no per-flit
- * events, and keeps the behaviours of the wormhole router with virtual channels and credits
- * that set its timing (sim/noc/flitNetwork.ts is the reference):
+ * model", has the equations and the measured agreement). A packet moves as a unit, one
+ * computation per router on its route, no per-flit events, and keeps what sets its timing in
+ * the wormhole router with virtual channels and credits (sim/noc/flitNetwork.ts, the
+ * reference):
  *
- * - Credits: a VC with D buffer slots and credit round trip R carries at most D / R flits
- *   per cycle, so a packet's tail trails its head by span(L, D, R) cycles (creditFlow.ts).
- * - Virtual channels: every router output port has V VCs (`VcReservations`); a head needs
- *   a free one to leave, holds it until its tail has left, and a VC is reusable one VA
- *   later. A new head reaches the front of an input VC only after the previous tail has
- *   left it, then pays RC + VA: with one VC back-to-back packets cannot overlap that.
- * - Bandwidth: packets on different VCs of a port share its one flit per cycle (a fluid
- *   queue per port); the head leaves as soon as it has a VC, the tail no earlier than the
- *   port has carried every flit granted before it.
- * - Back-pressure: when a packet longer than a buffer is held up downstream, its flits
- *   fill the D slots there and its upstream tail (and the VC it holds, and the
- *   interface's injection FIFO) waits: t_up >= t_down - (D x cyclesPerFlit + SA + ST - 1 - CR).
+ * - credits: a VC with D slots and credit round trip R carries at most D / R flits per cycle,
+ *   so the tail trails the head by span(L, D, R) (creditFlow.ts);
+ * - virtual channels: each output port has V VCs (vcReservations.ts); a head needs one free
+ *   long enough, holds it until its tail has left, the tail has left the buffer downstream
+ *   and the downstream slot of its flit L - D is free again;
+ * - links: one flit per cycle, shared flit by flit by the packets on different VCs; the
+ *   head leaves in the link's first free cycle, the tail when the link has carried all L;
+ * - back-pressure: a packet longer than a buffer that is held up downstream holds its tails,
+ *   VCs and injection FIFO upstream (`backPressureRoute`);
+ * - interfaces: one injection FIFO, or per-VC FIFOs interleaved round-robin
+ *   (roundRobinInjection.ts); ejection ports shared by the packets holding their VCs
+ *   (ejectionSharing.ts).
  *
- * A packet's head reaches router k at a_k and leaves at d_k = max(front_k + RC + VA + SA + ST,
- * output VC free); its tail leaves at t_k = max(d_k + span, tail arrival + SA + ST, port
- * backlog); the next router sees the head at d_k + LT and the tail at t_k + LT. The tail is
- * ejected at t + EJ. With ample buffers (D >= R) and one packet in the network this is
- * exactly the zero-load formula (sim/noc/packet.ts).
+ * A packet's head reaches router k at a_k and leaves at d_k = max(a_k + RC + VA + SA + ST,
+ * a fitting output VC, the link's first free cycle); its tail leaves at t_k = max(d_k + span,
+ * tail arrival + SA + ST, the link's L-th cycle); the next router sees the head at d_k + LT
+ * and the tail at t_k + LT; the tail is ejected at t + EJ. With ample buffers (D >= R) and
+ * one packet in the network this is exactly the zero-load formula (sim/noc/packet.ts).
  *
  * `reservation: 'hop'` (default) handles each router on the route as an event, in
- * head-arrival order; `'path'` reserves the whole route when the message is injected
- * (links granted in injection order), one event per delivery: the full-chip fast fidelity.
+ * head-arrival order; `'path'` reserves the whole route when the message is injected (one
+ * event per delivery: the full-chip fast fidelity), every resource keeping a calendar of
+ * busy intervals so that a message reserved later can take a gap before one reserved earlier
+ * (busyCalendar.ts), and a cycle's packets are injected at its end, nearest arrival first.
  *
  * Tree multicast (`noc.multicast = 'tree'`): the packet follows the XY tree of its
  * destinations; where branches part, the router copies it (`noc.flitsReplicated`) and all
@@ -58,6 +61,8 @@ const spanCycles = creditSpan;
  * model). With path reservation a dimension-order tree is walked directly as a trunk along
  * the first dimension and branches along the second (`reserveTree`). Trees get no
  * back-pressure term.
+ *
+ * The empirical constants are in messageCalibration.ts.
  */
 export class MessageNetwork implements Network {
   readonly model = 'message' as const;
