@@ -1,4 +1,4 @@
-import { BusyCalendar } from '../sim/noc/busyCalendar.js';
+import { CalendarTable } from '../sim/noc/busyCalendar.js';
 import { Rng } from '../sim/random/rng.js';
 
 /**
@@ -40,13 +40,14 @@ function liveIntervals(busy: Uint8Array, now: number): number {
   return n;
 }
 
-describe('BusyCalendar', () => {
+describe('CalendarTable', () => {
   test('fit, add and take match a bitmap while the intervals fit its capacity (random operations)', () => {
     const rng = new Rng(11, 'test/busy-calendar');
     let checked = 0;
     for (let trial = 0; trial < 1500; trial++) {
       const gaps = rng.int(1, 8);
-      const cal = new BusyCalendar(gaps);
+      // calendar 1 of a table of 3 (the others stay empty)
+      const cals = new CalendarTable(3, gaps);
       const busy = new Uint8Array(4000);
       let now = 0;
       for (let op = 0; op < 40; op++) {
@@ -56,14 +57,14 @@ describe('BusyCalendar', () => {
         const len = rng.int(1, 20);
         const kind = rng.int(0, 2);
         if (kind === 0) {
-          expect(cal.fit(now, from, len)).toBe(bitmapFit(busy, from, len));
+          expect(cals.fit(1, now, from, len)).toBe(bitmapFit(busy, from, len));
           checked++;
         } else if (kind === 1) {
-          cal.add(now, from, from + len);
+          cals.add(1, now, from, from + len);
           busy.fill(1, from, from + len);
         } else {
           const [first, last] = bitmapTake(busy, from, len);
-          expect([cal.take(now, from, len), cal.firstTaken]).toEqual([last, first]);
+          expect([cals.take(1, now, from, len), cals.firstTaken]).toEqual([last, first]);
           checked++;
         }
       }
@@ -74,21 +75,38 @@ describe('BusyCalendar', () => {
   test('beyond its capacity it merges the closest intervals: never earlier than the bitmap', () => {
     const rng = new Rng(12, 'test/busy-calendar-full');
     for (let trial = 0; trial < 300; trial++) {
-      const cal = new BusyCalendar(2);
+      const cals = new CalendarTable(1, 2);
       const busy = new Uint8Array(4000);
       for (let op = 0; op < 30; op++) {
         const from = rng.int(0, 2000);
         const len = rng.int(1, 30);
         if (rng.next() < 0.6) {
-          cal.add(0, from, from + len);
+          cals.add(0, 0, from, from + len);
           busy.fill(1, from, from + len);
-        } else expect(cal.fit(0, from, len)).toBeGreaterThanOrEqual(bitmapFit(busy, from, len));
+        } else expect(cals.fit(0, 0, from, len)).toBeGreaterThanOrEqual(bitmapFit(busy, from, len));
       }
     }
   });
 
+  test('many calendars of one table stay independent (their earlier intervals share a growing pool)', () => {
+    const rng = new Rng(13, 'test/busy-calendar-table');
+    const n = 300;
+    const cals = new CalendarTable(n, 4);
+    const busy = Array.from({ length: n }, () => new Uint8Array(1500));
+    for (let op = 0; op < 8000; op++) {
+      const c = rng.int(0, n - 1);
+      const from = rng.int(0, 1200);
+      const len = rng.int(1, 12);
+      // stay within capacity: only reserve while the calendar holds few intervals
+      if (liveIntervals(busy[c], 0) < 4) {
+        const [first, last] = bitmapTake(busy[c], from, len);
+        expect([cals.take(c, 0, from, len), cals.firstTaken]).toEqual([last, first]);
+      } else expect(cals.fit(c, 0, from, len)).toBe(bitmapFit(busy[c], from, len));
+    }
+  });
+
   test('capacity out of range is refused', () => {
-    expect(() => new BusyCalendar(0)).toThrow(RangeError);
-    expect(() => new BusyCalendar(1.5)).toThrow(RangeError);
+    expect(() => new CalendarTable(1, 0)).toThrow(RangeError);
+    expect(() => new CalendarTable(1, 1.5)).toThrow(RangeError);
   });
 });

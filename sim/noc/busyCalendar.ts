@@ -1,6 +1,9 @@
 /**
- * The busy time of one network resource (a port's link, a virtual channel) as sorted,
- * disjoint intervals [start, end) of cycles. The message-level model reserves resources
+ * The busy time of network resources (ports' links, virtual channels, injection channels),
+ * each as sorted, disjoint intervals [start, end) of cycles: a table of calendars, one per
+ * resource, addressed by index and stored as flat arrays (a large mesh has tens of
+ * thousands of them; one object each cost more in allocation and garbage collection than
+ * the reservations themselves). The message-level model reserves resources
  * ahead of time (with path reservation, a whole route when the message is injected), so a
  * message processed later may need a resource earlier than one processed before it: it
  * takes a gap before that reservation instead of queueing behind it (backfilling). A single
@@ -8,8 +11,8 @@
  * traffic before it, which on random traffic runs away into false saturation.
  *
  * Intervals that end at or before the `now` passed in are forgotten (nothing is ever
- * reserved in the past). The latest interval lives in two fields, so the common cases
- * (reserving after, or extending, the latest reservation) touch no array. At most `gaps`
+ * reserved in the past). A calendar's latest interval has its own two slots, so the common
+ * cases (reserving after, or extending, the latest reservation) touch nothing else. At most `gaps`
  * earlier intervals are kept (the calibration's calendarGaps); beyond that the two separated
  * by the shortest gap are merged (that gap is given up: a conservative, bounded-cost
  * calendar).
@@ -19,27 +22,42 @@ export const MAX_CALENDAR_GAPS = 64;
 /** Scratch for the slow paths: every interval plus the pieces `take` adds. */
 const scratch = new Float64Array(4 * MAX_CALENDAR_GAPS + 8);
 
-export class BusyCalendar {
-  private lastStart = 0;
-  private lastEnd = 0;
-  /** earlier intervals, flattened start/end pairs, `count` of them */
-  private older: Float64Array | null = null;
-  private count = 0;
+export class CalendarTable {
+  /** per calendar, its latest interval */
+  private readonly lastStart: Float64Array;
+  private readonly lastEnd: Float64Array;
+  /** per calendar, how many earlier intervals it holds, and where they are in `older` (-1: no room yet) */
+  private readonly count: Int32Array;
+  private readonly at: Int32Array;
+  /** earlier intervals: `gaps` start/end pairs per calendar that needed them, handed out on first use */
+  private older: Float64Array;
+  private olderUsed = 0;
 
-  constructor(private readonly gaps: number) {
+  /** The first cycle the last `take` took. */
+  firstTaken = 0;
+
+  constructor(
+    readonly calendars: number,
+    private readonly gaps: number,
+  ) {
     if (!(Number.isInteger(gaps) && gaps >= 1 && gaps <= MAX_CALENDAR_GAPS)) throw new RangeError(`calendar gaps ${gaps} must be an integer in 1..${MAX_CALENDAR_GAPS}`);
+    this.lastStart = new Float64Array(calendars);
+    this.lastEnd = new Float64Array(calendars);
+    this.count = new Int32Array(calendars);
+    this.at = new Int32Array(calendars).fill(-1);
+    this.older = new Float64Array(Math.min(calendars, 256) * 2 * gaps);
   }
 
-  /** The cycle from which nothing is reserved (0 when nothing is). */
-  end(): number {
-    return this.lastEnd;
+  /** The cycle from which calendar c has nothing reserved (0 when nothing is). */
+  end(c: number): number {
+    return this.lastEnd[c];
   }
 
-  /** Earliest s >= from with [s, s + len) free. */
-  fit(now: number, from: number, len: number): number {
-    if (from >= this.lastEnd) return from;
-    if (this.count === 0) return from + len <= this.lastStart ? from : this.lastEnd;
-    const n = this.gather(now);
+  /** Earliest s >= from with [s, s + len) free in calendar c. */
+  fit(c: number, now: number, from: number, len: number): number {
+    if (from >= this.lastEnd[c]) return from;
+    if (this.count[c] === 0) return from + len <= this.lastStart[c] ? from : this.lastEnd[c];
+    const n = this.gather(c, now);
     let s = from;
     for (let i = 0; i < n; i += 2) {
       if (scratch[i + 1] <= s) continue;
@@ -49,39 +67,39 @@ export class BusyCalendar {
     return s;
   }
 
-  /** Mark [start, end) busy (a union with what is already reserved). */
-  add(now: number, start: number, end: number): void {
+  /** Mark [start, end) of calendar c busy (a union with what is already reserved). */
+  add(c: number, now: number, start: number, end: number): void {
     if (end <= start) return;
-    if (start > this.lastEnd) {
+    const lastEnd = this.lastEnd[c];
+    if (start > lastEnd) {
       // a new latest interval; the previous one is kept only while it is still ahead
-      if (this.lastEnd > now) this.pushOlder(now);
-      this.lastStart = start;
-      this.lastEnd = end;
+      if (lastEnd > now) this.pushOlder(c, now);
+      this.lastStart[c] = start;
+      this.lastEnd[c] = end;
       return;
     }
-    if (start >= this.lastStart || (this.count === 0 && end >= this.lastStart)) {
-      if (start < this.lastStart) this.lastStart = start;
-      if (end > this.lastEnd) this.lastEnd = end;
+    const lastStart = this.lastStart[c];
+    if (start >= lastStart || (this.count[c] === 0 && end >= lastStart)) {
+      if (start < lastStart) this.lastStart[c] = start;
+      if (end > lastEnd) this.lastEnd[c] = end;
       return;
     }
-    const n = this.gather(now);
-    this.scatter(insert(n, start, end));
+    const n = this.gather(c, now);
+    this.scatter(c, insert(n, start, end));
   }
 
-  /** The first cycle the last `take` took. */
-  firstTaken = 0;
-
   /**
-   * Take the first `n` free cycles at or after `from` (one flit per cycle through a gap-
-   * filling port) and return the last cycle taken (the first is left in `firstTaken`).
+   * Take the first `n` free cycles of calendar c at or after `from` (one flit per cycle
+   * through a gap-filling port) and return the last cycle taken (the first is left in
+   * `firstTaken`).
    */
-  take(now: number, from: number, n: number): number {
-    if (from >= this.lastEnd) {
-      this.add(now, from, from + n);
+  take(c: number, now: number, from: number, n: number): number {
+    if (from >= this.lastEnd[c]) {
+      this.add(c, now, from, from + n);
       this.firstTaken = from;
       return from + n - 1;
     }
-    let len = this.gather(now);
+    let len = this.gather(c, now);
     // the free gaps at or after `from`, in order, until n cycles are found
     let s = from;
     let left = n;
@@ -101,74 +119,83 @@ export class BusyCalendar {
         i = 0; // the piece may have merged with pairs before i
       } else s = scratch[i + 1];
     }
-    this.scatter(len);
+    this.scatter(c, len);
     this.firstTaken = first;
     return last;
   }
 
-  /** The latest interval joins the earlier ones (merging across the shortest gap when full). */
-  private pushOlder(now: number): void {
-    let o = this.older ?? (this.older = new Float64Array(4));
-    if (this.count > 0 && o[1] <= now) this.count = pruneInto(o, this.count, now);
-    if (this.count === this.gaps) {
+  /** Calendar c's latest interval joins its earlier ones (merging across the shortest gap when full). */
+  private pushOlder(c: number, now: number): void {
+    let base = this.at[c];
+    if (base < 0) base = this.room(c);
+    else if (this.count[c] > 0 && this.older[base + 1] <= now) this.count[c] = pruneInto(this.older, base, this.count[c], now);
+    const older = this.older;
+    let count = this.count[c];
+    if (count === this.gaps) {
       // the shortest gap among older[0], ..., older[count - 1], latest
-      const c = this.count;
-      let best = c - 1;
-      let bestGap = this.lastStart - o[2 * c - 1];
-      for (let i = 0; i + 1 < c; i++) {
-        const gap = o[2 * i + 2] - o[2 * i + 1];
+      let best = count - 1;
+      let bestGap = this.lastStart[c] - older[base + 2 * count - 1];
+      for (let i = 0; i + 1 < count; i++) {
+        const gap = older[base + 2 * i + 2] - older[base + 2 * i + 1];
         if (gap < bestGap) {
           bestGap = gap;
           best = i;
         }
       }
-      if (best === c - 1) {
-        this.lastStart = o[2 * c - 2];
-        this.count--;
-      } else {
-        o[2 * best + 1] = o[2 * best + 3];
-        o.copyWithin(2 * best + 2, 2 * best + 4, 2 * c);
-        this.count--;
+      if (best === count - 1) this.lastStart[c] = older[base + 2 * count - 2];
+      else {
+        older[base + 2 * best + 1] = older[base + 2 * best + 3];
+        older.copyWithin(base + 2 * best + 2, base + 2 * best + 4, base + 2 * count);
       }
+      count--;
     }
-    o = this.room(this.count + 1);
-    o[2 * this.count] = this.lastStart;
-    o[2 * this.count + 1] = this.lastEnd;
-    this.count++;
+    older[base + 2 * count] = this.lastStart[c];
+    older[base + 2 * count + 1] = this.lastEnd[c];
+    this.count[c] = count + 1;
   }
 
-  /** `older`, grown (doubling, most calendars need one or two) to hold `pairs` intervals. */
-  private room(pairs: number): Float64Array {
-    const o = this.older;
-    if (o !== null && o.length >= 2 * pairs) return o;
-    const grown = new Float64Array(Math.max(4, Math.min(2 * this.gaps, 2 * Math.max(pairs, o ? o.length : 0))));
-    if (o) grown.set(o.subarray(0, 2 * this.count));
-    this.older = grown;
-    return grown;
+  /** Room for calendar c's earlier intervals (the pool doubles when it runs out); returns its base. */
+  private room(c: number): number {
+    const size = 2 * this.gaps;
+    if (this.olderUsed + size > this.older.length) {
+      const grown = new Float64Array(Math.max(2 * this.older.length, this.olderUsed + size));
+      grown.set(this.older);
+      this.older = grown;
+    }
+    const base = this.olderUsed;
+    this.olderUsed += size;
+    this.at[c] = base;
+    return base;
   }
 
-  /** Every interval still ahead of `now` into `scratch` (the latest last); returns its length. */
-  private gather(now: number): number {
+  /** Every interval of calendar c still ahead of `now` into `scratch` (the latest last); returns its length. */
+  private gather(c: number, now: number): number {
     let n = 0;
     const o = this.older;
-    for (let i = 0; i < this.count; i++) {
-      if (o![2 * i + 1] <= now) continue;
-      scratch[n++] = o![2 * i];
-      scratch[n++] = o![2 * i + 1];
+    const base = this.at[c];
+    const count = this.count[c];
+    for (let i = 0; i < count; i++) {
+      if (o[base + 2 * i + 1] <= now) continue;
+      scratch[n++] = o[base + 2 * i];
+      scratch[n++] = o[base + 2 * i + 1];
     }
-    scratch[n++] = this.lastStart;
-    scratch[n++] = this.lastEnd;
+    scratch[n++] = this.lastStart[c];
+    scratch[n++] = this.lastEnd[c];
     return n;
   }
 
-  /** `scratch[0..n)` back into the calendar, merging across the shortest gaps beyond capacity. */
-  private scatter(n: number): void {
+  /** `scratch[0..n)` back into calendar c, merging across the shortest gaps beyond capacity. */
+  private scatter(c: number, n: number): void {
     while (n > 2 * (this.gaps + 1)) n = mergeClosest(n);
-    this.lastStart = scratch[n - 2];
-    this.lastEnd = scratch[n - 1];
-    const o = this.room((n - 2) / 2);
-    for (let i = 0; i < n - 2; i++) o[i] = scratch[i];
-    this.count = (n - 2) / 2;
+    this.lastStart[c] = scratch[n - 2];
+    this.lastEnd[c] = scratch[n - 1];
+    const pairs = (n - 2) / 2;
+    if (pairs > 0) {
+      const base = this.at[c] < 0 ? this.room(c) : this.at[c];
+      const o = this.older;
+      for (let i = 0; i < n - 2; i++) o[base + i] = scratch[i];
+    }
+    this.count[c] = pairs;
   }
 }
 
@@ -209,13 +236,13 @@ function mergeClosest(n: number): number {
   return n - 2;
 }
 
-/** Drop the pairs of o[0..2 count) that end at or before `now`; returns the new count. */
-function pruneInto(o: Float64Array, count: number, now: number): number {
+/** Drop the pairs of o[base..base + 2 count) that end at or before `now`; returns the new count. */
+function pruneInto(o: Float64Array, base: number, count: number, now: number): number {
   let k = 0;
   for (let i = 0; i < count; i++) {
-    if (o[2 * i + 1] <= now) continue;
-    o[2 * k] = o[2 * i];
-    o[2 * k + 1] = o[2 * i + 1];
+    if (o[base + 2 * i + 1] <= now) continue;
+    o[base + 2 * k] = o[base + 2 * i];
+    o[base + 2 * k + 1] = o[base + 2 * i + 1];
     k++;
   }
   return k;

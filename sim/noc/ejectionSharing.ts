@@ -19,10 +19,16 @@ export interface Ejecting {
   ejectRelease: number;
   /** cycle its tail ends it */
   ejectTail: number;
+  /** its slot in the sharing's ring (set by `add`) */
+  ejectSlot: number;
 }
 
 export class EjectionSharing<P extends Ejecting> {
-  private readonly lists: (P[] | undefined)[];
+  /** per router, a ring of the last `window` packets reserved there (null: delivered) */
+  private readonly ring: (P | null)[];
+  /** per router, packets reserved there so far */
+  private readonly added: Float64Array;
+  private readonly window: number;
 
   constructor(
     routers: number,
@@ -30,9 +36,11 @@ export class EjectionSharing<P extends Ejecting> {
     /** a, the share of the interleaving applied */
     private readonly interleave: number,
     /** reservations remembered per ejection VC */
-    private readonly windowPerVc: number,
+    windowPerVc: number,
   ) {
-    this.lists = new Array(routers).fill(undefined);
+    this.window = windowPerVc * vcs;
+    this.ring = vcs > 1 ? new Array<P | null>(routers * this.window).fill(null) : [];
+    this.added = new Float64Array(vcs > 1 ? routers : 0);
   }
 
   /**
@@ -40,25 +48,19 @@ export class EjectionSharing<P extends Ejecting> {
    * p.ejectTail (first come, first served). Calls `moved(q, tail)` for every packet ejected
    * there before whose tail moves later (before updating its ejectTail).
    */
-  add(now: number, r: number, p: P, flits: number, moved: (q: P, tail: number) => void): void {
+  add(r: number, p: P, flits: number, moved: (q: P, tail: number) => void): void {
     if (this.vcs === 1) return; // one ejection VC: packets leave one after another
-    const list = (this.lists[r] ??= []);
-    const window = this.windowPerVc * this.vcs;
-    if (list.length > 2 * window) {
-      let keep = 0;
-      for (const e of list) if (e.ejectTail >= now) list[keep++] = e;
-      list.length = keep;
-      if (keep > 2 * window) list.splice(0, keep - window);
-    }
+    const w = this.window;
+    const base = r * w;
+    const n = this.added[r];
     // the packets still being ejected when p's head comes, latest reserved first, at most
     // V - 1 (of the last `window` reserved here)
     const release = p.ejectRelease;
     const tail = p.ejectTail;
     let shared = 0;
-    const from = Math.max(0, list.length - window);
-    for (let i = list.length - 1; i >= from && shared < this.vcs - 1; i--) {
-      const q = list[i];
-      if (q.ejectTail <= release || q.ejectRelease > release) continue;
+    for (let back = 1; back <= w && back <= n && shared < this.vcs - 1; back++) {
+      const q = this.ring[base + ((n - back) % w)];
+      if (q === null || q.ejectTail <= release || q.ejectRelease > release) continue;
       shared++;
       const left = q.ejectTail - release;
       const t = Math.min(tail, q.ejectTail + Math.round(this.interleave * Math.min(left, flits)));
@@ -67,6 +69,14 @@ export class EjectionSharing<P extends Ejecting> {
         q.ejectTail = t;
       }
     }
-    list.push(p);
+    const slot = base + (n % w);
+    this.ring[slot] = p;
+    p.ejectSlot = slot;
+    this.added[r] = n + 1;
+  }
+
+  /** Packet p has been delivered: it shares nothing any more (and is not kept alive here). */
+  delivered(p: P): void {
+    if (this.vcs > 1 && this.ring[p.ejectSlot] === p) this.ring[p.ejectSlot] = null;
   }
 }

@@ -9,6 +9,7 @@ import { EJECTION_CYCLES as EJ, INJECTION_CYCLES as INJ, packetFlits, routerDela
 import { registerNocCounters } from './counters.js';
 import { cyclesPerFlit, injectionCreditRoundTripCycles, linkCreditRoundTripCycles, spanCycles as creditSpan } from './creditFlow.js';
 import { VcReservations } from './vcReservations.js';
+import type { CalendarTable } from './busyCalendar.js';
 import { interleave, type InterleavedPacket } from './roundRobinInjection.js';
 import { EjectionSharing } from './ejectionSharing.js';
 import { activeCalibration } from './messageCalibration.js';
@@ -94,9 +95,13 @@ export class MessageNetwork implements Network {
   /** interfaces with packets this cycle, in the order they first sent */
   private readonly sending: number[] = [];
   private flushPending = false;
-  private readonly flushQueue = new PriorityQueue<{ src: number; list: MessagePacket[]; next: number; order: number; key: number }>((a, b) => a.key - b.key || a.order - b.order);
+  private readonly flushQueue = new PriorityQueue<FlushGroup>((a, b) => a.key - b.key || a.order - b.order);
+  /** per interface, its entry in `flushQueue` (reused) */
+  private readonly flushEntries: (FlushGroup | undefined)[] = [];
   private readonly flushHandler = () => this.flushCycle();
   private readonly res: VcReservations;
+  /** the calendars of `res` */
+  private readonly cals: CalendarTable;
   private readonly niAssign: Int32Array;
   private readonly links: Float64Array;
   private nextId = 0;
@@ -125,7 +130,7 @@ export class MessageNetwork implements Network {
     if (q.delivery) this.sim.cancel(q.delivery);
     q.delivery = this.sim.scheduleAt(tail + EJECTION_CYCLES, this.deliverHandler, q, PRIORITY_DEFAULT);
     // it holds its ejection VC longer
-    this.res.vc(q.ejectK, q.ejectV).add(this.sim.now, q.ejectTail + 1 + this.VA, tail + 1 + this.VA);
+    this.cals.add(this.res.vc(q.ejectK, q.ejectV), this.sim.now, q.ejectTail + 1 + this.VA, tail + 1 + this.VA);
   };
   /** Dimension-order routing (xy or yx): a multicast tree is a trunk plus branches. */
   private readonly xyFirst: boolean | null;
@@ -172,6 +177,7 @@ export class MessageNetwork implements Network {
     this.interleaved = this.perVcQueues && this.V > 1;
     const cal = options.calibration ?? activeCalibration();
     this.res = new VcReservations(R, this.V, cal.calendarGaps);
+    this.cals = this.res.calendars;
     this.ejections = new EjectionSharing<MessagePacket>(R, this.V, cal.ejectionInterleave, cal.ejectionWindowPerVc);
     this.niAssign = new Int32Array(R);
     this.links = new Float64Array(R * PORTS);
@@ -274,9 +280,8 @@ export class MessageNetwork implements Network {
     let n0 = Math.max(this.sim.now, res.injVcFree[src * V + v]);
     if (!this.perVcQueues && res.niFree[src] > n0) n0 = res.niFree[src];
     // the channel carries one flit per cycle: the head takes its first free cycle
-    const channel = res.injection(src);
-    const last = channel.take(this.sim.now, n0, L);
-    n0 = channel.firstTaken;
+    const last = this.cals.take(res.injection(src), this.sim.now, n0, L);
+    n0 = this.cals.firstTaken;
     p.headInjectedAtCycles = n0;
     p.niTail = Math.max(n0 + spanCycles(L, this.D, this.rInj), last);
     p.injVc = v;
@@ -317,8 +322,8 @@ export class MessageNetwork implements Network {
       const src = sending[0];
       const list = this.batches[src]!;
       sending.length = 0;
-      this.batches[src] = [];
       this.injectGroup(src, list);
+      list.length = 0;
       return;
     }
     // interfaces by the key of their next packet (ties: the order they first sent in)
@@ -326,10 +331,12 @@ export class MessageNetwork implements Network {
     for (let i = 0; i < sending.length; i++) {
       const src = sending[i];
       const list = this.batches[src]!;
-      this.batches[src] = [];
-      queue.enqueue({ src, list, next: 0, order: i, key: this.groupKey(src, list, 0) });
+      const g = (this.flushEntries[src] ??= { src, list, next: 0, order: 0, key: 0 });
+      g.next = 0;
+      g.order = i;
+      g.key = this.groupKey(src, list, 0);
+      queue.enqueue(g);
     }
-    sending.length = 0;
     while (!queue.isEmpty()) {
       const g = queue.dequeue()!;
       if (this.interleaved) {
@@ -344,6 +351,8 @@ export class MessageNetwork implements Network {
         queue.enqueue(g);
       }
     }
+    for (let i = 0; i < sending.length; i++) this.batches[sending[i]]!.length = 0;
+    sending.length = 0;
   }
 
   /** Inject an interface's packets of this cycle, in order. */
@@ -380,10 +389,10 @@ export class MessageNetwork implements Network {
   private flushInterleaved(src: number, batch: MessagePacket[]): void {
     const res = this.res;
     const V = this.V;
-    const channel = res.injection(src);
     let flits = 0;
     for (const p of batch) flits += p.flits;
-    channel.take(this.sim.now, this.sim.now, flits);
+    this.cals.take(res.injection(src), this.sim.now, this.sim.now, flits);
+    const start = this.cals.firstTaken;
     const jobs = new Map<InterleavedPacket, MessagePacket>();
     for (const p of batch) {
       const q = this.niAssign[src]++ % V;
@@ -392,7 +401,7 @@ export class MessageNetwork implements Network {
     }
     // each packet's route is reserved as soon as its injection is known; the VC it leaves
     // behind (front of the first router's buffer, credits) then gates its FIFO's next packet
-    interleave([...jobs.keys()], channel.firstTaken, (job) => {
+    interleave([...jobs.keys()], start, (job) => {
       const p = jobs.get(job)!;
       p.headInjectedAtCycles = job.head;
       p.niTail = Math.max(job.tail, job.head + spanCycles(p.flits, this.D, this.rInj));
@@ -427,7 +436,7 @@ export class MessageNetwork implements Network {
     const front = tailExitNext - this.SAST + 1 - this.LT;
     if (front > end) end = front;
     if (creditAt > end) end = creditAt;
-    this.res.vc(k, v).add(this.sim.now, d, end);
+    this.cals.add(this.res.vc(k, v), this.sim.now, d, end);
   }
 
   /** When the slot of flit L - D of p, which left a router at exit `d`..`t`, is back upstream (-Infinity: the packet is shorter than a buffer). */
@@ -508,9 +517,8 @@ export class MessageNetwork implements Network {
     const v = res.pickVc(now, k, a + this.routerDelay, p.span + 1 + this.VA);
     // the port carries one flit per cycle: the head leaves in its first free cycle (at the
     // ejection port, flits of the packets holding the ejection VCs interleave instead)
-    const link = res.port(k);
-    const linked = link.take(now, res.fitAt, L);
-    const d = op === LOCAL ? res.fitAt : link.firstTaken;
+    const linked = this.cals.take(res.port(k), now, res.fitAt, L);
+    const d = op === LOCAL ? res.fitAt : this.cals.firstTaken;
     const t = Math.max(d + p.span, tailIn + this.SAST, linked);
     if (op === LOCAL) this.eject(p, r, k, v, d, t);
     rec.k[x] = k;
@@ -531,7 +539,7 @@ export class MessageNetwork implements Network {
     p.ejectV = v;
     p.ejectRelease = d;
     p.ejectTail = t;
-    this.ejections.add(this.sim.now, r, p, p.flits, this.movedHandler);
+    this.ejections.add(r, p, p.flits, this.movedHandler);
   }
 
   /** (Re-)reserve record i of p's route, records up to `known` being computed. */
@@ -707,7 +715,7 @@ export class MessageNetwork implements Network {
       if (res.fitAt > depart) depart = res.fitAt;
     }
     let tail = Math.max(depart + p.span, tailIn + this.SAST);
-    for (let op = 0; op < PORTS; op++) if (mask & (1 << op)) tail = Math.max(tail, res.port(r * PORTS + op).take(now, depart, L));
+    for (let op = 0; op < PORTS; op++) if (mask & (1 << op)) tail = Math.max(tail, this.cals.take(res.port(r * PORTS + op), now, depart, L));
     if (outs > 1) {
       this.cRep[r].value += (outs - 1) * L;
       this.inFlightFlits += (outs - 1) * L;
@@ -833,6 +841,7 @@ export class MessageNetwork implements Network {
       this.recPool.push(p.rec);
       p.rec = null;
     }
+    this.ejections.delivered(p);
     this.cFlitOut[p.dst].value += p.flits;
     this.inFlightFlits -= p.flits;
     this.inFlightPackets--;
@@ -853,6 +862,15 @@ interface HopRecords {
 
 function newHopRecords(n: number): HopRecords {
   return { k: new Int32Array(n), v: new Int32Array(n), d: new Float64Array(n), t: new Float64Array(n) };
+}
+
+/** An interface's packets of this cycle in `flushCycle`: the next to inject and its key. */
+interface FlushGroup {
+  readonly src: number;
+  readonly list: MessagePacket[];
+  next: number;
+  order: number;
+  key: number;
 }
 
 interface Hop {
@@ -887,6 +905,7 @@ class MessagePacket implements NocPacket {
   ejectV = 0;
   ejectRelease = 0;
   ejectTail = 0;
+  ejectSlot = 0;
   /** hop reservation: this packet's hop records (path reservation uses the network's scratch) */
   rec: HopRecords | null = null;
   constructor(

@@ -1,5 +1,5 @@
 import { PORTS } from './mesh.js';
-import { BusyCalendar } from './busyCalendar.js';
+import { CalendarTable } from './busyCalendar.js';
 
 /**
  * The message-level model's reservation tables: what a wormhole router with virtual
@@ -19,37 +19,42 @@ import { BusyCalendar } from './busyCalendar.js';
  *   cycle because an interface starts its packets in order) and `niFree[t]` (a single
  *   injection FIFO starts its next packet after the previous tail).
  *
- * Calendars are created on first use (most ports of a large mesh never carry a packet).
+ * The first three are calendars of one table (`calendars`), addressed by the indices these
+ * methods return.
  */
 export class VcReservations {
-  private readonly vcs_: (BusyCalendar | undefined)[];
-  private readonly ports_: (BusyCalendar | undefined)[];
+  readonly calendars: CalendarTable;
   readonly injVcFree: Float64Array;
-  private readonly injections: (BusyCalendar | undefined)[];
   readonly niFree: Float64Array;
+  private readonly portBase: number;
+  private readonly injectionBase: number;
 
   constructor(
     routers: number,
     readonly vcCount: number,
     /** earlier reservations each calendar keeps (MessageCalibration.calendarGaps) */
-    private readonly gaps: number,
+    gaps: number,
   ) {
-    this.vcs_ = new Array<BusyCalendar | undefined>(routers * PORTS * vcCount).fill(undefined);
-    this.ports_ = new Array<BusyCalendar | undefined>(routers * PORTS).fill(undefined);
+    this.portBase = routers * PORTS * vcCount;
+    this.injectionBase = this.portBase + routers * PORTS;
+    this.calendars = new CalendarTable(this.injectionBase + routers, gaps);
     this.injVcFree = new Float64Array(routers * vcCount);
-    this.injections = new Array<BusyCalendar | undefined>(routers).fill(undefined);
     this.niFree = new Float64Array(routers);
   }
 
-  /** Output VC v of port k. */
-  vc(k: number, v: number): BusyCalendar {
-    const i = k * this.vcCount + v;
-    return (this.vcs_[i] ??= new BusyCalendar(this.gaps));
+  /** Calendar of output VC v of port k. */
+  vc(k: number, v: number): number {
+    return k * this.vcCount + v;
   }
 
-  /** The link of port k. */
-  port(k: number): BusyCalendar {
-    return (this.ports_[k] ??= new BusyCalendar(this.gaps));
+  /** Calendar of the link of port k. */
+  port(k: number): number {
+    return this.portBase + k;
+  }
+
+  /** Calendar of the injection channel of tile t. */
+  injection(t: number): number {
+    return this.injectionBase + t;
   }
 
   /**
@@ -57,12 +62,13 @@ export class VcReservations {
    * cycles (lowest index on ties); sets `fitAt` to the cycle it can leave.
    */
   pickVc(now: number, k: number, ready: number, hold: number): number {
+    const cals = this.calendars;
     let best = 0;
     let bestAt = Number.POSITIVE_INFINITY;
     const base = k * this.vcCount;
     for (let v = 0; v < this.vcCount; v++) {
-      const cal = this.vcs_[base + v];
-      const at = cal === undefined || cal.end() <= ready ? ready : cal.fit(now, ready, hold);
+      const c = base + v;
+      const at = cals.end(c) <= ready ? ready : cals.fit(c, now, ready, hold);
       if (at < bestAt) {
         bestAt = at;
         best = v;
@@ -84,10 +90,5 @@ export class VcReservations {
     let best = 0;
     for (let v = 1; v < V; v++) if (free[base + v] < free[base + best]) best = v;
     return best;
-  }
-
-  /** The injection channel of tile t. */
-  injection(t: number): BusyCalendar {
-    return (this.injections[t] ??= new BusyCalendar(this.gaps));
   }
 }
