@@ -108,7 +108,7 @@ export class FlitNetwork implements Network {
   private readonly vaPtr: Int32Array; // per (router, output port): next input VC to favour
   private readonly saInPtr: Int32Array; // per (router, input port): next VC
   private readonly saOutPtr: Int32Array; // per (router, output port): next input port
-  private readonly saPriority: Uint8Array; // per (router, input port): its multicast lost an output last time
+  private readonly saLostAt: Float64Array; // per (router, input port): cycle its waiting multicast first lost an output (Infinity: none)
   private readonly reqVc = new Int32Array(PORTS);
   private readonly reqMask = new Int32Array(PORTS);
   private readonly grant = new Int32Array(PORTS);
@@ -217,7 +217,7 @@ export class FlitNetwork implements Network {
     this.vaPtr = new Int32Array(R * PORTS);
     this.saInPtr = new Int32Array(R * PORTS);
     this.saOutPtr = new Int32Array(R * PORTS);
-    this.saPriority = new Uint8Array(R * PORTS);
+    this.saLostAt = new Float64Array(R * PORTS).fill(Number.POSITIVE_INFINITY);
     this.buffered = new Int32Array(R);
     this.waiting = new Int32Array(R);
     this.lastVa = new Float64Array(R).fill(-1);
@@ -490,8 +490,9 @@ export class FlitNetwork implements Network {
 
     // Switch allocation, input first (iSLIP, one iteration): each input port picks one
     // ready VC with a credit on every output it needs, round-robin; each output port
-    // grants one requesting input (inputs whose multicast lost last time first). A
-    // multicast flit crosses only when all its outputs granted it in the same cycle.
+    // grants one requesting input (inputs whose multicast lost an output first, longest
+    // waiting first: `saBefore`). A multicast flit crosses only when all its outputs
+    // granted it in the same cycle.
     const reqVc = this.reqVc;
     const reqMask = this.reqMask;
     let requests = 0;
@@ -523,7 +524,7 @@ export class FlitNetwork implements Network {
       for (let k = 0; k < PORTS; k++) {
         const p = (start + k) % PORTS;
         if (reqVc[p] < 0 || (reqMask[p] & (1 << op)) === 0) continue;
-        if (grant[op] < 0 || (this.saPriority[r * PORTS + p] && !this.saPriority[r * PORTS + grant[op]])) grant[op] = p;
+        if (grant[op] < 0 || this.saBefore(r, p, grant[op])) grant[op] = p;
       }
     }
     for (let p = 0; p < PORTS; p++) {
@@ -533,15 +534,30 @@ export class FlitNetwork implements Network {
       let all = one >= 0 ? grant[one] === p : true;
       if (one < 0) for (let op = 0; op < PORTS; op++) if (m & (1 << op) && grant[op] !== p) all = false;
       if (!all) {
-        if (m & (m - 1)) this.saPriority[r * PORTS + p] = 1; // a multicast that lost an output
+        // a multicast that lost an output: preferred from now on
+        if (m & (m - 1) && this.saLostAt[r * PORTS + p] === Number.POSITIVE_INFINITY) this.saLostAt[r * PORTS + p] = now;
         continue;
       }
-      this.saPriority[r * PORTS + p] = 0;
+      this.saLostAt[r * PORTS + p] = Number.POSITIVE_INFINITY;
       for (let op = 0; op < PORTS; op++) if (m & (1 << op)) this.saOutPtr[r * PORTS + op] = (p + 1) % PORTS;
       this.saInPtr[r * PORTS + p] = (reqVc[p] + 1) % V;
       this.traverse(r, base + p * V + reqVc[p], now);
     }
     return this.nextRouterWork(r, now);
+  }
+
+  /**
+   * Switch allocation, output side: does input port p of router r beat input port q? Inputs
+   * whose multicast lost an output go first, the one that has waited longest first (ties: the
+   * lower port), in the same order at every output, so one of them wins every output it
+   * needs. (Preferring them in each output's round-robin order instead let two multicasts
+   * that share two outputs win one each, cycle after cycle: a livelock the watchdog reported
+   * as a deadlock.) Other inputs keep the output's round-robin order (the caller's scan).
+   */
+  private saBefore(r: number, p: number, q: number): boolean {
+    const a = this.saLostAt[r * PORTS + p];
+    const b = this.saLostAt[r * PORTS + q];
+    return a < b || (a === b && a !== Number.POSITIVE_INFINITY && p < q);
   }
 
   /** Does every output input VC i needs have a credit at cycle `now` (ejection always does)? */
