@@ -227,32 +227,54 @@ describe('send(), multicast and the watchdog', () => {
       }
     }
   });
-  test('path-reserved tree multicast (trunk and branches) matches router-by-router grouping on an idle network', () => {
+  test('path-reserved tree multicast (trunk and branches) on an idle network: the counts of router-by-router grouping, its deliveries where a packet fits in a buffer, and closer to the flit model where it does not (tree back-pressure)', () => {
     // 'hop' reservation groups destinations at every router; 'path' walks the dimension-order
-    // tree directly. On an idle network (multicasts far apart) both give the same delivery
-    // cycle for every destination and the same counts.
+    // tree directly and then applies the wormhole back-pressure of its branches (a packet
+    // longer than a buffer: a branch held up downstream holds the tail where the branches
+    // part). On an idle network (multicasts far apart) both count the same activity and give
+    // the same delivery where no back-pressure applies; where it does, 'path' delivers no
+    // earlier and nearer the flit model (the reference), which 'hop' trees do not model.
     for (const routing of ['xy', 'yx'] as const) {
-      const d = nocTestDesign(6, 7, { multicast: 'tree', routing });
-      const rng = new Rng(4, `test/tree-walk/${routing}`);
-      const casts = Array.from({ length: 60 }, () => ({ src: rng.int(0, 41), dsts: Array.from({ length: rng.int(2, 20) }, () => rng.int(0, 41)), bytes: rng.int(0, 200) }));
-      const run = (reservation: 'hop' | 'path') => {
-        const sim = new Simulator();
-        const counters = new CounterRegistry();
-        const net = createNetwork(sim, d, { model: 'message', counters, reservation });
-        const arrivals: string[] = [];
-        casts.forEach((c, k) =>
-          sim.scheduleAt(k * 1000, () => net.multicast(c.src, c.dsts, c.bytes, (m, at) => arrivals.push(`${k}:${m.dst}@${at - k * 1000}`))),
-        );
-        sim.run();
-        return { arrivals: arrivals.sort(), totals: counters.totals(), inFlight: net.flitsInFlight() };
-      };
-      const hop = run('hop');
-      const path = run('path');
-      expect(path.arrivals).toEqual(hop.arrivals);
-      expect(path.totals).toEqual(hop.totals);
-      expect(path.inFlight).toBe(0);
-      // every distinct destination of every multicast is reached once
-      expect(path.arrivals.length).toBe(casts.reduce((s, c) => s + new Set(c.dsts).size, 0));
+      for (const depth of [4, 1]) {
+        const d = nocTestDesign(6, 7, { multicast: 'tree', routing, bufferDepthFlits: depth });
+        const rng = new Rng(4, `test/tree-walk/${routing}`);
+        const casts = Array.from({ length: 60 }, () => ({ src: rng.int(0, 41), dsts: Array.from({ length: rng.int(2, 20) }, () => rng.int(0, 41)), bytes: rng.int(0, 200) }));
+        const run = (model: NocModel, reservation?: 'hop' | 'path') => {
+          const sim = new Simulator();
+          const counters = new CounterRegistry();
+          const net = createNetwork(sim, d, { model, counters, reservation });
+          const arrivals = new Map<string, { at: number; flits: number }>();
+          casts.forEach((c, k) =>
+            sim.scheduleAt(k * 1000, () => net.multicast(c.src, c.dsts, c.bytes, (m, at) => arrivals.set(`${k}:${m.dst}`, { at: at - k * 1000, flits: (m as NetworkMessage & { flits: number }).flits }))),
+          );
+          sim.run();
+          return { arrivals, totals: counters.totals(), inFlight: net.flitsInFlight() };
+        };
+        const hop = run('message', 'hop');
+        const path = run('message', 'path');
+        const flit = run('flit');
+        expect(path.totals).toEqual(hop.totals);
+        expect(path.inFlight).toBe(0);
+        // every distinct destination of every multicast is reached once
+        expect(path.arrivals.size).toBe(casts.reduce((s, c) => s + new Set(c.dsts).size, 0));
+        let longer = 0;
+        let pathError = 0;
+        let hopError = 0;
+        for (const [key, p] of path.arrivals) {
+          const h = hop.arrivals.get(key)!;
+          const f = flit.arrivals.get(key)!;
+          if (p.flits <= depth) expect({ key, at: p.at }).toEqual({ key, at: h.at });
+          else {
+            expect({ key, noEarlier: p.at >= h.at }).toEqual({ key, noEarlier: true });
+            longer++;
+            pathError += Math.abs(p.at - f.at);
+            hopError += Math.abs(h.at - f.at);
+          }
+        }
+        expect(longer).toBeGreaterThan(100);
+        expect(pathError).toBeLessThan(hopError);
+        expect(pathError / longer).toBeLessThanOrEqual(2); // mean cycles off the flit model
+      }
     }
   });
 });

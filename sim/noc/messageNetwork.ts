@@ -60,8 +60,10 @@ const spanCycles = creditSpan;
  * destinations; where branches part, the router copies it (`noc.flitsReplicated`) and all
  * copies leave together once every branch has a VC (synchronous replication, as in the flit
  * model). With path reservation a dimension-order tree is walked directly as a trunk along
- * the first dimension and branches along the second (`reserveTree`). Trees get no
- * back-pressure term.
+ * the first dimension and branches along the second (`reserveTree`), then the wormhole
+ * back-pressure of its branches is applied (`treeBackPressure`: a branch held up downstream
+ * holds the tail where the branches part, and so every other branch). Hop reservation (the
+ * lab's) gives trees no back-pressure term.
  *
  * The empirical constants are in messageCalibration.ts.
  */
@@ -142,6 +144,10 @@ export class MessageNetwork implements Network {
   private readonly treeDepart: Float64Array;
   private readonly treeTail: Float64Array;
   private readonly treeVc: Int32Array;
+  /** Scratch for `reserveTree`: per router of the tree, its parent router (-1: the interface) and output mask; the routers in visiting order. */
+  private readonly treeParent: Int32Array;
+  private readonly treeMask: Int32Array;
+  private readonly treeOrder: Int32Array;
   /** Scratch hop records for path-reserved unicast (one route at a time). */
   private readonly scratch: HopRecords;
   /** hop reservation: records of delivered packets, for reuse */
@@ -191,6 +197,9 @@ export class MessageNetwork implements Network {
     this.treeDepart = new Float64Array(R);
     this.treeTail = new Float64Array(R);
     this.treeVc = new Int32Array(R * PORTS);
+    this.treeParent = new Int32Array(R);
+    this.treeMask = new Int32Array(R);
+    this.treeOrder = new Int32Array(R);
     ({
       bufferWrites: this.cBufW,
       bufferReads: this.cBufR,
@@ -542,6 +551,12 @@ export class MessageNetwork implements Network {
     this.ejections.add(r, p, p.flits, this.movedHandler);
   }
 
+  /** Packet p leaves through router r's ejection port on VC v, head at d and tail at t: its ejection and delivery. */
+  private ejectAndDeliver(p: MessagePacket, r: number, v: number, d: number, t: number): void {
+    this.eject(p, r, r * PORTS + LOCAL, v, d, t);
+    p.delivery = this.sim.scheduleAt(t + EJECTION_CYCLES, this.deliverHandler, p, PRIORITY_DEFAULT);
+  }
+
   /** (Re-)reserve record i of p's route, records up to `known` being computed. */
   private commitRecord(p: MessagePacket, rec: HopRecords, i: number, known: number): void {
     const next = i + 1 <= known;
@@ -698,7 +713,8 @@ export class MessageNetwork implements Network {
    * leave together once every output has a VC, and the tail leaves when the slowest output
    * has carried it. Completes the reservation of the VC it came on (`parentK`/`parentV`,
    * held from `parentD`; parentK -1: the source interface). Sets `swDepart`, `swTail`,
-   * `swVc`; schedules the ejection of `ending` when the local port is in the mask.
+   * `swVc`; schedules the ejection of `ending` when the local port is in the mask (unless
+   * `ending` is undefined: the caller ejects it once the tree's tails are final).
    */
   private switchOnce(p: MessagePacket, r: number, arrive: number, tailIn: number, mask: number, ending: MessagePacket | undefined, parentK: number, parentV: number, parentD: number): void {
     const L = p.flits;
@@ -725,11 +741,8 @@ export class MessageNetwork implements Network {
       const k = r * PORTS + op;
       this.commitVc(k, this.swVc[op], depart, tail, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY);
       this.grant(r, k, L);
-      if (op === LOCAL) {
-        this.eject(ending!, r, k, this.swVc[op], depart, tail);
-        ending!.delivery = this.sim.scheduleAt(tail + EJECTION_CYCLES, this.deliverHandler, ending!, PRIORITY_DEFAULT);
-      }
-      else this.cLink[r].value += L;
+      if (op !== LOCAL) this.cLink[r].value += L;
+      else if (ending) this.ejectAndDeliver(ending, r, this.swVc[op], depart, tail);
     }
     const credit = this.creditBack(p, depart, tail);
     if (parentK < 0) this.commitInjection(p, tail, credit);
@@ -791,16 +804,21 @@ export class MessageNetwork implements Network {
     // output ports of trunk router (t, su): on along the trunk, into the branches, local
     const trunkPorts = (t: number, r: number, onward: number) => onward | (bMin[t] < su ? 1 << uMinus : 0) | (bMax[t] > su ? 1 << uPlus : 0) | (endingAt[r] ? 1 : 0);
     // switch router r of the tree, reached from port `fromPort` of router `prev` (-1: the
-    // interface); its head and tail exits and output VCs go to the per-router scratch
-    const { treeDepart, treeTail, treeVc } = this;
+    // interface); its head and tail exits and output VCs go to the per-router scratch, the
+    // routers in visiting order (parents first) to `treeOrder`
+    const { treeDepart, treeTail, treeVc, treeParent, treeMask, treeOrder } = this;
+    let visited = 0;
     const hop = (prev: number, fromPort: number, r: number, mask: number): number => {
       const arrive = prev >= 0 ? treeDepart[prev] + this.LT : p0.headInjectedAtCycles + INJECTION_CYCLES;
       const tailIn = prev >= 0 ? treeTail[prev] + this.LT : p0.niTail + INJECTION_CYCLES;
       const parentK = prev >= 0 ? prev * PORTS + fromPort : -1;
-      this.switchOnce(p0, r, arrive, tailIn, mask, endingAt[r], parentK, prev >= 0 ? treeVc[parentK] : 0, prev >= 0 ? treeDepart[prev] : 0);
+      this.switchOnce(p0, r, arrive, tailIn, mask, undefined, parentK, prev >= 0 ? treeVc[parentK] : 0, prev >= 0 ? treeDepart[prev] : 0);
       treeDepart[r] = this.swDepart;
       treeTail[r] = this.swTail;
       for (let op = 0; op < PORTS; op++) treeVc[r * PORTS + op] = this.swVc[op];
+      treeParent[r] = prev;
+      treeMask[r] = mask;
+      treeOrder[visited++] = r;
       return r;
     };
     const branches = (t: number, node: number, mask: number) => {
@@ -826,12 +844,64 @@ export class MessageNetwork implements Network {
         branches(t, prev, m);
       }
     }
+    this.treeBackPressure(p0, visited);
+    for (let i = 0; i < visited; i++) {
+      const r = treeOrder[i];
+      const q = endingAt[r];
+      if (q) this.ejectAndDeliver(q, r, treeVc[r * PORTS + LOCAL], treeDepart[r], treeTail[r]);
+    }
     // clear the scratch
     for (const d of dstList) {
       endingAt[d] = undefined;
       const t = tOf(d);
       bMin[t] = 2 ** 30;
       bMax[t] = -1;
+    }
+  }
+
+  /**
+   * Wormhole back-pressure in a tree (path reservation), the tree's routers in `treeOrder`
+   * (parents first) with their head and tail exits: a flit is copied to every branch at once
+   * and needs a credit on each, so a branch held up downstream holds the tail at the router
+   * where it parts and, through it, every other branch. Backward (children first), each
+   * router's tail is held by each child as a unicast hop is (`backPressureRoute`: the cascade
+   * t_parent >= e_child(L - 1 - D) + 1 + CR and the head chain one level down); forward
+   * (parents first), a child's tail leaves no earlier than its parent's tail arrives; then
+   * the VCs and the injection FIFO are reserved again with the final tails.
+   */
+  private treeBackPressure(p: MessagePacket, n: number): void {
+    const L = p.flits;
+    const D = this.D;
+    if (L <= D || n === 0) return;
+    const { treeDepart: d, treeTail: t, treeParent: parent, treeOrder: order, treeMask: mask, treeVc: vc } = this;
+    const step = 1 + this.CR;
+    const chain = p.span + step - Math.max(D, p.roundTrip);
+    const root = order[0];
+    let niTail = p.niTail + this.SAST; // the interface, as record 0 of a route
+    for (let i = n - 1; i >= 0; i--) {
+      const r = order[i];
+      const need = Math.max(flitExit(d[r], t[r], L, L - 1 - D) + step, d[r] + chain);
+      if (parent[r] < 0) niTail = Math.max(niTail, need);
+      else if (need > t[parent[r]]) t[parent[r]] = need;
+    }
+    t[root] = Math.max(t[root], niTail + INJECTION_CYCLES); // its tail arrives INJ after the interface sends it, leaves SA + ST later
+    for (let i = 1; i < n; i++) {
+      const r = order[i];
+      const arrives = t[parent[r]] + this.LT + this.SAST;
+      if (arrives > t[r]) t[r] = arrives;
+    }
+    p.niTail = niTail - this.SAST;
+    this.commitInjection(p, t[root], this.creditBack(p, d[root], t[root]));
+    for (let i = 0; i < n; i++) {
+      const r = order[i];
+      for (let op = 0; op < PORTS; op++) {
+        if (!(mask[r] & (1 << op))) continue;
+        const k = r * PORTS + op;
+        const child = op === LOCAL ? -1 : this.mesh.neighbour[k];
+        const tailNext = child < 0 ? Number.NEGATIVE_INFINITY : t[child];
+        const credit = child < 0 ? Number.NEGATIVE_INFINITY : this.creditBack(p, d[child], t[child]);
+        this.commitVc(k, vc[k], d[r], t[r], tailNext, credit);
+      }
     }
   }
 
