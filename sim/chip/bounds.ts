@@ -116,45 +116,59 @@ export function criticalPathCycles(tasks: readonly Task[], taskCycles: (t: Task)
  * zero where `withMessages[k]` is false).
  */
 export function criticalPaths(tasks: readonly Task[], taskCycles: readonly ((t: Task) => number)[], messageCycles: (src: number, dst: number, bytes: number) => number, withMessages: readonly boolean[] = taskCycles.map(() => true)): number[] {
+  return criticalPathsOf(tasks, taskCycles.map((f) => Float64Array.from(tasks, f)), messageCycles, withMessages);
+}
+
+/**
+ * `criticalPaths` with each task's times given per task position (`times[k][i]` for
+ * `tasks[i]`): computed once per task by the caller, so the pass itself calls nothing but
+ * `messageCycles`.
+ */
+export function criticalPathsOf(tasks: readonly Task[], times: readonly Float64Array[], messageCycles: (src: number, dst: number, bytes: number) => number, withMessages: readonly boolean[] = times.map(() => true)): number[] {
   const n = tasks.length;
-  const K = taskCycles.length;
+  const K = times.length;
   const msg = Float64Array.from(withMessages, (w) => (w ? 1 : 0));
   for (let i = 0; i < n; i++) tasks[i].index = i;
   const indeg = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    const { after, sends } = tasks[i];
+    const after = tasks[i].after;
     for (let a = 0; a < after.length; a++) indeg[after[a].index]++;
-    for (let j = 0; j < sends.length; j++) for (let a = 0; a < sends[j].targets.length; a++) indeg[sends[j].targets[a].index]++;
+    for (let s = tasks[i].sends; s !== null; s = s.next) for (let a = 0; a < s.targets.length; a++) indeg[s.targets[a].index]++;
   }
+  // task-major copy of the times (the pass reads all K of one task together)
+  const time = new Float64Array(n * K);
+  for (let k = 0; k < K; k++) for (let i = 0; i < n; i++) time[i * K + k] = times[k][i];
   const start = new Float64Array(n * K);
   const end = new Float64Array(K);
   const longest = new Float64Array(K);
-  const ready: number[] = [];
-  for (let i = 0; i < n; i++) if (indeg[i] === 0) ready.push(i);
-  while (ready.length) {
-    const t = tasks[ready.pop()!];
+  const ready = new Int32Array(n);
+  let top = 0;
+  for (let i = 0; i < n; i++) if (indeg[i] === 0) ready[top++] = i;
+  while (top > 0) {
+    const t = tasks[ready[--top]];
     const base = t.index * K;
     for (let k = 0; k < K; k++) {
-      end[k] = start[base + k] + taskCycles[k](t);
+      end[k] = start[base + k] + time[base + k];
       if (end[k] > longest[k]) longest[k] = end[k];
     }
-    for (let a = 0; a < t.after.length; a++) {
-      const x = t.after[a];
+    const after = t.after;
+    for (let a = 0; a < after.length; a++) {
+      const x = after[a];
       const xb = x.index * K;
       for (let k = 0; k < K; k++) if (end[k] > start[xb + k]) start[xb + k] = end[k];
-      if (--indeg[x.index] === 0) ready.push(x.index);
+      if (--indeg[x.index] === 0) ready[top++] = x.index;
     }
-    for (let j = 0; j < t.sends.length; j++) {
-      const s = t.sends[j];
-      for (let i = 0; i < s.targets.length; i++) {
-        const x = s.targets[i];
+    for (let s = t.sends; s !== null; s = s.next) {
+      const targets = s.targets;
+      for (let i = 0; i < targets.length; i++) {
+        const x = targets[i];
         const lat = x.tile === t.tile ? 0 : messageCycles(t.tile, x.tile, s.bytes);
         const xb = x.index * K;
         for (let k = 0; k < K; k++) {
           const at = end[k] + lat * msg[k];
           if (at > start[xb + k]) start[xb + k] = at;
         }
-        if (--indeg[x.index] === 0) ready.push(x.index);
+        if (--indeg[x.index] === 0) ready[top++] = x.index;
       }
     }
   }
@@ -163,13 +177,17 @@ export function criticalPaths(tasks: readonly Task[], taskCycles: readonly ((t: 
 
 /** The busiest tile's total cycles for a step's tasks, each at `taskCycles`. */
 export function busiestTileCycles(tasks: readonly Task[], taskCycles: (t: Task) => number): number {
+  return busiestTileCyclesOf(tasks, Float64Array.from(tasks, taskCycles));
+}
+
+/** `busiestTileCycles` with each task's cycles given per task position. */
+export function busiestTileCyclesOf(tasks: readonly Task[], cycles: Float64Array): number {
   let tiles = 0;
   for (let i = 0; i < tasks.length; i++) if (tasks[i].tile >= tiles) tiles = tasks[i].tile + 1;
   const load = new Float64Array(tiles);
   let most = 0;
   for (let i = 0; i < tasks.length; i++) {
-    const t = tasks[i];
-    const c = (load[t.tile] += taskCycles(t));
+    const c = (load[tasks[i].tile] += cycles[i]);
     if (c > most) most = c;
   }
   return most;

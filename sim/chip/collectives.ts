@@ -43,7 +43,8 @@ export function gatherUp(b: TaskMaker, tree: Tree, ready: readonly Task[], up: (
     if (w === undefined) w = works[kids.length] = relay(kids.length);
     const r = b.task(tree.tiles[i], w, label);
     ready[i].then(r);
-    for (const c of kids) out[c].sendTo([r], up(c));
+    const to = [r]; // one target array shared by the children's sends
+    for (const c of kids) out[c].sendTo(to, up(c));
     out[i] = r;
   }
   return out[tree.root];

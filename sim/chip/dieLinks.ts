@@ -55,13 +55,20 @@ export function dieToDieFlits(layout: DieLayout, rows: number, cols: number, lin
  */
 export function withDieLinks(network: Network, sim: Simulator, layout: DieLayout, cols: number, latencyCycles: number): Network {
   if (layout.count === 1 || latencyCycles <= 0) return network;
-  const delayed =
-    (onDelivered: DeliveryHandler): DeliveryHandler =>
-    (msg, at) => {
-      const k = dieCrossings(layout, cols, msg.src, msg.dst);
-      if (k === 0) onDelivered(msg, at);
-      else sim.scheduleAt(at + k * latencyCycles, () => onDelivered(msg, at + k * latencyCycles));
-    };
+  // one wrapper per handler (the engine passes the same one with every message)
+  const wrappers = new Map<DeliveryHandler, DeliveryHandler>();
+  const delayed = (onDelivered: DeliveryHandler): DeliveryHandler => {
+    let w = wrappers.get(onDelivered);
+    if (!w) {
+      w = (msg, at) => {
+        const k = dieCrossings(layout, cols, msg.src, msg.dst);
+        if (k === 0) onDelivered(msg, at);
+        else sim.scheduleAt(at + k * latencyCycles, () => onDelivered(msg, at + k * latencyCycles));
+      };
+      wrappers.set(onDelivered, w);
+    }
+    return w;
+  };
   const n = network;
   return {
     get model() {

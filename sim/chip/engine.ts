@@ -16,40 +16,68 @@ import type { TileCostModel, TileWork } from './work.js';
  * tile, and so are the bytes each tile's network interface ejects.
  */
 
-export interface Send {
-  /** One task per destination tile (their tiles are the destinations). */
-  readonly targets: Task[];
-  readonly bytes: number;
+/**
+ * Bytes a task sends on completion to one task on each destination tile. A task's sends
+ * form a list in the order they were added (`next`), so a task with one send allocates
+ * nothing but the send; `targets` arrays may be shared between sends (a gather tree's
+ * children all send to `[parent]`) and are never modified.
+ */
+export class Send {
+  /** The task's next send (issued after this one), or null. */
+  declare next: Send | null;
   /** destination -> position, built on the first delivery of a large multicast */
-  index?: Map<number, number>;
+  declare index: Map<number, number> | undefined;
+  /** One task per destination tile (their tiles are the destinations). */
+  declare readonly targets: readonly Task[];
+  declare readonly bytes: number;
+  constructor(targets: readonly Task[], bytes: number) {
+    this.targets = targets;
+    this.bytes = bytes;
+    this.next = null;
+    this.index = undefined;
+  }
 }
 
 const NONE: readonly Task[] = Object.freeze([]);
-const NO_SENDS: readonly Send[] = Object.freeze([]);
 
 export class Task {
   /** Unmet dependencies: local predecessors plus messages still to arrive. */
-  pending = 0;
+  declare pending: number;
   /** Local successors (a shared empty array until the first `then`: most tasks have none). */
-  after: readonly Task[] = NONE;
-  /** Messages sent on completion (shared empty array until the first `sendTo`). */
-  sends: readonly Send[] = NO_SENDS;
-  startCycles = -1;
-  endCycles = -1;
+  declare after: readonly Task[];
+  /** First and last of the messages sent on completion (null when none). */
+  declare sends: Send | null;
+  private declare lastSend: Send | null;
+  declare startCycles: number;
+  declare endCycles: number;
   /** Position in its step's task list (set by the builder; used by graph analyses). */
-  index = -1;
+  declare index: number;
   /** Called when the task completes (after its sends are issued). */
-  onDone: ((t: Task) => void) | null = null;
+  declare onDone: ((t: Task) => void) | null;
   /** Order in which it became ready (ties within a step). */
-  readySeq = 0;
-  constructor(
-    readonly tile: number,
-    readonly work: TileWork | null,
-    /** Short label for timelines: `L3.q_proj`, `embed`, ... */
-    readonly label: string,
-    /** Which step instance (micro-batch step) it belongs to, for timelines. */
-    readonly step: number,
-  ) {}
+  declare readySeq: number;
+  declare readonly tile: number;
+  declare readonly work: TileWork | null;
+  /** Short label for timelines: `L3.q_proj`, `embed`, ... */
+  declare readonly label: string;
+  /** Which step instance (micro-batch step) it belongs to, for timelines. */
+  declare readonly step: number;
+  constructor(tile: number, work: TileWork | null, label: string, step: number) {
+    // every field assigned here, in one order (one object shape, no field initialisers)
+    this.tile = tile;
+    this.work = work;
+    this.label = label;
+    this.step = step;
+    this.pending = 0;
+    this.after = NONE;
+    this.sends = null;
+    this.lastSend = null;
+    this.startCycles = -1;
+    this.endCycles = -1;
+    this.index = -1;
+    this.onDone = null;
+    this.readySeq = 0;
+  }
 
   /** `next` runs only after this task completes (same or another tile, no message). */
   then(next: Task): Task {
@@ -59,13 +87,14 @@ export class Task {
     return next;
   }
 
-  /** When this task completes, send `bytes` to each of `targets` (each on its own tile). */
-  sendTo(targets: Task[], bytes: number): void {
+  /** When this task completes, send `bytes` to each of `targets` (each on its own tile; the array is kept, not copied). */
+  sendTo(targets: readonly Task[], bytes: number): void {
     if (targets.length === 0) return;
-    for (const t of targets) t.pending++;
-    const send: Send = { targets, bytes };
-    if (this.sends === NO_SENDS) this.sends = [send];
-    else (this.sends as Send[]).push(send);
+    for (let i = 0; i < targets.length; i++) targets[i].pending++;
+    const send = new Send(targets, bytes);
+    if (this.lastSend === null) this.sends = send;
+    else this.lastSend.next = send;
+    this.lastSend = send;
   }
 }
 
@@ -231,8 +260,7 @@ export class ChipEngine {
     if (this.options.recordTimeline && task.work) {
       this.timeline.push({ tile: task.tile, label: task.label, step: task.step, startCycles: task.startCycles, endCycles: task.endCycles });
     }
-    const sends = task.sends;
-    for (let i = 0; i < sends.length; i++) this.issue(task.tile, sends[i]);
+    for (let s = task.sends; s !== null; s = s.next) this.issue(task.tile, s);
     const after = task.after;
     for (let i = 0; i < after.length; i++) this.satisfy(after[i]);
     task.onDone?.(task);
@@ -303,7 +331,7 @@ export class ChipEngine {
       this.freeSlots.push(slot);
     }
     this.ejectedBytes[msg.dst] += s.bytes;
-    this.satisfy(s.targets[i]);
+    this.satisfy(targets[i]);
   };
 
   /** Counter totals over all tiles. */

@@ -21,7 +21,7 @@ import { sizeTilesFromWork } from './heterogeneous.js';
 import { kvAdmits, requestKvTokens, serveTrace, type ServeResult } from './serve.js';
 import { TileKernelCosts } from './tileCosts.js';
 import { buildTextStep } from './step.js';
-import { busiestLinkTokensPerSecond, busiestTileCycles, layerSequentialTokensPerSecond, ttftBoundCycles, computeTokensPerSecond, criticalPaths, memoryTokensPerSecond, minWorkCycles, nocTokensPerSecond } from './bounds.js';
+import { busiestLinkTokensPerSecond, busiestTileCyclesOf, layerSequentialTokensPerSecond, ttftBoundCycles, computeTokensPerSecond, criticalPathsOf, memoryTokensPerSecond, minWorkCycles, nocTokensPerSecond } from './bounds.js';
 import type { ChipEngine, Task } from './engine.js';
 import { dieLinksOf, dieToDieFlits, withDieLinks } from './dieLinks.js';
 
@@ -481,19 +481,27 @@ export function mappedCriticalPaths(
   const kvEntry = (kvBytesPerTokenPerLayer(card, design.precision.kvCache) + kvScaleBytesPerTokenPerLayer(card, design.precision.kvCache)) / (2 * card.text.numKvHeads * card.text.headDim);
   const cols = design.mesh.cols;
   const message = (src: number, dst: number, bytes: number) => zeroLoadLatencyCycles(design.noc, Math.abs(Math.floor(src / cols) - Math.floor(dst / cols)) + Math.abs((src % cols) - (dst % cols)), packetFlits(design.noc, bytes));
-  // a task the run executed took exactly its kernel time (tiles run one task at a time)
-  const kernelTime = (t: Task) => (t.endCycles >= 0 ? t.endCycles - t.startCycles : t.work ? taskCycles(t.tile, t.work) : 0);
-  // tasks share their work objects (and tiles their parameters): one limit per pair
+  // each task's limit and kernel time, once per task: a task the run executed took
+  // exactly its kernel time (tiles run one task at a time); tasks share their work
+  // objects (and tiles their parameters), so one limit per pair
+  const n = tasks.length;
+  const atLimit = new Float64Array(n);
+  const kernel = new Float64Array(n);
   const limits = new Map<object, Map<object, number>>();
-  const atLimit = (t: Task) => {
-    if (!t.work) return 0;
+  for (let i = 0; i < n; i++) {
+    const t = tasks[i];
+    if (!t.work) continue;
     const tp = tiles[t.tile];
     let byTile = limits.get(t.work);
     if (!byTile) limits.set(t.work, (byTile = new Map()));
     let c = byTile.get(tp);
     if (c === undefined) byTile.set(tp, (c = minWorkCycles(tp, design, t.work, bytesPerWeight, kvEntry)));
-    return c;
-  };
-  const [atLimits, atKernels, computeOnly] = criticalPaths(tasks, [atLimit, kernelTime, kernelTime], message, [true, true, false]);
-  return { atLimits, atKernels, nocShare: atKernels > 0 ? 1 - computeOnly / atKernels : 0, busiestTile: busiestTileCycles(tasks, atLimit) };
+    atLimit[i] = c;
+  }
+  for (let i = 0; i < n; i++) {
+    const t = tasks[i];
+    kernel[i] = t.endCycles >= 0 ? t.endCycles - t.startCycles : t.work ? taskCycles(t.tile, t.work) : 0;
+  }
+  const [atLimits, atKernels, computeOnly] = criticalPathsOf(tasks, [atLimit, kernel, kernel], message, [true, true, false]);
+  return { atLimits, atKernels, nocShare: atKernels > 0 ? 1 - computeOnly / atKernels : 0, busiestTile: busiestTileCyclesOf(tasks, atLimit) };
 }

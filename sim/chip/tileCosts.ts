@@ -38,16 +38,24 @@ export class TileKernelCosts implements TileCostModel {
   ) {
     this.tiles = resolveTiles(design);
     const ids = new Map<string, number>();
+    // tiles without overrides share one parameter object: its key is made once
+    const byObject = new Map<TileParams, number>();
     this.classOf = new Int32Array(this.tiles.length);
     this.tiles.forEach((t, i) => {
+      let id = byObject.get(t);
+      if (id !== undefined) {
+        this.classOf[i] = id;
+        return;
+      }
       const key = JSON.stringify(t);
-      let id = ids.get(key);
+      id = ids.get(key);
       if (id === undefined) {
         id = ids.size;
         ids.set(key, id);
         this.caches.push(new Map());
         this.byObject.push(new WeakMap());
       }
+      byObject.set(t, id);
       this.classOf[i] = id;
     });
   }

@@ -8,7 +8,12 @@ import { COUNTER_CATALOG } from './catalog.js';
  */
 export class CounterRegistry {
   private readonly counters: Counter[] = [];
-  private readonly keys = new Set<string>();
+  /**
+   * name -> instances registered under it. Per name rather than one set of joined keys:
+   * components register one name for many instances whose strings they reuse across
+   * names (a mesh's router names), so each instance string is hashed once.
+   */
+  private readonly instances = new Map<string, Set<string>>();
 
   constructor(private readonly catalog: ReadonlyMap<string, CounterDef> = COUNTER_CATALOG) {}
 
@@ -17,9 +22,10 @@ export class CounterRegistry {
     if (!def) {
       throw new Error(`counter '${name}' is not in the counter catalog (sim/counters/catalog.ts); document it there first`);
     }
-    const key = `${name}\u0000${instance}`;
-    if (this.keys.has(key)) throw new Error(`counter '${name}' already registered for instance '${instance}'`);
-    this.keys.add(key);
+    let seen = this.instances.get(name);
+    if (!seen) this.instances.set(name, (seen = new Set()));
+    if (seen.has(instance)) throw new Error(`counter '${name}' already registered for instance '${instance}'`);
+    seen.add(instance);
     const c = new Counter(def, instance);
     this.counters.push(c);
     return c;
