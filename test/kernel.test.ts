@@ -157,6 +157,34 @@ function randomWorkload(sim: Simulator, seed: number): string[] {
   return log;
 }
 
+describe('posted events (no handle, object reused)', () => {
+  test('post and schedule interleave in one (time, priority, insertion) order, near and far, and a reused event keeps it', () => {
+    const sim = new Simulator({ nearWindowCycles: 64 });
+    const { log, h } = recorder(sim);
+    sim.post(5, h, 'p1');
+    sim.schedule(5, h, 's1');
+    sim.post(5, h, 'p2', Priority.High);
+    sim.postAt(300, h, 'far-p'); // far path
+    sim.scheduleAt(300, h, 'far-s');
+    // fired posts are reused by later posts: each still runs once, in order
+    sim.scheduleAt(10, () => {
+      for (let i = 0; i < 4; i++) sim.post(i % 2, h, `r${i}`);
+    });
+    sim.run();
+    expect(log).toEqual(['p2@5', 'p1@5', 's1@5', 'r0@10', 'r2@10', 'r1@11', 'r3@11', 'far-p@300', 'far-s@300']);
+    expect(sim.pending).toBe(0);
+    expect(sim.eventsDispatched).toBe(log.length + 1);
+  });
+
+  test('posting into the past or at a fractional time is an error', () => {
+    const sim = new Simulator();
+    sim.scheduleAt(10, () => undefined);
+    sim.run();
+    expect(() => sim.postAt(5, () => undefined)).toThrow(SimulationError);
+    expect(() => sim.post(0.5, () => undefined)).toThrow(SimulationError);
+  });
+});
+
 describe('kernel determinism', () => {
   test('near+far paths dispatch exactly like the library heap alone, for several window widths', () => {
     for (const seed of [1, 2, 3]) {

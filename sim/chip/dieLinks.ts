@@ -1,7 +1,7 @@
 import type { CounterDef } from '../counters/counter.js';
 import type { Simulator } from '../kernel/simulator.js';
 import type { Network } from '../noc/network.js';
-import type { DeliveryHandler } from '../noc/port.js';
+import type { DeliveryHandler, NetworkMessage } from '../noc/port.js';
 import type { Design } from '../design/design.js';
 import type { TechTable } from '../tech/table.js';
 import { areaOf } from '../power/area.js';
@@ -60,10 +60,12 @@ export function withDieLinks(network: Network, sim: Simulator, layout: DieLayout
   const delayed = (onDelivered: DeliveryHandler): DeliveryHandler => {
     let w = wrappers.get(onDelivered);
     if (!w) {
+      // a crossing message is handed on when its delayed event fires, at that event's time
+      const late = (msg: NetworkMessage) => onDelivered(msg, sim.now);
       w = (msg, at) => {
         const k = dieCrossings(layout, cols, msg.src, msg.dst);
         if (k === 0) onDelivered(msg, at);
-        else sim.scheduleAt(at + k * latencyCycles, () => onDelivered(msg, at + k * latencyCycles));
+        else sim.postAt(at + k * latencyCycles, late, msg);
       };
       wrappers.set(onDelivered, w);
     }

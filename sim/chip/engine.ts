@@ -30,9 +30,12 @@ export class Send {
   /** One task per destination tile (their tiles are the destinations). */
   declare readonly targets: readonly Task[];
   declare readonly bytes: number;
-  constructor(targets: readonly Task[], bytes: number) {
+  /** Targets on the sending task's own tile (satisfied without the network). */
+  declare readonly local: number;
+  constructor(targets: readonly Task[], bytes: number, local: number) {
     this.targets = targets;
     this.bytes = bytes;
+    this.local = local;
     this.next = null;
     this.index = undefined;
   }
@@ -90,8 +93,12 @@ export class Task {
   /** When this task completes, send `bytes` to each of `targets` (each on its own tile; the array is kept, not copied). */
   sendTo(targets: readonly Task[], bytes: number): void {
     if (targets.length === 0) return;
-    for (let i = 0; i < targets.length; i++) targets[i].pending++;
-    const send = new Send(targets, bytes);
+    let local = 0;
+    for (let i = 0; i < targets.length; i++) {
+      targets[i].pending++;
+      if (targets[i].tile === this.tile) local++;
+    }
+    const send = new Send(targets, bytes, local);
     if (this.lastSend === null) this.sends = send;
     else this.lastSend.next = send;
     this.lastSend = send;
@@ -161,6 +168,13 @@ class ReadyQueue {
   }
 }
 
+/** A cost's counters as (per-tile array, value) pairs, and per tile how many times it ran while tallying. */
+interface Compact {
+  readonly arrays: Float64Array[];
+  readonly values: Float64Array;
+  times: Float64Array | null;
+}
+
 export class ChipEngine {
   private readonly queues: ReadyQueue[];
   private readySeq = 0;
@@ -169,8 +183,8 @@ export class ChipEngine {
   readonly ejectedBytes: Float64Array;
   /** Per tile: busy cycles (compute). */
   readonly busyCycles: Float64Array;
-  /** Per tile, per counter name: activity accumulated from task costs. */
-  readonly tileCounters: Map<string, Float64Array> = new Map();
+  /** Per counter name, per tile (read through `tileCounters`, which first folds the tallies in). */
+  private readonly counterArrays: Map<string, Float64Array> = new Map();
   readonly timeline: TimelineEntry[] = [];
   readonly messages: MessageEntry[] = [];
   tasksRun = 0;
@@ -231,23 +245,65 @@ export class ChipEngine {
       let compact = this.compactCosts.get(c);
       if (!compact) {
         const names = Object.keys(c.counters);
-        compact = { arrays: names.map((n) => this.counterArray(n)), values: Float64Array.from(names, (n) => c.counters[n]) };
+        const values = Float64Array.from(names, (n) => c.counters[n]);
+        compact = { arrays: names.map((n) => this.counterArray(n)), values, times: null };
+        if (!values.every((x) => Number.isInteger(x))) this.stopTallies();
         this.compactCosts.set(c, compact);
       }
-      const { arrays, values } = compact;
-      for (let i = 0; i < arrays.length; i++) arrays[i][tile] += values[i];
+      if (this.tallying) {
+        if (compact.times === null) {
+          compact.times = new Float64Array(this.tileCount);
+          this.tallied.push(compact);
+        }
+        compact.times[tile]++;
+      } else {
+        const { arrays, values } = compact;
+        for (let i = 0; i < arrays.length; i++) arrays[i][tile] += values[i];
+      }
       this.busyCycles[tile] += cycles;
     }
-    this.sim.schedule(cycles, this.finish, task, Priority.Default);
+    this.sim.post(cycles, this.finish, task, Priority.Default);
   }
 
-  private readonly compactCosts = new WeakMap<object, { arrays: Float64Array[]; values: Float64Array }>();
+  private readonly compactCosts = new WeakMap<object, Compact>();
+  /**
+   * While every cost's counters are integers, a task only counts how many times its tile
+   * ran that cost (`times`); the counters are folded in (count x value) when read. Sums of
+   * integers below 2^53 are exact in any order, so this equals adding each task's counters
+   * as it runs. A cost with a fractional counter ends the tallies: they are folded in and
+   * every later task adds its counters directly, in order.
+   */
+  private tallying = true;
+  private readonly tallied: Compact[] = [];
+
+  private foldTallies(): void {
+    for (const c of this.tallied) {
+      const times = c.times!;
+      for (let t = 0; t < times.length; t++) {
+        const k = times[t];
+        if (k === 0) continue;
+        for (let i = 0; i < c.arrays.length; i++) c.arrays[i][t] += c.values[i] * k;
+        times[t] = 0;
+      }
+    }
+  }
+
+  private stopTallies(): void {
+    this.foldTallies();
+    this.tallying = false;
+  }
+
+  /** Per tile, per counter name: activity accumulated from task costs. */
+  get tileCounters(): ReadonlyMap<string, Float64Array> {
+    this.foldTallies();
+    return this.counterArrays;
+  }
 
   private counterArray(name: string): Float64Array {
-    let arr = this.tileCounters.get(name);
+    let arr = this.counterArrays.get(name);
     if (!arr) {
       arr = new Float64Array(this.tileCount);
-      this.tileCounters.set(name, arr);
+      this.counterArrays.set(name, arr);
     }
     return arr;
   }
@@ -275,13 +331,15 @@ export class ChipEngine {
    */
   private issue(src: number, s: Send): void {
     const targets = s.targets;
-    let remote = 0;
-    for (let i = 0; i < targets.length; i++) {
-      if (targets[i].tile === src) {
-        this.localDeliveries++;
-        this.satisfy(targets[i]);
-      } else remote++;
+    if (s.local > 0) {
+      for (let i = 0; i < targets.length; i++) {
+        if (targets[i].tile === src) {
+          this.localDeliveries++;
+          this.satisfy(targets[i]);
+        }
+      }
     }
+    const remote = targets.length - s.local;
     if (remote === 0) return;
     const slot = this.freeSlots.length ? this.freeSlots.pop()! : this.slots.length;
     if (slot >= this.slotPending.length) {

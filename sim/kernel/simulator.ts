@@ -16,14 +16,18 @@ export class SimEvent<T = any> {
   fired = false;
   /** True while the event sits in the near-future wheel (false: in the far queue). */
   inWheel = false;
+  /** Scheduled by `post` (no handle was returned): the kernel reuses the object once it has fired. */
+  pooled = false;
   constructor(
-    readonly timeCycles: number,
-    readonly priority: number,
-    readonly seq: number,
-    readonly handler: EventHandler<T>,
-    readonly arg: T,
+    public timeCycles: number,
+    public priority: number,
+    public seq: number,
+    public handler: EventHandler<T>,
+    public arg: T,
   ) {}
 }
+
+const NOTHING: EventHandler = () => {};
 
 /** Raised for misuse of the kernel (scheduling into the past, non-integer times). */
 export class SimulationError extends Error {
@@ -114,6 +118,47 @@ export class Simulator {
 
   /** Schedule `handler(arg)` at absolute cycle `timeCycles` (>= now). */
   scheduleAt<T>(timeCycles: number, handler: EventHandler<T>, arg?: T, priority: number = Priority.Default): SimEvent<T> {
+    this.check(timeCycles, priority);
+    const ev = new SimEvent<T>(timeCycles, priority, this.seqCounter++, handler, arg as T);
+    this.pendingCount++;
+    if (timeCycles - this.nowCycles < this.window) this.pushNear(ev);
+    else this.far.enqueue(ev);
+    return ev;
+  }
+
+  /**
+   * Schedule `handler(arg)` `delayCycles` from now without a handle: the event cannot be
+   * cancelled, and its object is reused once it has fired, so a hot path that schedules
+   * an event per task or message allocates nothing for it. Same order as `schedule`.
+   */
+  post<T>(delayCycles: number, handler: EventHandler<T>, arg?: T, priority: number = Priority.Default): void {
+    this.postAt(this.nowCycles + delayCycles, handler, arg, priority);
+  }
+
+  /** `post` at absolute cycle `timeCycles` (>= now). */
+  postAt<T>(timeCycles: number, handler: EventHandler<T>, arg?: T, priority: number = Priority.Default): void {
+    this.check(timeCycles, priority);
+    let ev = this.spare.pop();
+    if (ev) {
+      ev.timeCycles = timeCycles;
+      ev.priority = priority;
+      ev.seq = this.seqCounter++;
+      ev.handler = handler;
+      ev.arg = arg;
+      ev.fired = false;
+    } else {
+      ev = new SimEvent<T>(timeCycles, priority, this.seqCounter++, handler, arg as T);
+      ev.pooled = true;
+    }
+    this.pendingCount++;
+    if (timeCycles - this.nowCycles < this.window) this.pushNear(ev);
+    else this.far.enqueue(ev);
+  }
+
+  /** Fired `post` events, ready for reuse. */
+  private readonly spare: SimEvent[] = [];
+
+  private check(timeCycles: number, priority: number): void {
     if (!Number.isSafeInteger(timeCycles)) {
       throw new SimulationError(`event time ${timeCycles} is not an integer cycle count`);
     }
@@ -123,11 +168,6 @@ export class Simulator {
     if (!(priority >= 0 && priority < PRIORITY_LEVELS && (priority | 0) === priority)) {
       throw new SimulationError(`priority ${priority} is not an integer in [0, ${PRIORITY_LEVELS - 1}]`);
     }
-    const ev = new SimEvent<T>(timeCycles, priority, this.seqCounter++, handler, arg as T);
-    this.pendingCount++;
-    if (timeCycles - this.nowCycles < this.window) this.pushNear(ev);
-    else this.far.enqueue(ev);
-    return ev;
   }
 
   /** Cancel a pending event. Returns false if it already fired or was cancelled. */
@@ -200,6 +240,12 @@ export class Simulator {
     this.pendingCount--;
     this.dispatched++;
     ev.handler(ev.arg);
+    if (ev.pooled) {
+      // drop the references (the handler's argument may be large) and keep the object
+      ev.handler = NOTHING;
+      ev.arg = undefined;
+      this.spare.push(ev);
+    }
   }
 
   private pushNear(ev: SimEvent): void {
