@@ -25,8 +25,12 @@ import type { TileCostModel, TileWork } from './work.js';
 export class Send {
   /** The task's next send (issued after this one), or null. */
   declare next: Send | null;
-  /** destination -> position, built on the first delivery of a large multicast */
-  declare index: Map<number, number> | undefined;
+  /**
+   * For the deliveries of a large multicast: the targets' tiles sorted (`index[k]`) and,
+   * after them, each one's position in `targets` (`index[n + k]`); built on the first
+   * delivery and searched by bisection (typed arrays: nothing for the collector to trace).
+   */
+  declare index: Int32Array | undefined;
   /** One task per destination tile (their tiles are the destinations). */
   declare readonly targets: readonly Task[];
   declare readonly bytes: number;
@@ -166,6 +170,29 @@ class ReadyQueue {
     }
     return top;
   }
+}
+
+/** Position in `s.targets` of the target on tile `dst` (the targets are on distinct tiles). */
+function positionOf(s: Send, dst: number): number {
+  const n = s.targets.length;
+  let index = s.index;
+  if (index === undefined) {
+    const order = Array.from(s.targets, (_, k) => k).sort((a, b) => s.targets[a].tile - s.targets[b].tile);
+    index = s.index = new Int32Array(2 * n);
+    for (let k = 0; k < n; k++) {
+      index[k] = s.targets[order[k]].tile;
+      index[n + k] = order[k];
+    }
+  }
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (index[mid] < dst) lo = mid + 1;
+    else hi = mid;
+  }
+  if (index[lo] !== dst) throw new Error(`internal: a multicast delivered to tile ${dst}, which is not one of its targets`);
+  return index[n + lo];
 }
 
 /** A cost's counters as (per-tile array, value) pairs, and per tile how many times it ran while tallying. */
@@ -379,10 +406,7 @@ export class ChipEngine {
     const targets = s.targets;
     if (targets.length > 1) {
       if (targets.length <= 8) while (targets[i].tile !== msg.dst) i++;
-      else {
-        s.index ??= new Map(targets.map((t, k) => [t.tile, k]));
-        i = s.index.get(msg.dst)!;
-      }
+      else i = positionOf(s, msg.dst);
     }
     if (--this.slotPending[slot] === 0) {
       this.slots[slot] = null;

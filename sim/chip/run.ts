@@ -487,15 +487,23 @@ export function mappedCriticalPaths(
   const n = tasks.length;
   const atLimit = new Float64Array(n);
   const kernel = new Float64Array(n);
+  const uniform = tiles.every((tp) => tp === tiles[0]);
+  const byWork = new Map<object, number>();
   const limits = new Map<object, Map<object, number>>();
   for (let i = 0; i < n; i++) {
     const t = tasks[i];
     if (!t.work) continue;
     const tp = tiles[t.tile];
-    let byTile = limits.get(t.work);
-    if (!byTile) limits.set(t.work, (byTile = new Map()));
-    let c = byTile.get(tp);
-    if (c === undefined) byTile.set(tp, (c = minWorkCycles(tp, design, t.work, bytesPerWeight, kvEntry)));
+    let c: number | undefined;
+    if (uniform) {
+      c = byWork.get(t.work);
+      if (c === undefined) byWork.set(t.work, (c = minWorkCycles(tp, design, t.work, bytesPerWeight, kvEntry)));
+    } else {
+      let byTile = limits.get(t.work);
+      if (!byTile) limits.set(t.work, (byTile = new Map()));
+      c = byTile.get(tp);
+      if (c === undefined) byTile.set(tp, (c = minWorkCycles(tp, design, t.work, bytesPerWeight, kvEntry)));
+    }
     atLimit[i] = c;
   }
   for (let i = 0; i < n; i++) {

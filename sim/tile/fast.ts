@@ -676,7 +676,10 @@ export class FastTile {
         if (fl[mid] <= t) lo = mid + 1;
         else hi = mid;
       }
-      fl.splice(lo, 0, t);
+      // insert at lo (splice would allocate the removed-elements array every time)
+      fl.push(t);
+      for (let j = fl.length - 1; j > lo; j--) fl[j] = fl[j - 1];
+      fl[lo] = t;
       if (S.ifHead > 256) {
         S.inFlight = fl.slice(S.ifHead);
         S.ifHead = 0;
