@@ -5,7 +5,7 @@ import { operatingPoint, type OperatingPoint } from '../tech/scaling.js';
 import type { TechTable } from '../tech/table.js';
 import { InputError } from '../validate/inputError.js';
 import { areaOf, type ChipArea, type TileArea } from './area.js';
-import { CATEGORIES, ENERGY_MAP, type Category, type EventContext } from './energyMap.js';
+import { CATEGORIES, ENERGY_MAP, type Category, type EnergyPart, type EventContext } from './energyMap.js';
 
 /**
  * Energy model (docs/power.md "Energy"): dynamic energy = sum over counters of count x
@@ -103,12 +103,17 @@ export function energyOf(counters: CounterRecord, design: Design, tech: TechTabl
   const byCounter: Record<string, number> = {};
   const tilePj = perTile ? tiles.map(() => 0) : undefined;
 
-  const charge = (name: string, count: number, ctx: EventContext, tileIndex?: number) => {
+  const charge = (name: string, count: number, ctx: EventContext, tileIndex?: number, perUnit?: Map<EnergyPart, number>) => {
     const entry = ENERGY_MAP[name];
     byCounter[name] = byCounter[name] ?? 0;
     if (!entry.parts) return;
     for (const p of entry.parts) {
-      const pj = count * p.pjPerUnit(ctx) * (p.kind === 'dynamic' ? op.dynamicFactor : op.leakageFactor);
+      let unit = perUnit?.get(p);
+      if (unit === undefined) {
+        unit = p.pjPerUnit(ctx);
+        perUnit?.set(p, unit);
+      }
+      const pj = count * unit * (p.kind === 'dynamic' ? op.dynamicFactor : op.leakageFactor);
       byCategory[p.category] += pj;
       byComponent[p.component] = (byComponent[p.component] ?? 0) + pj;
       byCounter[name] += pj;
@@ -123,9 +128,17 @@ export function energyOf(counters: CounterRecord, design: Design, tech: TechTabl
     charge(name, count, chipCtx);
   }
   if (perTile) {
+    // tiles with the same parameters and ROM and logic areas have the same context: each
+    // part's energy per unit is computed once per distinct context (a pure function of it)
+    const shared = new Map<TileParams, Map<string, { ctx: EventContext; perUnit: Map<EnergyPart, number> }>>();
     perTile.forEach((rec, i) => {
-      const ctx = context(op, design, area, tiles[i], area.tiles[i].romMm2, area.tiles[i].coreLogicMm2);
-      for (const name in rec) if (name.startsWith('tile.')) charge(name, rec[name], ctx, i);
+      const a = area.tiles[i];
+      let byArea = shared.get(tiles[i]);
+      if (!byArea) shared.set(tiles[i], (byArea = new Map()));
+      const key = `${a.romMm2}/${a.coreLogicMm2}`;
+      let c = byArea.get(key);
+      if (!c) byArea.set(key, (c = { ctx: context(op, design, area, tiles[i], a.romMm2, a.coreLogicMm2), perUnit: new Map() }));
+      for (const name in rec) if (name.startsWith('tile.')) charge(name, rec[name], c.ctx, i, c.perUnit);
     });
   }
 
