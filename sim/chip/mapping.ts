@@ -283,17 +283,18 @@ export function mapModel(card: ModelCard, design: Design, options: MapOptions = 
     regions.push({ stage: s, units: g, tiles, root: centroidTile(tiles, cols), weightBytes: groupBytes[s], text, vision });
     for (const x of tiles) regionOf[x] = s;
     placeRegionWeights(g, tiles, caps, { text, vision }, p, slices, tiles.map(() => 0));
-    if (text) {
+    if (text && g.some((u) => u.kind === 'decoder')) {
+      // every decoder layer of the region splits its KV heads the same way: one parts list per tile, shared by the layers
+      const parts: { kvHead: number; fromFraction: number; toFraction: number }[][] = tiles.map(() => []);
+      for (const h of text.heads) {
+        let from = 0;
+        for (const m of h.members) {
+          parts[m.pos].push({ kvHead: h.kvHead, fromFraction: from, toFraction: from + m.fraction });
+          from += m.fraction;
+        }
+      }
       for (const u of g) {
         if (u.kind !== 'decoder') continue;
-        const parts: { kvHead: number; fromFraction: number; toFraction: number }[][] = tiles.map(() => []);
-        for (const h of text.heads) {
-          let from = 0;
-          for (const m of h.members) {
-            parts[m.pos].push({ kvHead: h.kvHead, fromFraction: from, toFraction: from + m.fraction });
-            from += m.fraction;
-          }
-        }
         parts.forEach((ps, pos) => ps.length && kvShares[tiles[pos]].push({ layer: u.layer, parts: ps }));
       }
     }

@@ -92,7 +92,11 @@ export class TileKernelCosts implements TileCostModel {
       this.events += r.events;
       this.kernelsRun++;
     }
-    const out = acc ?? { cycles: 0, counters: {}, events: 0 };
+    if (!acc) {
+      // the first run's counters in one go (a fast-properties object; 0 + x as the loop below would add)
+      return { cycles: 0 + r.cycles * times, counters: Object.fromEntries(Object.entries(r.counters).map(([k, v]) => [k, 0 + v * times])), events: 0 + r.events };
+    }
+    const out = acc;
     out.cycles += r.cycles * times;
     out.events += r.events;
     for (const k in r.counters) out.counters[k] = (out.counters[k] ?? 0) + r.counters[k] * times;
