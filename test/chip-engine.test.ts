@@ -133,3 +133,56 @@ describe('chip engine with stand-in tiles and network', () => {
     expect(b.requests.map((r) => r.tokenCycles)).toEqual(a.requests.map((r) => r.tokenCycles));
   });
 });
+
+describe('engine counter accumulation', () => {
+  /** Wrap a cost model so every cost the engine asks for is also added here, per tile, in the order asked (one ask per task run). */
+  function logged(inner: TileCostModel) {
+    const sums = new Map<string, Map<number, number>>();
+    const model: TileCostModel = {
+      cost(tileIndex, w) {
+        const c = inner.cost(tileIndex, w);
+        for (const [name, v] of Object.entries(c.counters)) {
+          let byTile = sums.get(name);
+          if (!byTile) sums.set(name, (byTile = new Map()));
+          byTile.set(tileIndex, (byTile.get(tileIndex) ?? 0) + v);
+        }
+        return c;
+      },
+    };
+    return { model, sums };
+  }
+  /** The same costs, memoised per work object (the engine folds tallies per cost object). */
+  function memoised(inner: TileCostModel, scale: (w: TileWork) => number): TileCostModel {
+    const seen = new Map<TileWork, TileCost>();
+    return {
+      cost(tileIndex, w) {
+        let c = seen.get(w);
+        if (!c) {
+          const base = inner.cost(tileIndex, w);
+          const k = scale(w);
+          seen.set(w, (c = { ...base, counters: Object.fromEntries(Object.entries(base.counters).map(([n, v]) => [n, v * k])) }));
+        }
+        return c;
+      },
+    };
+  }
+
+  test.each([
+    ['integer counters (tallied, folded when read)', () => 1],
+    ['a fractional counter part-way through (tallies folded, then direct adds)', (w: TileWork) => (w.kind === 'attention' ? 1.37 : 1)],
+  ])('per-tile counters equal the in-order sum of every task cost: %s', (_name, scale) => {
+    const card = builtinModel('tiny')!;
+    const d = design();
+    const mapping = mapModel(card, d);
+    const sim = new Simulator();
+    const { model, sums } = logged(memoised(countingCosts, scale));
+    const res = serveTrace(card, d, generateTrace('decode:6@40x3'), mapping, { sim, network: idealNetwork(sim, d.mesh.cols, 32), costs: model }, serving);
+    const got = res.engine.tileCounters;
+    expect([...got.keys()].sort()).toEqual([...sums.keys()].sort());
+    for (const [name, byTile] of sums) {
+      const arr = got.get(name)!;
+      for (let t = 0; t < arr.length; t++) expect(arr[t]).toBe(byTile.get(t) ?? 0);
+    }
+    expect(sums.get('tile.kvBytesRead')!.size).toBeGreaterThan(0);
+  });
+});
