@@ -57,10 +57,11 @@ export function splitBalanced(total: number, weights: readonly number[], unit: n
   const parts = weights.map((w) => (sum > 0 ? Math.floor((units * w) / sum) : 0));
   let left = units - parts.reduce((s, x) => s + x, 0);
   if (left > 0) {
-    const fill = (k: number) => (load[pos[k]] + parts[k] * unitLoad) / Math.max(1, capacity[pos[k]]);
+    // each member's fill, computed once before sorting (the same keys the comparator reads)
+    const fill = Float64Array.from(parts, (p, k) => (load[pos[k]] + p * unitLoad) / Math.max(1, capacity[pos[k]]));
     // ties spread evenly over the members (golden-ratio order), not to the first ones
-    const spread = (k: number) => (k * 0.6180339887498949) % 1;
-    const order = parts.map((_, k) => k).sort((a, b) => fill(a) - fill(b) || spread(a) - spread(b) || a - b);
+    const spread = Float64Array.from(parts, (_, k) => (k * 0.6180339887498949) % 1);
+    const order = parts.map((_, k) => k).sort((a, b) => fill[a] - fill[b] || spread[a] - spread[b] || a - b);
     for (let i = 0; left > 0; i = (i + 1) % order.length, left--) parts[order[i]]++;
   }
   const out: Range[] = [];
