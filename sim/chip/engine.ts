@@ -52,8 +52,9 @@ export class Task {
   declare pending: number;
   /** Local successors (a shared empty array until the first `then`: most tasks have none). */
   declare after: readonly Task[];
-  /** First and last of the messages sent on completion (null when none). */
+  /** The first message sent on completion (null when none); the others follow through `Send.next`. */
   declare sends: Send | null;
+  /** The last of them (where `sendTo` appends). */
   private declare lastSend: Send | null;
   declare startCycles: number;
   declare endCycles: number;
