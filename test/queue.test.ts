@@ -112,6 +112,9 @@ run('label --queue with tessera worker processes (db 1)', () => {
     await c.waitFor(/waiting for runs/);
     const out = path.join(dir, 'killed-coordinator.msgpack');
     const [fromB, fromC] = [b.stdout.length, c.stdout.length];
+    // worker b is paused (it holds no job now) so that c is sure to be running a job when the
+    // coordinator dies; otherwise b may take every remaining job and c never starts one
+    b.child.kill('SIGSTOP');
     const coord = start(labelArgs(url(), out));
     const labelsIn = (f: string) => {
       try {
@@ -131,6 +134,7 @@ run('label --queue with tessera worker processes (db 1)', () => {
     c.child.kill('SIGTERM');
     expect(await c.exited).toEqual({ code: 0, signal: null });
     expect(c.stdout.slice(fromC)).toMatch(/SIGTERM: finishing 1 job in flight[\s\S]*label \d+: ok[\s\S]*tessera worker: stopped/);
+    b.child.kill('SIGCONT');
     const resumed = start([...labelArgs(url(), out), '--resume']);
     expect(await resumed.exited).toEqual({ code: 0, signal: null });
     const r = read(out);
