@@ -1,3 +1,4 @@
+import { serveBenchmarks } from './serve.bench.js';
 import * as fs from 'node:fs';
 import { simulateChip, type ChipFidelity } from '../sim/chip/run.js';
 import { builtinModel } from '../sim/model/catalog.js';
@@ -60,11 +61,13 @@ const CASES: Case[] = [
 export const simSuite: BenchSuite = {
   name: 'sim',
   async run(print) {
+    // the serving fidelity at scale (issue 13, bench/serve.bench.ts); TESSERA_BENCH_SIM naming a chip case skips it
+    const serving = !process.env.TESSERA_BENCH_SIM || 'serving'.includes(process.env.TESSERA_BENCH_SIM) ? await serveBenchmarks(print) : [];
     print('Full-chip simulation wall time (mapping included, process start-up excluded)');
     // warm-up (module loading and JIT: three runs) on another design point, so no
     // per-design kernel cache helps the measured runs
     for (let i = 0; i < 3; i++) simulateChip({ card: builtinModel('llama-3.1-8b')!, design: presetDesign('paper-llama-5nm')!, trace: generateTrace('decode:1@256'), tech: DEFAULT_TECH, fidelity: 'fast', seed: 2 });
-    const out: Measured[] = [];
+    const out: Measured[] = [...serving];
     const only = process.env.TESSERA_BENCH_SIM;
     // the kernel benchmark's rate in this run, before and after the cases (the reference for targetMEvents)
     const rates = [await kernelEventsPerSecond()];

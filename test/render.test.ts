@@ -81,6 +81,10 @@ describe('plots render in headless Chromium', () => {
       const start = await cli(['start', '--report', 'report.html', '--quiet']);
       fs.writeFileSync(path.join(dir, 'report.html'), start.written.get('report.html')!);
       pages.push(['report.html', 'npm start report']);
+      // the serving report (issue 13): latency CDFs and time series
+      const serve = await cli(['sim', '--design', 'tiny-2x2', '--model', 'tiny', '--trace', 'poisson:rate=200,n=40,prompt=uniform(4,40),output=uniform(1,20)', '--fidelity', 'serve', '--memo', 'off', '--holdout', '0', '--html', 'serve.html', '--quiet']);
+      fs.writeFileSync(path.join(dir, 'serve.html'), serve.written.get('serve.html')!);
+      pages.push(['serve.html', 'sim --fidelity serve report']);
       // a sweep past saturation (points above the latency axis) and a 41x42 mesh's load map
       const svgs: [string, string[]][] = [
         ['noc-8x8.svg', ['noc', '--mesh', '8x8', '--sweep', '0.1:0.6:0.1', '--past-saturation', '--measure', '2000', '--svg', 'out.svg', '--quiet']],

@@ -19,12 +19,13 @@ import { ConstraintsSchema, WEIGHT_PROFILES, parseWeights, type Weights } from '
 import type { ModelCard } from '../../sim/model/card.js';
 import type { TechTable } from '../../sim/tech/table.js';
 import type { Trace } from '../../sim/trace/trace.js';
+import { checkServeOnly, runServe, selectTrace, withServeOptions, type ServeArgs } from './simServe.js';
 
-export interface SimArgs {
+export interface SimArgs extends ServeArgs {
   design: string;
   model: string;
   trace: string;
-  fidelity: ChipFidelity;
+  fidelity: ChipFidelity | 'serve';
   seed: number;
   requests?: number;
   json: boolean;
@@ -234,11 +235,16 @@ interface RunInputs {
   a: SimArgs;
 }
 
+/** The PPA constraints the options set (feasibility of the score). */
+function constraintsOf(a: SimArgs) {
+  return parseInput(ConstraintsSchema, Object.fromEntries(Object.entries({ powerBudgetW: a.powerBudget, areaBudgetMm2: a.areaBudget, latencySloMs: a.latencySlo, maxDies: a.reticle ? 1 : undefined }).filter(([, v]) => v !== undefined)), 'constraint options');
+}
+
 function runOne(io: Io, { card, trace, tech, a }: RunInputs, design: Design, label: string, recordTimeline: boolean) {
-  const constraints = parseInput(ConstraintsSchema, Object.fromEntries(Object.entries({ powerBudgetW: a.powerBudget, areaBudgetMm2: a.areaBudget, latencySloMs: a.latencySlo, maxDies: a.reticle ? 1 : undefined }).filter(([, v]) => v !== undefined)), 'constraint options');
+  const constraints = constraintsOf(a);
   const progress = simProgress(io, label, a.quiet);
   const t0 = performance.now();
-  const out = simulateChip({ card, design, trace, tech, fidelity: a.fidelity, seed: a.seed, recordTimeline, weights: weightsOf(a), constraints, names: { design: a.design, model: a.model, trace: a.trace }, onProgress: progress.onProgress });
+  const out = simulateChip({ card, design, trace, tech, fidelity: a.fidelity as ChipFidelity, seed: a.seed, recordTimeline, weights: weightsOf(a), constraints, names: { design: a.design, model: a.model, trace: a.trace }, onProgress: progress.onProgress });
   progress.finish();
   const fixes = out.result.feasible ? [] : suggestFixes(card, design, trace);
   return { ...out, fixes, wall: (performance.now() - t0) / 1000 };
@@ -277,13 +283,14 @@ export function simCommand(io: Io, setExit: (code: number) => void): CommandModu
   return {
     command: 'sim',
     builder: (y: Argv) =>
-      withSetOption(
-        withTechOption(
+      withServeOptions(
+        withSetOption(
+          withTechOption(
           y
             .option('design', { type: 'string', demandOption: true, describe: 'design file or preset (tessera list)' })
             .option('model', { type: 'string', demandOption: true, describe: 'model card, HuggingFace config.json or built-in model' })
             .option('trace', { type: 'string', demandOption: true, describe: 'trace file, built-in trace or generator (decode:N@C, prefill:P, ...)' })
-            .option('fidelity', { choices: ['fast', 'flit', 'detailed'] as const, default: 'fast' as const, describe: 'fast: fast tiles + message NoC; flit: fast tiles + flit NoC; detailed: detailed tiles + flit NoC' })
+            .option('fidelity', { choices: ['fast', 'flit', 'detailed', 'serve'] as const, default: 'fast' as const, describe: 'fast: fast tiles + message NoC; flit: fast tiles + flit NoC; detailed: detailed tiles + flit NoC; serve: iteration-level serving with step times from simulated steps (whole traces, docs/serving.md)' })
             .option('seed', seedOption)
             .option('requests', { type: 'number', describe: 'simulate only the first N requests of the trace' })
             .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON (with the resolved design)' })
@@ -304,6 +311,7 @@ export function simCommand(io: Io, setExit: (code: number) => void): CommandModu
             .option('area-budget', { type: 'number', describe: 'area budget in mm2 (feasibility)' })
             .option('latency-slo', { type: 'number', describe: 'p99 inter-token latency SLO in ms (feasibility)' })
             .option('reticle', { type: 'boolean', describe: 'the design must fit one reticle (constraint maxDies = 1; the search default, off for the paper presets)' }),
+          ),
         ),
       ) as unknown as Argv<SimArgs>,
     handler: (a) => {
@@ -313,9 +321,9 @@ export function simCommand(io: Io, setExit: (code: number) => void): CommandModu
       checkTimelineOptions(a);
       const sets = parseSets(a.set);
       const card = loadModel(io, a.model);
+      checkServeOnly(a);
       const base = loadDesign(io, a.design);
-      let trace: Trace = loadTrace(io, a.trace, a.seed);
-      if (a.requests !== undefined) trace = { ...trace, requests: trace.requests.slice(0, a.requests) };
+      const trace: Trace = selectTrace(loadTrace(io, a.trace, a.seed), a, a.seed);
       const tech = loadTech(io, a.tech);
       const inputs = { card, trace, tech, a };
       const designAt = (assignments: Parameters<typeof applySets>[1]) => {
@@ -324,6 +332,11 @@ export function simCommand(io: Io, setExit: (code: number) => void): CommandModu
         return d;
       };
 
+      if (a.fidelity === 'serve') {
+        if (isSweep(sets)) throw new InputError('--set', 'sweep', sets.find((s) => s.values.length > 1)!.text, '--fidelity serve takes one design, not a sweep', 'give one value per --set, or run each design on its own');
+        const design = designAt(sweepPoints(sets)[0].assignments);
+        return runServe(io, a, { card, design, trace, tech, seed: a.seed, weights: weightsOf(a), constraints: constraintsOf(a), names: { design: a.design, model: a.model, trace: a.trace } }, setExit);
+      }
       if (isSweep(sets)) {
         if (a.html || a.timeline) throw new InputError('--set', 'sweep', sets.find((s) => s.values.length > 1)!.text, '--html and --timeline take one design, not a sweep', 'give one value per --set, or drop --html/--timeline');
         const points = sweepPoints(sets);

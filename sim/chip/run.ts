@@ -10,7 +10,7 @@ import { imageTiles, imageTokens } from '../model/derive.js';
 import { createNetwork } from '../noc/create.js';
 import { zeroLoadLatencyCycles, packetFlits } from '../noc/packet.js';
 import { InputError } from '../validate/inputError.js';
-import { powerReport, type PowerReport, type LinkLoad } from '../power/report.js';
+import { powerReport, type PowerReport } from '../power/report.js';
 import { referenceFor } from '../power/reference.js';
 import type { Weights, Constraints } from '../power/ppa.js';
 import { bytesPerElement } from '../units/precision.js';
@@ -20,6 +20,7 @@ import { Placement } from './placement.js';
 import { sizeTilesFromWork } from './heterogeneous.js';
 import { kvAdmits, requestKvTokens, serveTrace, type ServeResult } from './serve.js';
 import { TileKernelCosts } from './tileCosts.js';
+import { chipActivity, linkLoads } from './activity.js';
 import { buildTextStep } from './step.js';
 import { busiestLinkTokensPerSecond, busiestTileCyclesOf, layerSequentialTokensPerSecond, ttftBoundCycles, computeTokensPerSecond, criticalPathsOf, memoryTokensPerSecond, minWorkCycles, nocTokensPerSecond } from './bounds.js';
 import type { ChipEngine, Task } from './engine.js';
@@ -296,43 +297,13 @@ export function simulateChip(input: SimInput): SimOutput {
   const nTiles = design.mesh.rows * design.mesh.cols;
 
   // per-tile records from the engine, plus the ROM's idle (power-gated) cycles
-  // (each record made in one go by Object.fromEntries, which keeps it a fast-properties
-  // object: the power report enumerates 1,722 of them on the largest presets)
-  const counterArrays = [...served.engine.tileCounters];
-  const tileRecords: CounterRecord[] = Array.from({ length: nTiles }, (_, t) => {
-    const entries: [string, number][] = [];
-    let idle = -1;
-    let romBusy = 0;
-    for (const [name, arr] of counterArrays) {
-      if (!arr[t]) continue;
-      if (name === 'tile.romIdleCycles') idle = entries.length;
-      if (name === 'tile.romBusyCycles') romBusy = arr[t];
-      entries.push([name, arr[t]]);
-    }
-    const romIdle = cycles - romBusy;
-    if (idle >= 0) entries[idle][1] = romIdle;
-    else entries.push(['tile.romIdleCycles', romIdle]);
-    return Object.fromEntries(entries);
-  });
-  const chip: CounterRecord = { ...registry.totals() };
-  for (const r of tileRecords) for (const k in r) chip[k] = (chip[k] ?? 0) + r[k];
+  const { tileRecords, chip } = chipActivity(design, served.engine.tileCounters, registry.totals(), cycles);
   chip['kernel.eventsDispatched'] = sim.eventsDispatched;
 
-  // link loads for the heatmap (router port p of router r carries flits to its neighbour)
+  // link loads for the heatmap
   const lf = network.linkFlits();
   chip['noc.dieToDieFlits'] = dieToDieFlits(dies.layout, design.mesh.rows, design.mesh.cols, lf);
-  const cols = design.mesh.cols;
-  const links: LinkLoad[] = [];
-  for (let r = 0; r < nTiles; r++) {
-    const row = Math.floor(r / cols);
-    const col = r % cols;
-    const to: [number, number][] = [[row - 1, col], [row, col + 1], [row + 1, col], [row, col - 1]];
-    for (let p = 1; p <= 4; p++) {
-      const [tr, tc] = to[p - 1];
-      if (tr < 0 || tc < 0 || tr >= design.mesh.rows || tc >= cols) continue;
-      links.push({ from: [row, col], to: [tr, tc], flits: lf[r * 5 + p] });
-    }
-  }
+  const links = linkLoads(design, lf);
 
   const ttft: number[] = [];
   const itl: number[] = [];

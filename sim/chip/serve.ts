@@ -41,6 +41,8 @@ export interface ServingOptions {
   readonly onStep?: (requestsDone: number, generatedTokens: number, nowCycles: number) => void;
   /** Throw EventLimitExceeded after this many events (a deterministic runaway guard). */
   readonly maxEvents?: number;
+  /** Called as every step starts (the policy's decisions, for test/serving-policy.test.ts). */
+  readonly onStepStart?: (step: StartedStep) => void;
 }
 
 /** A run stopped by its event limit (`maxEvents`). */
@@ -49,6 +51,17 @@ export class EventLimitExceeded extends Error {
   constructor(readonly limit: number, readonly atCycles: number) {
     super(`stopped after the limit of ${limit} simulated events (at cycle ${atCycles}) with work still pending`);
   }
+}
+
+/** A step as serveTrace starts it: a text step's rows (decode rows, then the chunk) or a vision pass. */
+export interface StartedStep {
+  readonly kind: 'text' | 'vision';
+  readonly slot: number;
+  readonly startCycles: number;
+  readonly rows: readonly StepSequence[];
+  readonly imageRows: number;
+  /** The step's last task: it completes (endCycles) when the step does. */
+  readonly done: Task;
 }
 
 export interface RequestRecord {
@@ -185,6 +198,7 @@ export function serveTrace(card: ModelCard, design: Design, trace: Trace, mappin
     let left = images.reduce((s, im) => s + imageTiles(card, im.widthPx, im.heightPx).tiles, 0);
     const next = () => {
       const built = buildVisionStep(sc, stepIds++, 1);
+      opt.onStepStart?.({ kind: 'vision', slot: seq.slot, startCycles: sim.now, rows: [], imageRows: 0, done: built.done });
       const began = sim.now;
       built.done.onDone = () => {
         prefillSpans.push([began, sim.now]);
@@ -228,6 +242,7 @@ export function serveTrace(card: ModelCard, design: Design, trace: Trace, mappin
     if (rows.length === 0) return; // nothing to do until an arrival or a vision pass completes
     slotBusy[slot] = 1;
     const built = buildTextStep(sc, stepIds++, rows, window, imageInput);
+    opt.onStepStart?.({ kind: 'text', slot, startCycles: sim.now, rows, imageRows: imageInput?.rows ?? 0, done: built.done });
     kvRead += built.kvPositionsRead;
     if (members.every((m) => m.seq.state === 'decode') && !decodeSteps.has(rows.length)) {
       decodeSteps.set(rows.length, { tasks: built.tasks, contextTokens: Math.round(rows.reduce((a, r) => a + r.contextTokens, 0) / rows.length) });
