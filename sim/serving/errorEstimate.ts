@@ -33,6 +33,9 @@ export interface ErrorEstimate {
   readonly basis: string;
 }
 
+/** Weight of the pooled errors in each kind's draw, in samples (see PerturbedTimer.time). */
+export const PRIOR_SAMPLES = 4;
+
 /** Memo times divided by (1 + e), e drawn from the held-out errors of the iteration's kind. */
 export class PerturbedTimer implements StepTimer {
   private readonly all: number[];
@@ -50,7 +53,11 @@ export class PerturbedTimer implements StepTimer {
 
   time(shape: StepShape, timing: StepTiming, overlapping = false): number {
     const cycles = this.memo.predict(shape, timing);
-    const list = (overlapping && this.errors['in-flight']?.length ? this.errors['in-flight'] : this.errors[shapeKind(shape)]) ?? this.all;
+    let list = (overlapping && this.errors['in-flight']?.length ? this.errors['in-flight'] : this.errors[shapeKind(shape)]) ?? this.all;
+    // shrinkage toward the pooled errors: a kind with n samples draws from all kinds' errors
+    // with probability PRIOR_SAMPLES / (n + PRIOR_SAMPLES), so that a few samples that
+    // happened to agree (two prefill chunks both exact) do not claim the kind has no error
+    if (list && this.rng.next() * (list.length + PRIOR_SAMPLES) < PRIOR_SAMPLES) list = this.all;
     if (!list || list.length === 0) return cycles;
     const f = 1 / (1 + list[this.rng.int(0, list.length - 1)]);
     for (let k = 0; k < timing.count; k++) timing.work[k] *= f;
