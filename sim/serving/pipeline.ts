@@ -6,9 +6,10 @@ import type { StepTiming } from './memo.js';
  * Pipeline regions shared by the micro-batch steps in flight (docs/serving.md). A step
  * visits regions in the order its simulated steps did, doing in each
  * visit the cycles it took there alone. A region with one step runs it at full speed, so
- * steps staggered through the regions overlap freely. Steps in the same region share it,
- * as the step-by-step engine's tiles share their time between tasks of different steps
- * (each tile runs ready tasks in turn): step i progresses at c x w_i / sum_j w_j cycles per
+ * steps staggered through the regions overlap freely. Steps in the same region share it
+ * in proportion to their task sizes, as tiles running ready tasks in turn would (the
+ * engine before issue 11; it now runs the oldest step's ready task first, which this model
+ * only approximates, see docs/serving.md "Measured"): step i progresses at c x w_i / sum_j w_j cycles per
  * cycle, where w_i is its mean task cycles there (a tile alternating tasks gives each step
  * time in proportion to its task size, so a decode step behind a prefill chunk's large tasks
  * nearly stops) and c >= 1 is what the steps gain by filling each other's idle gaps:
