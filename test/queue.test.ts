@@ -84,14 +84,22 @@ run('label --queue with tessera worker processes (db 1)', () => {
     b = worker(url());
     await Promise.all([a.waitFor(/waiting for runs/), b.waitFor(/waiting for runs/)]);
     const out = path.join(dir, 'two.msgpack');
+    // make both workers serve the run (BullMQ may otherwise give one of them all four jobs):
+    // a takes a job while b is paused, then a is paused mid-job until b has taken one
+    const [fromA, fromB] = [a.stdout.length, b.stdout.length];
+    b.child.kill('SIGSTOP');
     const coord = start(labelArgs(url(), out));
+    await a.waitFor(/label \d+: started/, 60_000, fromA);
+    a.child.kill('SIGSTOP');
+    b.child.kill('SIGCONT');
+    await b.waitFor(/label \d+: started/, 60_000, fromB);
+    a.child.kill('SIGCONT');
     expect(await coord.exited).toEqual({ code: 0, signal: null });
     expect(coord.stdout).toMatch(/4 labels \(4 added by this run.*\) with the queue at redis:\/\/127\.0\.0\.1:\d+\/1 \(2 workers/);
     const r = read(out);
     expect(r.duplicates).toBe(0);
     expect(r.labels.map(strip)).toEqual(reference);
-    // both workers served the run; which labels each took is up to BullMQ (under load one may take them all)
-    for (const l of r.labels) expect([nameOf(a), nameOf(b)]).toContain(l.worker);
+    expect(new Set(r.labels.map((l) => l.worker))).toEqual(new Set([nameOf(a), nameOf(b)]));
   }, 90_000);
 
   test('a worker killed with SIGKILL mid-job: its job runs again elsewhere, same labels, no duplicates', async () => {
