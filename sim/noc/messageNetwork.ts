@@ -93,9 +93,10 @@ export class MessageNetwork implements Network {
   /** per-VC FIFOs and more than one VC: an interface interleaves the packets of a cycle */
   private readonly interleaved: boolean;
   /** per interface, the packets handed to it this cycle (injected at the end of the cycle) */
-  private readonly batches: (MessagePacket[] | undefined)[] = [];
-  /** interfaces with packets this cycle, in the order they first sent */
-  private readonly sending: number[] = [];
+  private readonly batches: (PacketBatch | undefined)[] = [];
+  /** interfaces with packets this cycle, in the order they first sent (`sendingCount` of them) */
+  private readonly sending: Int32Array;
+  private sendingCount = 0;
   private flushPending = false;
   private readonly flushQueue = new PriorityQueue<FlushGroup>((a, b) => a.key - b.key || a.order - b.order);
   /** per interface, its entry in `flushQueue` (reused) */
@@ -157,6 +158,9 @@ export class MessageNetwork implements Network {
   private swDepart = 0;
   private swTail = 0;
   private readonly swVc = new Int32Array(MESH_PORTS);
+  /** `distinct`: per tile, the stamp of the last call that saw it */
+  private readonly marks: Int32Array;
+  private markStamp = 0;
 
   constructor(
     private readonly sim: Simulator,
@@ -186,6 +190,8 @@ export class MessageNetwork implements Network {
     this.cals = this.res.calendars;
     this.ejections = new EjectionSharing<MessagePacket>(R, this.V, cal.ejectionInterleave, cal.ejectionWindowPerVc);
     this.niAssign = new Int32Array(R);
+    this.sending = new Int32Array(R);
+    this.marks = new Int32Array(R);
     this.links = new Float64Array(R * PORTS);
     this.scratch = newHopRecords(this.mesh.rows + this.mesh.cols + 1);
     this.dequeScratch = new Int32Array(this.mesh.rows + this.mesh.cols + 1);
@@ -229,7 +235,7 @@ export class MessageNetwork implements Network {
 
   multicast(src: number, dsts: readonly number[], bytes: number, onDelivered: DeliveryHandler, tag = 0): void {
     if (!(Number.isSafeInteger(bytes) && bytes >= 0)) throw new RangeError(`multicast: bytes ${bytes} must be a non-negative integer`);
-    const unique = [...new Set(dsts)];
+    const unique = this.distinct(dsts);
     if (this.design.noc.multicast !== 'tree' || unique.length < 2) {
       for (const d of unique) this.send(src, d, bytes, onDelivered, tag);
       return;
@@ -237,6 +243,17 @@ export class MessageNetwork implements Network {
     const L = packetFlits(this.design.noc, bytes);
     if (this.pathReservation && this.xyFirst !== null) this.reserveTree(src, unique, L, bytes, onDelivered, tag);
     else this.injectTree(src, unique, L, bytes, onDelivered, tag);
+  }
+
+  /** `dsts` without repeats, first occurrences in order (`dsts` itself when it has none, the usual case: no Set per multicast). */
+  private distinct(dsts: readonly number[]): readonly number[] {
+    const mark = ++this.markStamp;
+    for (let i = 0; i < dsts.length; i++) {
+      const d = dsts[i];
+      if (!(Number.isInteger(d) && d >= 0 && d < this.R) || this.marks[d] === mark) return [...new Set(dsts)];
+      this.marks[d] = mark;
+    }
+    return dsts;
   }
 
   settle(): void {
@@ -313,10 +330,9 @@ export class MessageNetwork implements Network {
    */
   private enqueue(p: MessagePacket): void {
     const src = p.src;
-    let batch = this.batches[src];
-    if (batch === undefined) batch = this.batches[src] = [];
-    if (batch.length === 0) this.sending.push(src);
-    batch.push(p);
+    const batch = (this.batches[src] ??= new PacketBatch());
+    if (batch.n === 0) this.sending[this.sendingCount++] = src;
+    batch.items[batch.n++] = p;
     if (!this.flushPending) {
       this.flushPending = true;
       this.sim.scheduleAt(this.sim.now, this.flushHandler, undefined, PRIORITY_LOW);
@@ -326,49 +342,50 @@ export class MessageNetwork implements Network {
   private flushCycle(): void {
     this.flushPending = false;
     const sending = this.sending;
-    if (sending.length === 1) {
+    const count = this.sendingCount;
+    this.sendingCount = 0;
+    if (count === 1) {
       // one interface sent this cycle: its order is the order
       const src = sending[0];
-      const list = this.batches[src]!;
-      sending.length = 0;
-      this.injectGroup(src, list);
-      list.length = 0;
+      const batch = this.batches[src]!;
+      this.injectGroup(src, batch);
+      batch.clear();
       return;
     }
     // interfaces by the key of their next packet (ties: the order they first sent in)
     const queue = this.flushQueue;
-    for (let i = 0; i < sending.length; i++) {
+    for (let i = 0; i < count; i++) {
       const src = sending[i];
-      const list = this.batches[src]!;
-      const g = (this.flushEntries[src] ??= { src, list, next: 0, order: 0, key: 0 });
+      const batch = this.batches[src]!;
+      const g = (this.flushEntries[src] ??= { src, batch, next: 0, order: 0, key: 0 });
       g.next = 0;
       g.order = i;
-      g.key = this.groupKey(src, list, 0);
+      g.key = this.groupKey(src, batch, 0);
       queue.enqueue(g);
     }
     while (!queue.isEmpty()) {
       const g = queue.dequeue()!;
       if (this.interleaved) {
-        this.flushInterleaved(g.src, g.list);
+        this.flushInterleaved(g.src, g.batch);
         continue;
       }
-      const p = g.list[g.next++];
+      const p = g.batch.items[g.next++]!;
       this.injectAt(p, g.src);
       this.launchUnicast(p);
-      if (g.next < g.list.length) {
-        g.key = this.groupKey(g.src, g.list, g.next);
+      if (g.next < g.batch.n) {
+        g.key = this.groupKey(g.src, g.batch, g.next);
         queue.enqueue(g);
       }
     }
-    for (let i = 0; i < sending.length; i++) this.batches[sending[i]]!.length = 0;
-    sending.length = 0;
+    for (let i = 0; i < count; i++) this.batches[sending[i]]!.clear();
   }
 
   /** Inject an interface's packets of this cycle, in order. */
-  private injectGroup(src: number, list: MessagePacket[]): void {
-    if (this.interleaved) this.flushInterleaved(src, list);
+  private injectGroup(src: number, batch: PacketBatch): void {
+    if (this.interleaved) this.flushInterleaved(src, batch);
     else {
-      for (const p of list) {
+      for (let i = 0; i < batch.n; i++) {
+        const p = batch.items[i]!;
         this.injectAt(p, src);
         this.launchUnicast(p);
       }
@@ -379,11 +396,11 @@ export class MessageNetwork implements Network {
    * The zero-load cycle at which the head of an interface's next packet (from `next` on; with
    * per-VC FIFOs, the first of them all) reaches its ejection port.
    */
-  private groupKey(src: number, list: MessagePacket[], next: number): number {
+  private groupKey(src: number, batch: PacketBatch, next: number): number {
     const start = this.interleaved ? this.sim.now : Math.max(this.sim.now, this.res.niFree[src]);
     let key = Number.POSITIVE_INFINITY;
-    for (let i = next; i < (this.interleaved ? list.length : next + 1); i++) {
-      const p = list[i];
+    for (let i = next; i < (this.interleaved ? batch.n : next + 1); i++) {
+      const p = batch.items[i]!;
       const at = start + INJECTION_CYCLES + (p.hops + 1) * this.routerDelay + p.hops * this.LT;
       if (at < key) key = at;
     }
@@ -395,9 +412,10 @@ export class MessageNetwork implements Network {
    * cycle are injected together, their flits interleaved round-robin
    * (roundRobinInjection.ts); each route is reserved as soon as its injection is known.
    */
-  private flushInterleaved(src: number, batch: MessagePacket[]): void {
+  private flushInterleaved(src: number, packets: PacketBatch): void {
     const res = this.res;
     const V = this.V;
+    const batch = packets.items.slice(0, packets.n) as MessagePacket[];
     let flits = 0;
     for (const p of batch) flits += p.flits;
     this.cals.take(res.injection(src), this.sim.now, this.sim.now, flits);
@@ -671,7 +689,7 @@ export class MessageNetwork implements Network {
   // ---- tree multicast ----------------------------------------------------------------
 
   /** Tree multicast with hop reservation: one packet per destination, forked where the routes part. */
-  private injectTree(src: number, dsts: number[], L: number, bytes: number, onDelivered: DeliveryHandler, tag: number): void {
+  private injectTree(src: number, dsts: readonly number[], L: number, bytes: number, onDelivered: DeliveryHandler, tag: number): void {
     this.checkTile(src, 'source');
     for (const d of dsts) this.checkTile(d, 'destination');
     const now = this.sim.now;
@@ -769,8 +787,11 @@ export class MessageNetwork implements Network {
     const tMinus = xy ? WEST : NORTH;
     const uPlus = xy ? SOUTH : EAST;
     const uMinus = xy ? NORTH : WEST;
+    // index loops over the destinations: this runs a few hundred times a run, mostly
+    // unoptimised, where `for...of` allocates an iterator result per destination
+    const nd = dstList.length;
     this.checkTile(src, 'source');
-    for (const d of dstList) this.checkTile(d, 'destination');
+    for (let i = 0; i < nd; i++) this.checkTile(dstList[i], 'destination');
     const now = this.sim.now;
     const endingAt = this.endingAt;
     const bMin = this.branchMin;
@@ -782,7 +803,8 @@ export class MessageNetwork implements Network {
     let n = 0;
     let first: MessagePacket | undefined;
     const hasLink = dstList.some((d) => d !== src);
-    for (const d of dstList) {
+    for (let i = 0; i < nd; i++) {
+      const d = dstList[i];
       const p = new MessagePacket(this.nextId++, src, d, bytes, tag, now, L, hopCount(cols, src, d), onDelivered);
       this.shape(p, hasLink);
       first ??= p;
@@ -797,7 +819,7 @@ export class MessageNetwork implements Network {
     }
     const p0 = first!;
     this.injectAt(p0, src);
-    for (const d of dstList) endingAt[d]!.headInjectedAtCycles = p0.headInjectedAtCycles;
+    for (let i = 0; i < nd; i++) endingAt[dstList[i]]!.headInjectedAtCycles = p0.headInjectedAtCycles;
     this.inFlightPackets += n;
     this.commitInjection(p0, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY);
 
@@ -822,7 +844,11 @@ export class MessageNetwork implements Network {
       return r;
     };
     const branches = (t: number, node: number, mask: number) => {
-      for (const [dir, end, port] of [[-1, bMin[t], uMinus], [1, bMax[t], uPlus]] as const) {
+      // towards lower u, then higher (no array per call: this runs once per trunk router)
+      for (let side = 0; side < 2; side++) {
+        const dir = side === 0 ? -1 : 1;
+        const end = side === 0 ? bMin[t] : bMax[t];
+        const port = side === 0 ? uMinus : uPlus;
         if (!(mask & (1 << port))) continue;
         let prev = node;
         for (let u = su + dir; dir > 0 ? u <= end : u >= end; u += dir) {
@@ -851,7 +877,8 @@ export class MessageNetwork implements Network {
       if (q) this.ejectAndDeliver(q, r, treeVc[r * PORTS + LOCAL], treeDepart[r], treeTail[r]);
     }
     // clear the scratch
-    for (const d of dstList) {
+    for (let i = 0; i < nd; i++) {
+      const d = dstList[i];
       endingAt[d] = undefined;
       const t = tOf(d);
       bMin[t] = 2 ** 30;
@@ -934,10 +961,26 @@ function newHopRecords(n: number): HopRecords {
   return { k: new Int32Array(n), v: new Int32Array(n), d: new Float64Array(n), t: new Float64Array(n) };
 }
 
+/**
+ * The packets an interface was handed in one cycle: `items[0..n)`. Emptied by count, not by
+ * `length = 0`, which would drop the array's storage and make the next cycle allocate it
+ * again (measured: that was a tenth of the fast run's garbage).
+ */
+class PacketBatch {
+  readonly items: (MessagePacket | undefined)[] = [];
+  n = 0;
+
+  /** Forget the packets (no delivered packet is kept alive from here). */
+  clear(): void {
+    for (let i = 0; i < this.n; i++) this.items[i] = undefined;
+    this.n = 0;
+  }
+}
+
 /** An interface's packets of this cycle in `flushCycle`: the next to inject and its key. */
 interface FlushGroup {
   readonly src: number;
-  readonly list: MessagePacket[];
+  readonly batch: PacketBatch;
   next: number;
   order: number;
   key: number;
@@ -956,39 +999,67 @@ interface Hop {
   parentD: number;
 }
 
+/**
+ * One packet (a unicast, or one destination of a tree multicast). Fields are `declare`d and
+ * every one is assigned in the constructor, in one order: tens of thousands are made per
+ * run, and class-field initialisers (define semantics) first add each field as undefined,
+ * which costs time per object and widens the fields' representation.
+ */
 class MessagePacket implements NocPacket {
-  headInjectedAtCycles = -1;
+  declare readonly id: number;
+  declare readonly src: number;
+  declare readonly dst: number;
+  declare readonly bytes: number;
+  declare readonly tag: number;
+  declare readonly createdAtCycles: number;
+  declare readonly flits: number;
+  declare readonly hops: number;
+  declare readonly onDelivered: DeliveryHandler;
+  declare headInjectedAtCycles: number;
   /** cycle the interface sent the tail */
-  niTail = 0;
+  declare niTail: number;
   /** injection VC taken at the source */
-  injVc = 0;
+  declare injVc: number;
   /** head-to-tail cycles at the route's bottleneck VC */
-  span = 0;
+  declare span: number;
   /** cycles per flit at the route's bottleneck VC (D / R flits per cycle, at most 1) */
-  cpf = 1;
+  declare cpf: number;
   /** credit round trip at the route's bottleneck */
-  roundTrip = 1;
+  declare roundTrip: number;
   /** its scheduled delivery (moved when a later-reserved packet shares its ejection port) */
-  delivery: SimEvent | null = null;
+  declare delivery: SimEvent | null;
   /** its ejection port, VC, start and end */
-  ejectK = 0;
-  ejectV = 0;
-  ejectRelease = 0;
-  ejectTail = 0;
-  ejectSlot = 0;
+  declare ejectK: number;
+  declare ejectV: number;
+  declare ejectRelease: number;
+  declare ejectTail: number;
+  declare ejectSlot: number;
   /** hop reservation: this packet's hop records (path reservation uses the network's scratch) */
-  rec: HopRecords | null = null;
-  constructor(
-    readonly id: number,
-    readonly src: number,
-    readonly dst: number,
-    readonly bytes: number,
-    readonly tag: number,
-    readonly createdAtCycles: number,
-    readonly flits: number,
-    readonly hops: number,
-    readonly onDelivered: DeliveryHandler,
-  ) {}
+  declare rec: HopRecords | null;
+  constructor(id: number, src: number, dst: number, bytes: number, tag: number, createdAtCycles: number, flits: number, hops: number, onDelivered: DeliveryHandler) {
+    this.id = id;
+    this.src = src;
+    this.dst = dst;
+    this.bytes = bytes;
+    this.tag = tag;
+    this.createdAtCycles = createdAtCycles;
+    this.flits = flits;
+    this.hops = hops;
+    this.onDelivered = onDelivered;
+    this.headInjectedAtCycles = -1;
+    this.niTail = 0;
+    this.injVc = 0;
+    this.span = 0;
+    this.cpf = 1;
+    this.roundTrip = 1;
+    this.delivery = null;
+    this.ejectK = 0;
+    this.ejectV = 0;
+    this.ejectRelease = 0;
+    this.ejectTail = 0;
+    this.ejectSlot = 0;
+    this.rec = null;
+  }
 }
 
 /** Exit cycle of flit m of an L-flit packet whose head left at d and tail at t: interpolated, whole cycles. */
