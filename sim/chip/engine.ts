@@ -134,16 +134,17 @@ export interface EngineOptions {
 /** Does `a` run before `b` on a tile: older step first, then readiness order. */
 const before = (a: Task, b: Task) => a.step < b.step || (a.step === b.step && a.readySeq < b.readySeq);
 
-/** A binary min-heap of ready tasks (one per tile; usually a handful of entries). */
+/**
+ * A binary min-heap of ready tasks (one per tile; usually a handful of entries). Its size is
+ * counted apart from the array, which never shrinks: popping the last entries of a small
+ * array lets V8 trim its storage, and the next push allocates it again (50k tasks a run).
+ */
 class ReadyQueue {
   private readonly items: Task[] = [];
-  get size(): number {
-    return this.items.length;
-  }
+  size = 0;
   push(t: Task): void {
     const a = this.items;
-    let i = a.length;
-    a.push(t);
+    let i = this.size++;
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (!before(t, a[p])) break;
@@ -154,15 +155,16 @@ class ReadyQueue {
   }
   pop(): Task | undefined {
     const a = this.items;
-    if (a.length === 0) return undefined;
+    if (this.size === 0) return undefined;
     const top = a[0];
-    const last = a.pop()!;
-    if (a.length) {
+    const n = --this.size;
+    const last = a[n];
+    if (n) {
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
-        if (l >= a.length) break;
-        const c = l + 1 < a.length && before(a[l + 1], a[l]) ? l + 1 : l;
+        if (l >= n) break;
+        const c = l + 1 < n && before(a[l + 1], a[l]) ? l + 1 : l;
         if (!before(a[c], last)) break;
         a[i] = a[c];
         i = c;
@@ -178,7 +180,10 @@ function positionOf(s: Send, dst: number): number {
   const n = s.targets.length;
   let index = s.index;
   if (index === undefined) {
-    const order = Array.from(s.targets, (_, k) => k).sort((a, b) => s.targets[a].tile - s.targets[b].tile);
+    // the targets' positions in tile order (tiles are distinct, so any sort gives this order)
+    const order = new Int32Array(n);
+    for (let k = 0; k < n; k++) order[k] = k;
+    order.sort((a, b) => s.targets[a].tile - s.targets[b].tile);
     index = s.index = new Int32Array(2 * n);
     for (let k = 0; k < n; k++) {
       index[k] = s.targets[order[k]].tile;
@@ -237,7 +242,8 @@ export class ChipEngine {
 
   /** Release tasks with no dependencies (call after building a step's graph). */
   start(tasks: readonly Task[]): void {
-    for (const t of tasks) if (t.pending === 0) this.ready(t);
+    // an index loop: this runs once per step, unoptimised, where `for...of` allocates per task
+    for (let i = 0; i < tasks.length; i++) if (tasks[i].pending === 0) this.ready(tasks[i]);
   }
 
   private ready(t: Task): void {
@@ -369,7 +375,7 @@ export class ChipEngine {
     }
     const remote = targets.length - s.local;
     if (remote === 0) return;
-    const slot = this.freeSlots.length ? this.freeSlots.pop()! : this.slots.length;
+    const slot = this.freeCount > 0 ? this.freeSlots[--this.freeCount] : this.slots.length;
     if (slot >= this.slotPending.length) {
       const grow = (a: Int32Array | Float64Array) => {
         const b = new (a.constructor as typeof Int32Array | typeof Float64Array)(a.length * 2);
@@ -397,7 +403,9 @@ export class ChipEngine {
   private readonly slots: (Send | null)[] = [];
   private slotPending: Int32Array = new Int32Array(1024);
   private slotSentAt: Float64Array = new Float64Array(1024);
-  private readonly freeSlots: number[] = [];
+  /** Slots free for reuse: a stack of `freeCount` (an array popped empty would let V8 drop its storage, reallocated on the next push). */
+  private freeSlots: Int32Array = new Int32Array(1024);
+  private freeCount = 0;
 
   private readonly onDelivered = (msg: NetworkMessage, at: number): void => {
     const slot = msg.tag;
@@ -411,7 +419,12 @@ export class ChipEngine {
     }
     if (--this.slotPending[slot] === 0) {
       this.slots[slot] = null;
-      this.freeSlots.push(slot);
+      if (this.freeCount === this.freeSlots.length) {
+        const grown = new Int32Array(2 * this.freeSlots.length);
+        grown.set(this.freeSlots);
+        this.freeSlots = grown;
+      }
+      this.freeSlots[this.freeCount++] = slot;
     }
     this.ejectedBytes[msg.dst] += s.bytes;
     this.satisfy(targets[i]);

@@ -150,23 +150,28 @@ function attention(b: StepBuilder, label: string, region: number, L: StreamLayou
   const hd = L.shape.headDim;
   const A = b.actBytes;
   const outs: HeadOutput[] = [];
+  // the labels made once, not once per task (every task keeps its label for the whole run)
+  const none = `${label}.qkv:none`;
+  const gatherLabel = `${label}.qkv:gather`;
+  const attLabel = `${label}.attention`;
+  const mergeLabel = `${label}.attention:merge`;
   for (const plan of headPlans(b, region, L, rows)) {
     const n = plan.tiles.length;
     const ready: Task[] = new Array(n);
     // a member with no q|k|v rows (more tiles than row pairs) only relays the gather
-    for (let k = 0; k < n; k++) ready[k] = qkv[plan.pos[k]] ?? b.task(plan.tiles[k], null, `${label}.qkv:none`);
-    const root = gatherUp(b, plan.tree, ready, (k) => plan.qkvUp[k], () => null, `${label}.qkv:gather`);
+    for (let k = 0; k < n; k++) ready[k] = qkv[plan.pos[k]] ?? b.task(plan.tiles[k], null, none);
+    const root = gatherUp(b, plan.tree, ready, (k) => plan.qkvUp[k], () => null, gatherLabel);
     const sh = share(plan.head);
     const att: Task[] = new Array(n);
     const plain: Task[] = [];
     for (let k = 0; k < n; k++) {
-      att[k] = b.task(plan.tiles[k], sh.works[k], `${label}.attention`);
+      att[k] = b.task(plan.tiles[k], sh.works[k], attLabel);
       // a tile that stores new K/V entries gets them with its queries
       if (sh.writes[k]) root.sendTo([att[k]], sh.qBytes + sh.writes[k] * 2 * hd * A);
       else plain.push(att[k]);
     }
     broadcast(root, plain, sh.qBytes);
-    const merged = gatherUp(b, plan.tree, att, () => plan.mergeBytes, plan.combineWork, `${label}.attention:merge`);
+    const merged = gatherUp(b, plan.tree, att, () => plan.mergeBytes, plan.combineWork, mergeLabel);
     outs.push({ tile: plan.tiles[plan.tree.root], task: merged });
   }
   return outs;

@@ -8,23 +8,37 @@ const PRIORITY_LEVELS = LEVELS;
 /** An event handler; `arg` is the value given to `schedule`, so hot paths need no closures. */
 export type EventHandler<T = any> = (arg: T) => void;
 
-/** A scheduled event. Returned by `schedule` as the handle for `cancel`. */
+/**
+ * A scheduled event. Returned by `schedule` as the handle for `cancel`. Fields are
+ * `declare`d and all assigned in the constructor, in one order: one is made per message
+ * delivery, and class-field initialisers would first define each field as undefined.
+ */
 export class SimEvent<T = any> {
+  declare timeCycles: number;
+  declare priority: number;
+  declare seq: number;
+  declare handler: EventHandler<T>;
+  declare arg: T;
   /** Linked-list successor inside a near-future bucket. */
-  next: SimEvent | null = null;
-  cancelled = false;
-  fired = false;
+  declare next: SimEvent | null;
+  declare cancelled: boolean;
+  declare fired: boolean;
   /** True while the event sits in the near-future wheel (false: in the far queue). */
-  inWheel = false;
+  declare inWheel: boolean;
   /** Scheduled by `post` (no handle was returned): the kernel reuses the object once it has fired. */
-  pooled = false;
-  constructor(
-    public timeCycles: number,
-    public priority: number,
-    public seq: number,
-    public handler: EventHandler<T>,
-    public arg: T,
-  ) {}
+  declare pooled: boolean;
+  constructor(timeCycles: number, priority: number, seq: number, handler: EventHandler<T>, arg: T) {
+    this.timeCycles = timeCycles;
+    this.priority = priority;
+    this.seq = seq;
+    this.handler = handler;
+    this.arg = arg;
+    this.next = null;
+    this.cancelled = false;
+    this.fired = false;
+    this.inWheel = false;
+    this.pooled = false;
+  }
 }
 
 const NOTHING: EventHandler = () => {};
