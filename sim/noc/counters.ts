@@ -1,4 +1,3 @@
-import type { Counter } from '../counters/counter.js';
 import type { CounterRegistry } from '../counters/registry.js';
 import { interfaceName, routerName } from './mesh.js';
 import type { CounterDef } from '../counters/counter.js';
@@ -23,26 +22,30 @@ export const NOC_COUNTERS: readonly CounterDef[] = [
   { name: 'noc.creditsReturned', unit: 'events', description: 'credits sent back upstream when a buffer slot frees' },
 ];
 
-/** One counter per router (`router[r,c]`) or interface (`ni[r,c]`) for each NoC quantity. */
+/**
+ * One counter per router (`router[r,c]`) or interface (`ni[r,c]`) for each NoC quantity,
+ * indexed by router: arrays held by the registry (`registerEach`), so a large mesh makes
+ * twelve arrays rather than twelve objects per router (20k on the largest presets).
+ */
 export interface NocCounterSet {
-  readonly bufferWrites: Counter[];
-  readonly bufferReads: Counter[];
-  readonly routeComputations: Counter[];
-  readonly vcAllocations: Counter[];
-  readonly switchAllocations: Counter[];
-  readonly crossbarTraversals: Counter[];
-  readonly linkFlitHops: Counter[];
-  readonly creditsReturned: Counter[];
-  readonly flitsReplicated: Counter[];
-  readonly packetsInjected: Counter[];
-  readonly flitsInjected: Counter[];
-  readonly flitsEjected: Counter[];
+  readonly bufferWrites: Float64Array;
+  readonly bufferReads: Float64Array;
+  readonly routeComputations: Float64Array;
+  readonly vcAllocations: Float64Array;
+  readonly switchAllocations: Float64Array;
+  readonly crossbarTraversals: Float64Array;
+  readonly linkFlitHops: Float64Array;
+  readonly creditsReturned: Float64Array;
+  readonly flitsReplicated: Float64Array;
+  readonly packetsInjected: Float64Array;
+  readonly flitsInjected: Float64Array;
+  readonly flitsEjected: Float64Array;
 }
 
 /** Register the NoC's counters for every router and network interface of a rows x cols mesh. */
 export function registerNocCounters(reg: CounterRegistry, routers: number, cols: number): NocCounterSet {
   const names = { router: Array.from({ length: routers }, (_, r) => routerName(cols, r)), ni: Array.from({ length: routers }, (_, r) => interfaceName(cols, r)) };
-  const per = (name: string, kind: 'router' | 'ni') => names[kind].map((instance) => reg.register(name, instance));
+  const per = (name: string, kind: 'router' | 'ni') => reg.registerEach(name, names[kind]);
   return {
     bufferWrites: per('noc.bufferWrites', 'router'),
     bufferReads: per('noc.bufferReads', 'router'),

@@ -1,7 +1,6 @@
 import { Priority as KernelPriority } from '../kernel/priority.js';
 import type { SimEvent, Simulator } from '../kernel/simulator.js';
 import type { Design } from '../design/design.js';
-import type { Counter } from '../counters/counter.js';
 import type { DeliveryHandler } from './port.js';
 import { LOCAL as MESH_LOCAL, PORTS as MESH_PORTS, PORT_NAMES, hopCount, makeMesh, oppositePort, routerName, routingFunction, type Mesh, type RoutingFunction } from './mesh.js';
 import { EJECTION_CYCLES, INJECTION_CYCLES, packetFlits } from './packet.js';
@@ -143,18 +142,18 @@ export class FlitNetwork implements Network {
   private tickPending = false;
   private lastTick = -1;
   // counters
-  private readonly cBufW: Counter[];
-  private readonly cBufR: Counter[];
-  private readonly cRC: Counter[];
-  private readonly cVA: Counter[];
-  private readonly cSA: Counter[];
-  private readonly cXB: Counter[];
-  private readonly cLink: Counter[];
-  private readonly cCred: Counter[];
-  private readonly cRep: Counter[];
-  private readonly cPktIn: Counter[];
-  private readonly cFlitIn: Counter[];
-  private readonly cFlitOut: Counter[];
+  private readonly cBufW: Float64Array;
+  private readonly cBufR: Float64Array;
+  private readonly cRC: Float64Array;
+  private readonly cVA: Float64Array;
+  private readonly cSA: Float64Array;
+  private readonly cXB: Float64Array;
+  private readonly cLink: Float64Array;
+  private readonly cCred: Float64Array;
+  private readonly cRep: Float64Array;
+  private readonly cPktIn: Float64Array;
+  private readonly cFlitIn: Float64Array;
+  private readonly cFlitOut: Float64Array;
 
   private readonly evalHandler = (k: number) => this.onWake(k);
   private readonly tickHandler = () => this.tick();
@@ -415,7 +414,7 @@ export class FlitNetwork implements Network {
     this.ovRing[o * D + ((this.ovRingHead[o] + n) % D)] = t;
     this.ovRingCount[o] = n + 1;
     if (n + 1 + this.ovCredits[o] > D) throw new Error(`internal: output VC ${o} would hold more than ${D} credits`);
-    this.cCred[r].value++;
+    this.cCred[r]++;
     const up = Math.floor(o / (OP * this.V));
     const upPort = Math.floor(o / this.V) % OP;
     if (upPort === NI_SIDE) {
@@ -437,7 +436,7 @@ export class FlitNetwork implements Network {
     this.ivCount[i] = n + 1;
     if (n + 1 > this.maxBufferOccupancyFlits) this.maxBufferOccupancyFlits = n + 1;
     this.buffered[r]++;
-    this.cBufW[r].value++;
+    this.cBufW[r]++;
     if (n > 0) return; // behind other flits: handled when it reaches the front
     if (f === 0) this.startRouting(r, i, slot, arrival);
     else this.wake(r, Math.max(arrival, this.ivReadyAt[i]));
@@ -475,7 +474,7 @@ export class FlitNetwork implements Network {
     this.ivPending[i] = mask;
     this.ivState[i] = ROUTING;
     this.ivReadyAt[i] = front + this.RC;
-    this.cRC[r].value++;
+    this.cRC[r]++;
     this.wake(r, Math.max(front + this.RC, this.pendingFreeAt(r, i, 0)) + this.VA);
   }
 
@@ -653,7 +652,7 @@ export class FlitNetwork implements Network {
         this.ovFreeAt[ovBase + freeV] = Number.POSITIVE_INFINITY;
         this.ivBranchVc[i * PORTS + op] = freeV;
         this.ivPending[i] &= ~bit;
-        this.cVA[r].value++;
+        this.cVA[r]++;
         this.vaPtr[ptr] = (li + 1) % PV;
         if (this.ivPending[i] === 0) {
           this.ivState[i] = ACTIVE;
@@ -703,7 +702,7 @@ export class FlitNetwork implements Network {
     this.ivHead[i] = this.ivHead[i] + 1 === D ? 0 : this.ivHead[i] + 1;
     this.ivCount[i]--;
     this.buffered[r]--;
-    this.cBufR[r].value++;
+    this.cBufR[r]++;
     this.lastProgress = now;
     const pkt = this.packets[slot]!;
     const tail = f === pkt.flits - 1;
@@ -715,14 +714,14 @@ export class FlitNetwork implements Network {
       copies++;
       const ov = this.ivBranchVc[i * PORTS + op];
       const bslot = this.ivBranchSlot[i * PORTS + op];
-      this.cSA[r].value++;
-      this.cXB[r].value++;
+      this.cSA[r]++;
+      this.cXB[r]++;
       this.links[r * PORTS + op]++;
       // the output VC is released with the tail and may be reallocated from the next cycle
       if (tail) this.ovFreeAt[(r * OP + op) * V + ov] = now + 1;
       if (op === LOCAL) {
         // ejection channel into the interface's unbounded sink
-        this.cFlitOut[r].value++;
+        this.cFlitOut[r]++;
         this.inFlightFlits--;
         if (tail) this.scheduleDelivery(bslot, now + this.SAST + EJECTION_CYCLES);
         continue;
@@ -731,12 +730,12 @@ export class FlitNetwork implements Network {
       const c = --this.ovCredits[o];
       if (c < this.minCredits) this.minCredits = c;
       if (c < 0) throw new Error(`internal: negative credits on output VC ${o}`);
-      this.cLink[r].value++;
+      this.cLink[r]++;
       const n = this.mesh.neighbour[r * PORTS + op];
       this.writeFlit(n, (n * PORTS + oppositePort(op)) * V + ov, bslot, f, now + this.SAST + this.LT);
     }
     if (copies > 1) {
-      this.cRep[r].value += copies - 1;
+      this.cRep[r] += copies - 1;
       this.inFlightFlits += copies - 1;
     }
     if (tail) {
@@ -836,12 +835,12 @@ export class FlitNetwork implements Network {
       const f = this.niNextFlit[q]++;
       const c = --this.ovCredits[o];
       if (c < this.minCredits) this.minCredits = c;
-      this.cFlitIn[t].value++;
+      this.cFlitIn[t]++;
       this.inFlightFlits++;
       this.lastProgress = now;
       if (f === 0) {
         pkt.headInjectedAtCycles = now;
-        this.cPktIn[t].value++;
+        this.cPktIn[t]++;
       }
       if (f === pkt.flits - 1) {
         this.niCur[q] = -1;

@@ -2,7 +2,6 @@ import { PriorityQueue } from '@datastructures-js/priority-queue';
 import { Priority as KernelPriority } from '../kernel/priority.js';
 import type { SimEvent, Simulator } from '../kernel/simulator.js';
 import type { Design } from '../design/design.js';
-import type { Counter } from '../counters/counter.js';
 import type { DeliveryHandler } from './port.js';
 import { LOCAL as MESH_LOCAL, PORTS as MESH_PORTS, NORTH, EAST, SOUTH, WEST, hopCount, oppositePort, makeMesh, routingFunction, type Mesh, type RoutingFunction } from './mesh.js';
 import { EJECTION_CYCLES as EJ, INJECTION_CYCLES as INJ, packetFlits, routerDelayCycles } from './packet.js';
@@ -110,18 +109,18 @@ export class MessageNetwork implements Network {
   private nextId = 0;
   private inFlightFlits = 0;
   private inFlightPackets = 0;
-  private readonly cBufW: Counter[];
-  private readonly cBufR: Counter[];
-  private readonly cRC: Counter[];
-  private readonly cVA: Counter[];
-  private readonly cSA: Counter[];
-  private readonly cXB: Counter[];
-  private readonly cLink: Counter[];
-  private readonly cCred: Counter[];
-  private readonly cRep: Counter[];
-  private readonly cPktIn: Counter[];
-  private readonly cFlitIn: Counter[];
-  private readonly cFlitOut: Counter[];
+  private readonly cBufW: Float64Array;
+  private readonly cBufR: Float64Array;
+  private readonly cRC: Float64Array;
+  private readonly cVA: Float64Array;
+  private readonly cSA: Float64Array;
+  private readonly cXB: Float64Array;
+  private readonly cLink: Float64Array;
+  private readonly cCred: Float64Array;
+  private readonly cRep: Float64Array;
+  private readonly cPktIn: Float64Array;
+  private readonly cFlitIn: Float64Array;
+  private readonly cFlitOut: Float64Array;
   private readonly hopHandler = (h: Hop) => this.atRouter(h, this.sim.now);
   /** `path`: reserve the whole route when the message is injected (one event per delivery). */
   private readonly pathReservation: boolean;
@@ -315,8 +314,8 @@ export class MessageNetwork implements Network {
   }
 
   private countInjection(src: number, L: number): void {
-    this.cPktIn[src].value++;
-    this.cFlitIn[src].value += L;
+    this.cPktIn[src]++;
+    this.cFlitIn[src] += L;
     this.inFlightFlits += L;
   }
 
@@ -553,7 +552,7 @@ export class MessageNetwork implements Network {
     rec.d[x] = d;
     rec.t[x] = t;
     this.grant(r, k, L);
-    if (op !== LOCAL) this.cLink[r].value += L;
+    if (op !== LOCAL) this.cLink[r] += L;
     return op;
   }
 
@@ -650,18 +649,18 @@ export class MessageNetwork implements Network {
 
   /** A head of L flits enters router r: one route computation, L buffer writes, reads and credits. */
   private countArrival(r: number, L: number): void {
-    this.cRC[r].value++;
-    this.cBufW[r].value += L;
-    this.cBufR[r].value += L;
-    this.cCred[r].value += L;
+    this.cRC[r]++;
+    this.cBufW[r] += L;
+    this.cBufR[r] += L;
+    this.cCred[r] += L;
   }
 
   /** Output port k of router r carries L flits (VC and switch allocation, crossbar). */
   private grant(r: number, k: number, L: number): void {
     this.links[k] += L;
-    this.cVA[r].value++;
-    this.cSA[r].value += L;
-    this.cXB[r].value += L;
+    this.cVA[r]++;
+    this.cSA[r] += L;
+    this.cXB[r] += L;
   }
 
   /** Hop reservation: the head of a packet (or tree branch) reaches a router now. */
@@ -751,7 +750,7 @@ export class MessageNetwork implements Network {
     let tail = Math.max(depart + p.span, tailIn + this.SAST);
     for (let op = 0; op < PORTS; op++) if (mask & (1 << op)) tail = Math.max(tail, this.cals.take(res.port(r * PORTS + op), now, depart, L));
     if (outs > 1) {
-      this.cRep[r].value += (outs - 1) * L;
+      this.cRep[r] += (outs - 1) * L;
       this.inFlightFlits += (outs - 1) * L;
     }
     for (let op = 0; op < PORTS; op++) {
@@ -759,7 +758,7 @@ export class MessageNetwork implements Network {
       const k = r * PORTS + op;
       this.commitVc(k, this.swVc[op], depart, tail, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY);
       this.grant(r, k, L);
-      if (op !== LOCAL) this.cLink[r].value += L;
+      if (op !== LOCAL) this.cLink[r] += L;
       else if (ending) this.ejectAndDeliver(ending, r, this.swVc[op], depart, tail);
     }
     const credit = this.creditBack(p, depart, tail);
@@ -939,7 +938,7 @@ export class MessageNetwork implements Network {
       p.rec = null;
     }
     this.ejections.delivered(p);
-    this.cFlitOut[p.dst].value += p.flits;
+    this.cFlitOut[p.dst] += p.flits;
     this.inFlightFlits -= p.flits;
     this.inFlightPackets--;
     p.onDelivered(p, this.sim.now);

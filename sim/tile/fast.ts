@@ -1,4 +1,4 @@
-import { usesWritePort, INSTR_BYTES, IMEM_LINE_BYTES, isVectorAlu, isVectorReg, Op, staticInstructions, usesVectorPort, type Instr, type Node, type Program } from './isa.js';
+import { usesWritePort, INSTR_BYTES, IMEM_LINE_BYTES, isVectorAlu, isVectorReg, Op, SCALAR_REGS, VECTOR_REGS, staticInstructions, usesVectorPort, type Instr, type Node, type Program } from './isa.js';
 import { latencyOf, occupancyOf, type TileTiming } from './params.js';
 import { Stall, TileStats } from './stats.js';
 import { registerBits } from './registerTraffic.js';
@@ -64,6 +64,36 @@ interface StaticInfo {
 interface BodyInfo {
   /** closed-form per-iteration limits */
   readonly bounds: Readonly<Record<'fetch' | 'dispatch' | 'vector' | 'scalar' | 'rom' | 'dmem' | 'writePort' | 'recurrence', number>>;
+}
+
+/**
+ * Loop-carried recurrence of a loop body: the longest latency path from a register's read
+ * (before the body writes it) to the body's rewrite of it, over every such register.
+ * Registers are 0..63 (isa.ts), so the path lengths live in a typed array (-1: no path)
+ * rather than a Map per register: this runs for every loop body of every kernel a run
+ * simulates.
+ */
+function loopRecurrence(instrs: readonly Instr[], lat: (i: Instr) => number): number {
+  const written = new Uint8Array(SCALAR_REGS + VECTOR_REGS);
+  const carried = new Uint8Array(SCALAR_REGS + VECTOR_REGS);
+  for (const i of instrs) {
+    for (const r of i.srcs) if (!written[r]) carried[r] = 1;
+    if (i.dst >= 0) written[i.dst] = 1;
+  }
+  const dist = new Float64Array(SCALAR_REGS + VECTOR_REGS);
+  let recurrence = 0;
+  for (let r0 = 0; r0 < dist.length; r0++) {
+    if (!carried[r0] || !written[r0]) continue;
+    dist.fill(-1);
+    dist[r0] = 0;
+    for (const i of instrs) {
+      let best = -1;
+      for (const r of i.srcs) if (dist[r] > best) best = dist[r];
+      if (i.dst >= 0) dist[i.dst] = best >= 0 ? best + lat(i) : -1;
+    }
+    if (dist[r0] > recurrence) recurrence = dist[r0];
+  }
+  return recurrence;
 }
 
 /** Machine state at block granularity. */
@@ -771,31 +801,7 @@ export class FastTile {
         else wbS++;
       }
     }
-    // loop-carried recurrence: longest latency path from a register's read to its rewrite
-    let recurrence = 0;
-    const written = new Set<number>();
-    const carried = new Set<number>();
-    for (const i of instrs) {
-      for (const r of i.srcs) if (!written.has(r)) carried.add(r);
-      if (i.dst >= 0) written.add(i.dst);
-    }
-    for (const r0 of carried) {
-      if (!written.has(r0)) continue;
-      const dist = new Map<number, number>([[r0, 0]]);
-      for (const i of instrs) {
-        let best = -1;
-        for (const r of i.srcs) {
-          const dr = dist.get(r);
-          if (dr !== undefined && dr > best) best = dr;
-        }
-        if (i.dst >= 0) {
-          if (best >= 0) dist.set(i.dst, best + this.lat(i));
-          else dist.delete(i.dst);
-        }
-      }
-      const rec = dist.get(r0);
-      if (rec !== undefined && rec > recurrence) recurrence = rec;
-    }
+    const recurrence = loopRecurrence(instrs, (i) => this.lat(i));
     const info: BodyInfo = {
       bounds: {
         fetch: Math.ceil(instrs.length / T.fetchWidth),
