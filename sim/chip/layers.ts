@@ -219,17 +219,37 @@ function qkvLoad(L: StreamLayout): { rows: number[]; rope: number[] } {
  */
 export type LayerInput = { readonly normed: readonly (Task | null)[] } | { readonly wire: Wire };
 
-/** One shared work object per distinct shape (the cost model memoises on the object). */
+/** One shared work object per distinct shape (the cost model memoises on the object); an object repeated in `works` is keyed once. */
 function interned(works: (TileWork | null)[]): (TileWork | null)[] {
   const seen = new Map<string, TileWork>();
+  const resolved = new Map<TileWork, TileWork>();
   return works.map((w) => {
     if (!w) return null;
+    const r = resolved.get(w);
+    if (r) return r;
     const k = workKey(w);
-    const s = seen.get(k);
-    if (s) return s;
-    seen.set(k, w);
-    return w;
+    const s = seen.get(k) ?? w;
+    if (s === w) seen.set(k, w);
+    resolved.set(w, s);
+    return s;
   });
+}
+
+/**
+ * `make(i)` for every tile position, made once per distinct `input(i)` (what the work
+ * depends on: a slice's size, say), then interned: a region's ~200 tiles have a handful
+ * of distinct slices, so this makes a handful of objects and keys rather than one per tile.
+ */
+function perInput(n: number, input: (i: number) => number, make: (i: number) => TileWork | null): (TileWork | null)[] {
+  const made = new Map<number, TileWork | null>();
+  const works: (TileWork | null)[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = input(i);
+    let w = made.get(k);
+    if (w === undefined) made.set(k, (w = make(i)));
+    works[i] = w;
+  }
+  return interned(works);
 }
 
 /** The per-tile work of a decoder layer on a region, for `rows` rows (the same for every layer there). */
@@ -239,16 +259,18 @@ function decoderWorks(b: StepBuilder, region: number, L: StreamLayout, rows: num
     const slice = (i: number) => size(L.slices[i]);
     const mlp = (i: number) => size(L.mlpRows[i]);
     const load = qkvLoad(L);
-    const each = (make: (i: number) => TileWork | null) => interned(L.tiles.map((_, i) => make(i)));
+    const n = L.tiles.length;
+    // q|k|v rows and RoPE rows as one number (rope <= rows, both far below 2^20)
+    const qkvInput = (i: number) => load.rows[i] * 2 ** 20 + load.rope[i];
     const linear = (rowsHere: number, cols: number, extra: Partial<Extract<TileWork, { kind: 'linear' }>> = {}): TileWork => ({ kind: 'linear', rows: rowsHere, cols, tokens: rows, ...extra });
     return {
       /** the norm's local pass when the input came from elsewhere (with or without a delta to add) */
-      pre: (residual: boolean) => each((i) => (slice(i) ? { kind: 'vector', op: 'rmsnorm', width: slice(i), tokens: rows, residual } : null)),
-      qkv: each((i) => (load.rows[i] ? linear(load.rows[i], t.hiddenSize, { scaleOutputs: true, ropeRows: load.rope[i] || undefined, headDim: t.headDim }) : null)),
-      o: each((i) => (slice(i) ? linear(slice(i), t.numHeads * t.headDim, { thenNorm: true }) : null)),
-      gu: each((i) => (mlp(i) ? linear(2 * mlp(i), t.hiddenSize, { fusedSiluMul: true, scaleOutputs: true }) : null)),
-      down: each((i) => (slice(i) ? linear(slice(i), t.intermediateSize) : null)),
-      downNorm: each((i) => (slice(i) ? linear(slice(i), t.intermediateSize, { thenNorm: true }) : null)),
+      pre: (residual: boolean) => perInput(n, slice, (i) => (slice(i) ? { kind: 'vector', op: 'rmsnorm', width: slice(i), tokens: rows, residual } : null)),
+      qkv: perInput(n, qkvInput, (i) => (load.rows[i] ? linear(load.rows[i], t.hiddenSize, { scaleOutputs: true, ropeRows: load.rope[i] || undefined, headDim: t.headDim }) : null)),
+      o: perInput(n, slice, (i) => (slice(i) ? linear(slice(i), t.numHeads * t.headDim, { thenNorm: true }) : null)),
+      gu: perInput(n, mlp, (i) => (mlp(i) ? linear(2 * mlp(i), t.hiddenSize, { fusedSiluMul: true, scaleOutputs: true }) : null)),
+      down: perInput(n, slice, (i) => (slice(i) ? linear(slice(i), t.intermediateSize) : null)),
+      downNorm: perInput(n, slice, (i) => (slice(i) ? linear(slice(i), t.intermediateSize, { thenNorm: true }) : null)),
     };
   });
 }

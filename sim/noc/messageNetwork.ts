@@ -334,7 +334,8 @@ export class MessageNetwork implements Network {
     batch.items[batch.n++] = p;
     if (!this.flushPending) {
       this.flushPending = true;
-      this.sim.scheduleAt(this.sim.now, this.flushHandler, undefined, PRIORITY_LOW);
+      // never cancelled: a pooled event (one per cycle in which anything is sent)
+      this.sim.postAt(this.sim.now, this.flushHandler, undefined, PRIORITY_LOW);
     }
   }
 
