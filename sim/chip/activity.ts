@@ -14,24 +14,25 @@ export function chipActivity(
   simulatedCycles: number,
 ): { readonly tileRecords: CounterRecord[]; readonly chip: CounterRecord } {
   const nTiles = design.mesh.rows * design.mesh.cols;
-  // each record made in one go by Object.fromEntries, which keeps it a fast-properties
-  // object: the power report enumerates 1,722 of them on the largest presets
-  const counterArrays = [...tileCounters];
-  const tileRecords: CounterRecord[] = Array.from({ length: nTiles }, (_, t) => {
-    const entries: [string, number][] = [];
-    let idle = -1;
+  // each record gets its keys in one order (the counters', ROM idle cycles in its place or
+  // last), so the 1,722 records of the largest presets share their shapes and stay
+  // fast-properties objects for the power report, with no [name, value] pair per entry
+  const names = [...tileCounters.keys()];
+  const arrays = [...tileCounters.values()];
+  const tileRecords: CounterRecord[] = new Array(nTiles);
+  for (let t = 0; t < nTiles; t++) {
+    const record: CounterRecord = {};
     let romBusy = 0;
-    for (const [name, arr] of counterArrays) {
-      if (!arr[t]) continue;
-      if (name === 'tile.romIdleCycles') idle = entries.length;
-      if (name === 'tile.romBusyCycles') romBusy = arr[t];
-      entries.push([name, arr[t]]);
+    for (let k = 0; k < names.length; k++) {
+      const v = arrays[k][t];
+      if (!v) continue;
+      if (names[k] === 'tile.romBusyCycles') romBusy = v;
+      record[names[k]] = v;
     }
-    const romIdle = Math.max(0, simulatedCycles - romBusy);
-    if (idle >= 0) entries[idle][1] = romIdle;
-    else entries.push(['tile.romIdleCycles', romIdle]);
-    return Object.fromEntries(entries);
-  });
+    // replaces the counter's value where it is, or comes last
+    record['tile.romIdleCycles'] = Math.max(0, simulatedCycles - romBusy);
+    tileRecords[t] = record;
+  }
   const chip: CounterRecord = { ...nocCounters };
   for (const r of tileRecords) for (const k in r) chip[k] = (chip[k] ?? 0) + r[k];
   return { tileRecords, chip };
