@@ -5,7 +5,7 @@ import { main } from '../cli/main.js';
 import { memoryIo } from '../cli/io.js';
 import { frame, parseLabelFile } from '../search/label/file.js';
 import { labelInfo, labelsCsv } from '../search/label/info.js';
-import { synthLabels, writeLabelFile } from './search-helpers.js';
+import { synthLabels, tinySettings, writeLabelFile } from './search-helpers.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-labels-'));
 
@@ -112,5 +112,35 @@ describe('label jobs', () => {
     expect(a.status).toBe('failed');
     expect(a.error).toMatch(/EventLimitExceeded: stopped after the limit of 200 simulated events/);
     expect({ ...runLabelJob(job), wallSeconds: 0 }).toEqual({ ...a, wallSeconds: 0 });
+  });
+});
+
+describe('worker pool that cannot load', () => {
+  // a stale dist/ without its worker, or a worker whose imports are missing: one line, no stack
+  const broken = path.join(dir, 'broken-worker.mjs');
+  fs.writeFileSync(broken, "import 'tessera-no-such-package'; export default () => 1;\n");
+  test.each([
+    ['a missing worker file', path.join(dir, 'no-such-worker.js')],
+    ['a worker whose import fails', broken],
+  ])('%s: one InputError naming the file, the cause and a fix; the label file stays readable', async (_what, file) => {
+    const { PiscinaRunner } = await import('../search/label/pool.js');
+    const { runLabels } = await import('../search/label/run.js');
+    const { InputError } = await import('../sim/validate/inputError.js');
+    const out = path.join(dir, `pool-${path.basename(file)}.msgpack`);
+    const runner = new PiscinaRunner(1, file);
+    let caught: unknown;
+    try {
+      await runLabels({ out, count: 3, resume: false, runner, settings: tinySettings() });
+    } catch (e) {
+      caught = e;
+    } finally {
+      await runner.close();
+    }
+    expect(caught).toBeInstanceOf(InputError);
+    // the CLI prints an InputError as `tessera: <message>` and exits 2
+    expectOneLine({ code: 2, err: `tessera: ${(caught as Error).message}\n` }, /worker pool.*ERR_MODULE_NOT_FOUND/);
+    expect((caught as Error).message).toContain(file);
+    expect((caught as Error).message).toMatch(/npm ci/);
+    expect(parseLabelFile(fs.readFileSync(out), out).labels).toHaveLength(0);
   });
 });
