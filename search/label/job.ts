@@ -47,7 +47,15 @@ export interface LabelMetrics {
   readonly ttftMs: { readonly p50: number; readonly p99: number };
   readonly itlMs: { readonly p50: number; readonly p99: number };
   readonly powerW: number;
-  readonly power: { readonly computeW: number; readonly sramW: number; readonly romW: number; readonly nocW: number; readonly leakageW: number };
+  readonly power: {
+    readonly computeW: number;
+    readonly sramW: number;
+    readonly romW: number;
+    readonly nocW: number;
+    readonly leakageW: number;
+    /** Power by component (logicLeakage, sramLeakage, routerClock, wmem, ...), as the simulator reports it. */
+    readonly byComponentW?: Readonly<Record<string, number>>;
+  };
   readonly energyPerTokenJ: number;
   readonly areaMm2: number;
   /** PPA score with the default weights and no budgets (sim/power/ppa.ts). */

@@ -3,7 +3,7 @@ import { Adam, Mlp } from '../nn/mlp.js';
 import type { LabelRecord } from '../label/job.js';
 import type { FeatureContext } from './features.js';
 import { FEATURE_COUNT } from './features.js';
-import { buildDataset, regressionLabels, TARGET_COUNT, trainSurrogate, type SurrogateBundle } from './model.js';
+import { buildDataset, regressionLabels, HEAD_COUNT, trainSurrogate, type SurrogateBundle } from './model.js';
 
 /**
  * Fine-tuning a surrogate on newly simulated labels (the explore command's spot checks,
@@ -32,7 +32,7 @@ export function fineTuneSurrogate(b: SurrogateBundle, all: readonly LabelRecord[
   }
   if (freshOk.length === 0) return b;
   const d = FEATURE_COUNT;
-  const K = TARGET_COUNT;
+  const K = HEAD_COUNT;
   const scaled = (labels: readonly LabelRecord[]) => {
     const ds = buildDataset(labels, ctx);
     const x = new Float32Array(ds.n * d);

@@ -38,21 +38,66 @@ export interface TargetDef {
   /** Which direction is better (for top-10% recall). */
   readonly better: 'higher' | 'lower';
   readonly get: (m: LabelMetrics) => number;
-  readonly baseline: (a: Analytic) => number;
 }
 
 export const TARGETS: readonly TargetDef[] = [
-  { name: 'tokensPerSecond', better: 'higher', get: (m) => m.tokensPerSecond, baseline: (a) => a.estTokensPerSecond },
-  { name: 'powerW', better: 'lower', get: (m) => m.powerW, baseline: (a) => a.energyFloorJ * a.estTokensPerSecond + a.leakageW },
-  { name: 'energyPerTokenJ', better: 'lower', get: (m) => m.energyPerTokenJ, baseline: (a) => a.energyFloorJ + a.leakageW / a.estTokensPerSecond },
-  { name: 'ttftMs', better: 'lower', get: (m) => m.ttftMs.p50, baseline: (a) => (1000 * a.prefillCycles) / (a.clockMHz * 1e6) },
-  // the label workload's inter-token gaps come out as 1 / tokens/s (measured on SmolLM2 labels: ITL x tokens/s = 1 s within 0.1%)
-  { name: 'itlMsP50', better: 'lower', get: (m) => m.itlMs.p50, baseline: (a) => 1000 / a.estTokensPerSecond },
-  { name: 'itlMsP99', better: 'lower', get: (m) => m.itlMs.p99, baseline: (a) => 1000 / a.estTokensPerSecond },
-  { name: 'areaMm2', better: 'lower', get: (m) => m.areaMm2, baseline: (a) => a.areaMm2 },
+  { name: 'tokensPerSecond', better: 'higher', get: (m) => m.tokensPerSecond },
+  { name: 'powerW', better: 'lower', get: (m) => m.powerW },
+  { name: 'energyPerTokenJ', better: 'lower', get: (m) => m.energyPerTokenJ },
+  { name: 'ttftMs', better: 'lower', get: (m) => m.ttftMs.p50 },
+  { name: 'itlMsP50', better: 'lower', get: (m) => m.itlMs.p50 },
+  { name: 'itlMsP99', better: 'lower', get: (m) => m.itlMs.p99 },
+  { name: 'areaMm2', better: 'lower', get: (m) => m.areaMm2 },
 ];
 export const TARGET_COUNT = TARGETS.length;
-const AREA = TARGETS.findIndex((t) => t.name === 'areaMm2');
+const tIndex = (name: string) => TARGETS.findIndex((t) => t.name === name);
+const T_POWER = tIndex('powerW');
+const T_ENERGY = tIndex('energyPerTokenJ');
+const AREA = tIndex('areaMm2');
+
+/**
+ * Power the chip draws whatever it does (the simulator's logic and SRAM leakage and the
+ * routers' clocks, sim/power/energy.ts): a label's own figure, or the analytic one for a
+ * label without the breakdown (synthetic test labels).
+ */
+function staticPowerW(m: LabelMetrics, a: Analytic): number {
+  const c = m.power.byComponentW;
+  return c ? (c.logicLeakage ?? 0) + (c.sramLeakage ?? 0) + (c.routerClock ?? 0) : a.leakageW;
+}
+
+/**
+ * What the models learn (docs/search.md "Targets"): each head in log space as a residual
+ * over its analytic baseline. Power and energy per token are not heads: they are composed
+ * from the heads as the simulator composes them, E = E_dyn + P_static / T and
+ * P = E_dyn T + P_static, so the count-driven dynamic energy (no timing in it) and the
+ * static power (exact for uniform tiles) are learned apart from tokens/s.
+ */
+export interface HeadDef {
+  readonly name: string;
+  readonly get: (m: LabelMetrics, a: Analytic) => number;
+  readonly baseline: (a: Analytic) => number;
+}
+
+export const HEADS: readonly HeadDef[] = [
+  { name: 'tokensPerSecond', get: (m) => m.tokensPerSecond, baseline: (a) => a.estTokensPerSecond },
+  // dynamic energy per token: everything but the static power's share of a token's time
+  { name: 'dynamicEnergyJ', get: (m, a) => (m.powerW - staticPowerW(m, a)) / m.tokensPerSecond, baseline: (a) => a.energyFloorJ },
+  { name: 'staticPowerW', get: (m, a) => staticPowerW(m, a), baseline: (a) => a.leakageW },
+  { name: 'ttftMs', get: (m) => m.ttftMs.p50, baseline: (a) => (1000 * a.prefillCycles) / (a.clockMHz * 1e6) },
+  // the label workload's inter-token gaps come out as 1 / tokens/s (measured on SmolLM2 labels: ITL x tokens/s = 1 s within 0.1%)
+  { name: 'itlMsP50', get: (m) => m.itlMs.p50, baseline: (a) => 1000 / a.estTokensPerSecond },
+  { name: 'itlMsP99', get: (m) => m.itlMs.p99, baseline: (a) => 1000 / a.estTokensPerSecond },
+  { name: 'areaMm2', get: (m) => m.areaMm2, baseline: (a) => a.areaMm2 },
+];
+export const HEAD_COUNT = HEADS.length;
+const H_TPS = HEADS.findIndex((h) => h.name === 'tokensPerSecond');
+const H_DYN = HEADS.findIndex((h) => h.name === 'dynamicEnergyJ');
+const H_STATIC = HEADS.findIndex((h) => h.name === 'staticPowerW');
+/** Target k copied from head HEAD_OF[k] (-1: composed). */
+const HEAD_OF = TARGETS.map((t) => HEADS.findIndex((h) => h.name === t.name));
+
+/** Smallest log-space sigma of a learned target (float32 rounding of features and outputs). */
+const SIGMA_FLOOR = 1e-5;
 
 /** z of the two-sided 90% normal interval. */
 export const Z90 = 1.6448536269514722;
@@ -94,7 +139,7 @@ export interface Dataset {
   readonly x: Float32Array;
   readonly n: number;
   readonly analytic: readonly Analytic[];
-  /** Residual targets in log space, n x K. */
+  /** Residuals of the heads in log space, n x HEAD_COUNT. */
   readonly y: Float32Array;
 }
 
@@ -109,9 +154,48 @@ export function regressionLabels(labels: readonly LabelRecord[]): LabelRecord[] 
 export function buildDataset(labels: readonly LabelRecord[], ctx: FeatureContext): Dataset {
   const { x, analytic } = featureMatrix(labels.map((l) => l.design), ctx);
   const n = labels.length;
-  const y = new Float32Array(n * TARGET_COUNT);
-  labels.forEach((l, i) => TARGETS.forEach((t, k) => (y[i * TARGET_COUNT + k] = Math.log(t.get(l.metrics!)) - Math.log(t.baseline(analytic[i])))));
+  const H = HEAD_COUNT;
+  const y = new Float32Array(n * H);
+  labels.forEach((l, i) => HEADS.forEach((h, k) => {
+    // a head at or below zero (no dynamic energy left over, rounding) is clamped: logs need a positive value
+    const v = h.get(l.metrics!, analytic[i]);
+    const b = h.baseline(analytic[i]);
+    y[i * H + k] = Math.log(Math.max(v, 1e-6 * b)) - Math.log(b);
+  }));
   return { labels, x, n, analytic, y };
+}
+
+/**
+ * Targets from heads (log space, one design): tokens/s, TTFT, ITL and area as predicted;
+ * energy per token and power composed from dynamic energy, static power and tokens/s
+ * (see HEADS), their model spread by the delta method.
+ */
+function composeTargets(hm: ArrayLike<number>, hs: ArrayLike<number>, ho: number, mu: Float64Array, sd: Float64Array, to: number): void {
+  for (let k = 0; k < TARGET_COUNT; k++) {
+    const h = HEAD_OF[k];
+    if (h >= 0) {
+      mu[to + k] = hm[ho + h];
+      sd[to + k] = hs[ho + h];
+    }
+  }
+  const lt = hm[ho + H_TPS];
+  const ld = hm[ho + H_DYN];
+  const ls = hm[ho + H_STATIC];
+  const st = hs[ho + H_TPS];
+  const sdy = hs[ho + H_DYN];
+  const ss = hs[ho + H_STATIC];
+  // E = E_dyn + P_s / T: shares of the dynamic and static parts
+  const eD = Math.exp(ld);
+  const eS = Math.exp(ls - lt);
+  const fD = eD / (eD + eS);
+  mu[to + T_ENERGY] = Math.log(eD + eS);
+  sd[to + T_ENERGY] = Math.sqrt((fD * sdy) ** 2 + (1 - fD) ** 2 * (ss * ss + st * st));
+  // P = E_dyn T + P_s
+  const pD = Math.exp(ld + lt);
+  const pS = Math.exp(ls);
+  const gD = pD / (pD + pS);
+  mu[to + T_POWER] = Math.log(pD + pS);
+  sd[to + T_POWER] = Math.sqrt(gD * gD * (sdy * sdy + st * st) + ((1 - gD) * ss) ** 2);
 }
 
 function standardise(x: Float32Array, n: number, d: number): { mean: Float32Array; std: Float32Array } {
@@ -135,9 +219,9 @@ function rows(a: Float32Array, w: number, idx: readonly number[]): Float32Array 
   return out;
 }
 
-/** Raw model output in log-residual units: mean and model spread (n x K). */
+/** Raw model output in log-residual units of the heads: mean and model spread (n x HEAD_COUNT). */
 function rawPredict(b: Pick<SurrogateBundle, 'family' | 'xMean' | 'xStd' | 'yMean' | 'yStd' | 'ensemble' | 'gbdt'>, x: Float32Array, n: number, ens?: EnsemblePredictor): { mean: Float32Array; std: Float32Array } {
-  const K = TARGET_COUNT;
+  const K = HEAD_COUNT;
   const mean = new Float32Array(n * K);
   const std = new Float32Array(n * K);
   // the analytic estimates alone, each scaled by one constant (the training labels' mean log residual)
@@ -163,6 +247,36 @@ function rawPredict(b: Pick<SurrogateBundle, 'family' | 'xMean' | 'xStd' | 'yMea
   return { mean, std };
 }
 
+/**
+ * Model predictions of the targets in log space (n x TARGET_COUNT): each head over its
+ * baseline, the exact values where the analytic model gives them (static power for
+ * uniform tiles), then composed (composeTargets). `sd` is the model's own spread.
+ */
+function targetsLog(b: Pick<SurrogateBundle, 'family' | 'xMean' | 'xStd' | 'yMean' | 'yStd' | 'ensemble' | 'gbdt'>, x: Float32Array, analytic: readonly Analytic[], ens?: EnsemblePredictor): { mu: Float64Array; sd: Float64Array } {
+  const n = analytic.length;
+  const H = HEAD_COUNT;
+  const K = TARGET_COUNT;
+  const p = rawPredict(b, x, n, ens);
+  const hm = new Float64Array(H);
+  const hs = new Float64Array(H);
+  const mu = new Float64Array(n * K);
+  const sd = new Float64Array(n * K);
+  for (let i = 0; i < n; i++) {
+    const a = analytic[i];
+    for (let h = 0; h < H; h++) {
+      hm[h] = Math.log(HEADS[h].baseline(a)) + p.mean[i * H + h];
+      hs[h] = p.std[i * H + h];
+    }
+    // static power is the area model's leakage and router clocks: exact for uniform tiles
+    if (a.areaExact) {
+      hm[H_STATIC] = Math.log(a.leakageW);
+      hs[H_STATIC] = 0;
+    }
+    composeTargets(hm, hs, 0, mu, sd, i * K);
+  }
+  return { mu, sd };
+}
+
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
@@ -178,7 +292,7 @@ export function trainSurrogate(labels: readonly LabelRecord[], ctx: FeatureConte
   const usable = regressionLabels(labels);
   if (usable.length < 20) throw new InputError(meta.files.join(','), 'labels', usable.length, 'at least 20 simulated (feasible, finite) labels to train on', 'label more designs with tessera label --count');
   const data = buildDataset(usable, ctx);
-  const K = TARGET_COUNT;
+  const K = HEAD_COUNT;
   // calibration split: a seeded tenth of the labels (by index, so it is stable)
   const rng = new Rng(o.seed ?? 1, 'surrogate/calibration');
   const share = o.calibrationShare ?? 0.1;
@@ -212,16 +326,17 @@ export function trainSurrogate(labels: readonly LabelRecord[], ctx: FeatureConte
     ensemble = fitEnsemble(xsTrain, ysTrain, train.length, FEATURE_COUNT, K, { ...ENSEMBLE_DEFAULTS, members: 1, hidden: [32, 32], steps: 4000, ...o.ensemble, seed: o.seed ?? 1 }, (d, t) => o.onProgress?.(`mlp-small: step ${d}/${t}`));
   }
   const partial = { family: o.family, xMean: xs.mean, xStd: xs.std, yMean: ys.mean, yStd: ys.std, ensemble, gbdt };
-  // interval calibration on the held-out tenth
-  const s0 = new Float32Array(K);
-  const kk = new Float32Array(K).fill(1);
+  // interval calibration on the held-out tenth, on the targets as predicted (composed ones included)
+  const KT = TARGET_COUNT;
+  const s0 = new Float32Array(KT);
+  const kk = new Float32Array(KT).fill(1);
   if (calib.length > 0) {
-    const p = rawPredict(partial, rows(data.x, FEATURE_COUNT, calib), calib.length);
-    for (let k = 0; k < K; k++) {
-      const r = calib.map((i, c) => data.y[i * K + k] - p.mean[c * K + k]);
+    const p = targetsLog(partial, rows(data.x, FEATURE_COUNT, calib), calib.map((i) => data.analytic[i]));
+    for (let k = 0; k < KT; k++) {
+      const r = calib.map((i, c) => Math.log(TARGETS[k].get(data.labels[i].metrics!)) - p.mu[c * KT + k]);
       const rms = Math.sqrt(r.reduce((s, v) => s + v * v, 0) / r.length);
       s0[k] = (o.family === 'mlp-ensemble' ? 0.5 : 1) * rms + 1e-6;
-      const z = r.map((v, c) => Math.abs(v) / Math.sqrt(p.std[c * K + k] ** 2 + s0[k] ** 2));
+      const z = r.map((v, c) => Math.abs(v) / Math.sqrt(p.sd[c * KT + k] ** 2 + s0[k] ** 2));
       kk[k] = Math.max(1e-3, quantile(z, 0.9) / Z90);
     }
   }
@@ -274,15 +389,15 @@ export class Surrogate {
     const n = designs.length;
     const K = TARGET_COUNT;
     const { x, analytic } = featureMatrix(designs, this.ctx);
-    const p = rawPredict(this.bundle, x, n, this.ens);
-    const mu = new Float64Array(n * K);
+    const { mu, sd } = targetsLog(this.bundle, x, analytic, this.ens);
     const sigma = new Float64Array(n * K);
     const { s0, k } = this.bundle.calibration;
     for (let i = 0; i < n; i++) {
       for (let t = 0; t < K; t++) {
         const j = i * K + t;
-        mu[j] = Math.log(TARGETS[t].baseline(analytic[i])) + p.mean[j];
-        sigma[j] = k[t] * Math.sqrt(p.std[j] ** 2 + s0[t] ** 2);
+        // at least the float32 rounding of the models' outputs (~1e-6 in log units): a noise-free
+        // target is otherwise given an interval narrower than its own rounding
+        sigma[j] = Math.max(SIGMA_FLOOR, k[t] * Math.sqrt(sd[j] ** 2 + s0[t] ** 2));
       }
       // area is computed where the area model gives it exactly
       if (analytic[i].areaExact) {
