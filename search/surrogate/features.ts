@@ -11,6 +11,7 @@ import { PRECISIONS, type Precision } from '../../sim/units/precision.js';
 import { DIMENSIONS, encodeDesign } from '../space.js';
 import { decodeBatch, type LabelWorkload } from '../workload.js';
 import { estimateDecodeStep, type StepEstimate } from './latency.js';
+import { estimateCriticalPath, kvCapacityTokensEstimate, type PathEstimate } from './dataflow.js';
 
 /**
  * Surrogate features (docs/search.md "Surrogate"): the design's encoding (categorical
@@ -91,7 +92,11 @@ export interface Analytic {
   readonly boundTokensPerSecond: number;
   /** The decode step's estimated latency (latency.ts) and what it implies. */
   readonly step: StepEstimate;
-  /** Tokens/s from the step estimate (micro-batches in flight over the pipeline), at most the bound. */
+  /** The step's critical path on the distributed dataflow (dataflow.ts), for the sequences the KV cache admits. */
+  readonly path: PathEstimate;
+  /** Sequences decoded together: the design's batch, or fewer when the KV cache holds fewer (estimated). */
+  readonly sequences: number;
+  /** Tokens/s the mapping bound gives on the estimated path (critical path with the micro-batches in flight, busiest tile), at most the chip-wide bound. */
   readonly estTokensPerSecond: number;
   /** Estimated cycles of the prefill run (its chunks, one after another). */
   readonly prefillCycles: number;
@@ -140,10 +145,15 @@ export function analytic(design: Design, ctx: FeatureContext): Analytic {
   const kvStep = B * positions * ctx.card.text.numLayers * k.kvBytesPerTokenLayer[design.precision.kvCache];
   const dmem = (B * dmemBytesPerCycle(tile) * n * f) / kvStep;
   const bound = Math.min(compute, rom, dmem);
-  // the decode step's latency; micro-batches in flight overlap over the pipeline's stages
+  // the decode step's latency (the hub-style estimate: its serialisation and hop parts are features)
   const step = estimateDecodeStep(ctx.card, design, B, ctxTokens);
-  const overlap = Math.max(1, Math.min(step.slots, design.mapping.pipelineStages));
-  const est = Math.min(bound, (overlap * step.rows * f) / step.cycles);
+  // the sequences the KV cache admits together (sim/chip/run.ts concurrencyOf), then the
+  // mapping bound's two step limits (run.ts): `slots` micro-batch steps in flight along the
+  // critical path, and the busiest tile's work per step
+  const need = window > 0 ? Math.min(w.contextTokens + w.outputTokens, window) : w.contextTokens + w.outputTokens;
+  const sequences = Math.max(1, Math.min(B, Math.floor(kvCapacityTokensEstimate(ctx.card, design, need) / need)));
+  const path = estimateCriticalPath(ctx.card, design, sequences, ctxTokens);
+  const est = Math.min(bound, (Math.min(path.slots * path.rows, sequences) * f) / path.cycles, (path.rows * f) / path.busiestTileCycles);
   // prefill: the prompt in chunks of prefillChunkTokens rows, one step each
   const prompt = ctx.workload.prefill.promptTokens;
   const chunk = Math.max(1, Math.min(prompt, design.serving.prefillChunkTokens));
@@ -189,6 +199,8 @@ export function analytic(design: Design, ctx: FeatureContext): Analytic {
     dmemTokensPerSecond: dmem,
     boundTokensPerSecond: bound,
     step,
+    path,
+    sequences,
     estTokensPerSecond: est,
     prefillCycles,
     areaMm2,
@@ -241,6 +253,12 @@ export const FEATURE_NAMES: readonly string[] = (() => {
     'log prefill cycles (estimate)',
     'leakage share of energy (estimate)',
     'vdd ratio',
+    'log path cycles (estimate)',
+    'log path message cycles',
+    'log path work cycles',
+    'log busiest tile cycles',
+    'log sequences admitted',
+    'KV-limited',
   );
   return names;
 })();
@@ -291,6 +309,12 @@ export function writeFeatures(design: Design, ctx: FeatureContext, out: Float32A
   const leakJ = a.leakageW / a.estTokensPerSecond;
   out[j++] = leakJ / (leakJ + a.energyFloorJ);
   out[j++] = a.vddRatio;
+  out[j++] = ln(a.path.cycles);
+  out[j++] = ln(1 + a.path.netCycles);
+  out[j++] = ln(1 + a.path.workCycles);
+  out[j++] = ln(1 + a.path.busiestTileCycles);
+  out[j++] = ln(a.sequences);
+  out[j++] = a.sequences < a.batch ? 1 : 0;
   return a;
 }
 

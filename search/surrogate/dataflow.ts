@@ -1,0 +1,234 @@
+import type { ModelCard } from '../../sim/model/card.js';
+import type { Design, NocParams } from '../../sim/design/design.js';
+import { bytesPerElement, PRECISION_BITS } from '../../sim/units/precision.js';
+import { dmemBytesPerCycle, lanesOf, romBytesPerCycle } from '../../sim/chip/bounds.js';
+import { packetFlits, zeroLoadLatencyCycles } from '../../sim/noc/packet.js';
+import { kvBytesPerTokenPerLayer, kvScaleBytesPerTokenPerLayer } from '../../sim/model/derive.js';
+import { placementUnits, type PlacementUnit } from '../../sim/chip/mapping.js';
+
+/**
+ * The critical path of one decode step on the simulator's distributed dataflow
+ * (sim/chip/layers.ts, collectives.ts, trees.ts; docs/chip.md "Dataflow"), in closed form
+ * over the region's shape, for the surrogate (docs/search.md "Features"). It follows what
+ * the simulator's mapping bound measures on the built task graph (each task at its tile's
+ * tightest resource, each message at its zero-load latency) without building the mapping
+ * or the graph (50 ms to 1 s a design):
+ *
+ * - a region is T = n / S tiles of the serpentine order: T / cols full mesh rows, or a
+ *   run of T tiles in one row;
+ * - an all-gather (tree) goes up a k-ary tree built by recursive bisection (each level
+ *   cuts the wider side into k parts, children at their part's centre) and comes back as
+ *   one multicast from the root: the path is, per level, the farthest child's message of
+ *   its subtree's bytes, then the multicast to the farthest corner; a ring all-gather
+ *   (dimension-ordered) is the row ring's steps, the column ring's steps and the leaders'
+ *   multicast along a row;
+ * - per layer: norm gather, q|k|v rows, each KV head's gather, query multicast, split-
+ *   context attention and merge tree, the heads' gather and multicast, o_proj, the second
+ *   norm's gather, gate|up rows, the MLP gather, down_proj; the LM head after the last.
+ */
+
+export interface PathEstimate {
+  /** Critical-path cycles of one micro-batch's step. */
+  readonly cycles: number;
+  /** Of which: message latencies. */
+  readonly netCycles: number;
+  /** Of which: tile work at resource limits. */
+  readonly workCycles: number;
+  /** The busiest tile's work in one step (its region's layers; the regions are balanced by weight bytes). */
+  readonly busiestTileCycles: number;
+  /** Rows of one micro-batch step and the micro-batch steps in flight. */
+  readonly rows: number;
+  readonly slots: number;
+}
+
+/** A rectangle of tiles (a region or a part of one): its sides and how many tiles it holds. */
+interface Rect {
+  readonly w: number;
+  readonly h: number;
+  readonly m: number;
+}
+
+class PathModel {
+  constructor(
+    readonly noc: NocParams,
+    readonly radix: number,
+  ) {}
+
+  msg(hops: number, bytes: number): number {
+    return bytes > 0 ? zeroLoadLatencyCycles(this.noc, Math.max(0, Math.round(hops)), packetFlits(this.noc, bytes)) : 0;
+  }
+
+  /** Up a bisection tree over `r`, each member adding `own` bytes (plus `relay` cycles at each interior level). */
+  gather(r: Rect, own: number, relay = 0): number {
+    let cycles = 0;
+    let { w, h, m } = r;
+    const levels: { dist: number; bytes: number }[] = [];
+    while (m > 1) {
+      const parts = Math.min(this.radix, m - 1);
+      const wide = w >= h;
+      const side = wide ? w : h;
+      // the farthest part's centre from the set's centre
+      const dist = (side - side / parts) / 2;
+      const child = (m - 1) / parts;
+      const cw = wide ? Math.max(1, w / parts) : w;
+      const ch = wide ? h : Math.max(1, h / parts);
+      levels.push({ dist, bytes: child * own });
+      w = cw;
+      h = ch;
+      m = child;
+    }
+    for (const l of levels) cycles += this.msg(l.dist, l.bytes) + relay;
+    return cycles;
+  }
+
+  /** The root (at the centre) multicasts `bytes` to every tile of `r`. */
+  multicast(r: Rect, bytes: number): number {
+    return r.m > 1 ? this.msg((r.w - 1) / 2 + (r.h - 1) / 2, bytes) : 0;
+  }
+
+  /** Dimension-ordered ring all-gather: row rings, the leaders' column ring, the leaders' multicast along their row. */
+  ring(r: Rect, own: number): number {
+    const perRow = Math.min(r.m, r.w);
+    const rows = Math.max(1, Math.ceil(r.m / Math.max(1, r.w)));
+    const rowBytes = perRow * own;
+    let c = (perRow - 1) * this.msg(Math.min(2, perRow - 1), own);
+    if (rows > 1) c += (rows - 1) * this.msg(2, rowBytes) + this.msg(perRow - 1, (rows - 1) * rowBytes);
+    return c;
+  }
+
+  allGather(ring: boolean, r: Rect, own: number): number {
+    return ring ? this.ring(r, own) : this.gather(r, own) + this.multicast(r, own * r.m);
+  }
+}
+
+export function estimateCriticalPath(card: ModelCard, design: Design, batch: number, contextTokens: number, batching: 'single' | 'continuous' = design.serving.batching): PathEstimate {
+  const t = card.text;
+  const n = design.mesh.rows * design.mesh.cols;
+  const units = t.numLayers + 1 + (t.tieWordEmbeddings ? 0 : 1);
+  const S = Math.max(1, Math.min(design.mapping.pipelineStages, n, units));
+  const T = Math.max(1, Math.floor(n / S));
+  const cols = design.mesh.cols;
+  const region: Rect = T >= cols ? { w: cols, h: T / cols, m: T } : { w: T, h: 1, m: T };
+  const s = design.serving;
+  const slots = batching === 'single' ? 1 : Math.max(1, Math.min(s.microBatches, s.maxBatch));
+  const b = Math.max(1, Math.ceil(batch / slots));
+  const A = PRECISION_BITS[design.precision.activations] / 8;
+  const bpw = bytesPerElement(design.precision.weights);
+  const kvB = bytesPerElement(design.precision.kvCache);
+  const lanes = lanesOf(design.tile, design);
+  const rom = romBytesPerCycle(design.tile);
+  const dmem = dmemBytesPerCycle(design.tile);
+  const pm = new PathModel(design.noc, Math.max(1, design.mapping.treeRadix));
+  const ring = design.mapping.allGather === 'ring';
+  const linear = (rows: number, cols_: number) => Math.max(Math.ceil((rows * cols_ * b) / lanes), Math.ceil((rows * cols_ * bpw) / rom));
+  const vector = (width: number) => Math.ceil((width * b) / lanes);
+  const window = design.mapping.kvWindowTokens;
+  const positions = window > 0 ? Math.min(contextTokens + 1, window) : contextTokens + 1;
+  const hd = t.headDim;
+  const perKv = t.numHeads / t.numKvHeads;
+  const h = t.hiddenSize;
+  const I = t.intermediateSize;
+  let net = 0;
+  let work = 0;
+  // --- one decoder layer ---
+  const sliceW = h / T;
+  work += vector(sliceW); // norm's local pass
+  net += pm.allGather(ring, region, b * sliceW * A + 4 * b);
+  work += linear(((t.numHeads + 2 * t.numKvHeads) * hd) / T, h);
+  // a KV head's tiles: a run of T / KV tiles (split context), or one tile holding KV / T heads
+  const headTiles = Math.max(1, T / t.numKvHeads);
+  const headRect: Rect = { w: Math.min(headTiles, cols), h: Math.max(1, headTiles / cols), m: headTiles };
+  const headsHere = Math.max(1, t.numKvHeads / T);
+  net += pm.gather(headRect, (b * (perKv + 2) * hd * A) / headTiles);
+  net += pm.multicast(headRect, b * perKv * hd * A);
+  const share = (positions / headTiles) * headsHere;
+  work += Math.max(Math.ceil((2 * perKv * hd * share * b) / lanes), Math.ceil((share * b * 2 * hd * kvB) / dmem));
+  net += pm.gather(headRect, b * perKv * (hd + 2) * A, headTiles > 1 ? vector(perKv * hd) : 0);
+  // the heads' outputs: a tree over the KV heads' roots (spread over the region), then a multicast
+  const rootsRect: Rect = { w: region.w, h: region.h, m: Math.min(T, t.numKvHeads) };
+  if (ring) net += pm.ring(rootsRect, b * perKv * hd * A * headsHere);
+  else net += pm.gather(rootsRect, b * perKv * hd * A * headsHere) + pm.multicast(region, b * t.numHeads * hd * A);
+  work += linear(sliceW, t.numHeads * hd) + 2 * vector(sliceW);
+  net += pm.allGather(ring, region, b * sliceW * A + 4 * b);
+  work += linear((2 * I) / T, h) + vector(I / T);
+  net += pm.allGather(ring, region, (b * I * A) / T);
+  work += linear(sliceW, I) + 2 * vector(sliceW);
+  // --- the step: every layer, the moves between regions, the LM head and its argmax tree ---
+  const L = t.numLayers;
+  const moves = (S - 1) * pm.msg(region.h, b * sliceW * A);
+  const headNet = pm.allGather(ring, region, b * sliceW * A + 4 * b) + pm.gather(region, 8 * b);
+  const headWork = linear(t.vocabSize / T, h);
+  const netCycles = L * net + moves + headNet;
+  const workCycles = L * work + headWork;
+  // the mapper balances the regions by weight bytes, which follow the work: a tile of the
+  // busiest region does about 1/S of the step's work, and the LM head's region at least the head
+  const busiestTileCycles = Math.max(workCycles / S, headWork);
+  return { cycles: netCycles + workCycles, netCycles, workCycles, busiestTileCycles, rows: b, slots };
+}
+
+/** Units grouped into `stages` regions of about equal weight bytes (sim/chip/mapping.ts `groupUnits`): each group's layers and bytes. */
+function regionsOf(units: readonly PlacementUnit[], stages: number): { layers: number; bytes: number; head: boolean }[] {
+  const s = Math.min(stages, units.length);
+  const total = units.reduce((a, u) => a + u.weightBytes, 0);
+  const out: { layers: number; bytes: number; head: boolean }[] = [];
+  let cur = { layers: 0, bytes: 0, head: false };
+  units.forEach((u, i) => {
+    cur.layers += u.kind === 'decoder' ? 1 : 0;
+    cur.bytes += u.weightBytes;
+    cur.head ||= u.kind === 'head';
+    const remainingUnits = units.length - i - 1;
+    const remainingGroups = s - out.length - 1;
+    if (remainingGroups > 0 && (cur.bytes >= (total * (out.length + 1)) / s || remainingUnits === remainingGroups)) {
+      out.push(cur);
+      cur = { layers: 0, bytes: 0, head: false };
+    }
+  });
+  if (cur.bytes > 0 || cur.layers > 0) out.push(cur);
+  return out;
+}
+
+const unitsCache = new WeakMap<ModelCard, Map<string, PlacementUnit[]>>();
+function unitsOf(card: ModelCard, p: Design['precision']['weights']): PlacementUnit[] {
+  let m = unitsCache.get(card);
+  if (!m) unitsCache.set(card, (m = new Map()));
+  let u = m.get(p);
+  if (!u) m.set(p, (u = placementUnits(card, p)));
+  return u;
+}
+
+/**
+ * Tokens the KV cache holds per sequence slot, as the mapping pass finds it (sim/chip/
+ * mapping.ts): per region of T_r tiles (sized by weight bytes) holding L_r layers, each tile
+ * keeps L_r / T_r of a token's KV bytes in its DMEM after its activation reserve (the
+ * paper's D_in + D_out + D_scratch, mapping.ts `textReserve`); the tightest tile decides.
+ * Heterogeneous tiles are sized for `needTokens` (one sequence's KV need) plus 10%.
+ */
+export function kvCapacityTokensEstimate(card: ModelCard, design: Design, needTokens: number): number {
+  const t = card.text;
+  const n = design.mesh.rows * design.mesh.cols;
+  const regions = regionsOf(unitsOf(card, design.precision.weights), design.mapping.pipelineStages);
+  const total = regions.reduce((s, r) => s + r.bytes, 0);
+  const kvToken = kvBytesPerTokenPerLayer(card, design.precision.kvCache) + kvScaleBytesPerTokenPerLayer(card, design.precision.kvCache);
+  const A = PRECISION_BITS[design.precision.activations] / 8;
+  const s = design.serving;
+  const together = Math.max(s.batching === 'single' ? 1 : s.maxBatch, s.prefillChunkTokens);
+  const stream = Math.min(together, 8); // mapping.ts STREAM_ROWS
+  const lanes = lanesOf(design.tile, design);
+  const perKv = t.numHeads / t.numKvHeads;
+  const dmem = design.tile.dmemKiB * 1024;
+  let cap = Infinity;
+  for (const r of regions) {
+    if (r.layers === 0) continue;
+    const T = Math.max(1, 1 + ((n - regions.length) * r.bytes) / total);
+    const slice = Math.ceil(t.hiddenSize / T);
+    const vocabRows = r.head ? Math.min(1024, Math.ceil(t.vocabSize / T)) : 0;
+    const out = Math.max(Math.ceil(((t.numHeads + 2 * t.numKvHeads) * t.headDim) / T), Math.ceil((2 * t.intermediateSize) / T), slice, vocabRows);
+    const partial = Math.ceil(t.numKvHeads / T) * perKv * (t.headDim + 2);
+    const reserve = A * (together * 2 * slice + 2 * stream * (out + lanes + partial));
+    const perToken = (r.layers * kvToken) / T;
+    // heterogeneous tiles get DMEM for their reserve and `needTokens` of KV + 10% (sim/chip/heterogeneous.ts), 16-1024 KiB
+    const room = design.mapping.heterogeneousTiles ? Math.min(1024 * 1024, Math.max(16 * 1024, 1.1 * (reserve + perToken * needTokens))) - reserve : dmem - reserve;
+    cap = Math.min(cap, Math.floor(Math.max(0, room) / perToken));
+  }
+  return Number.isFinite(cap) ? cap : 0;
+}
