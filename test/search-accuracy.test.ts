@@ -4,6 +4,11 @@ import * as path from 'node:path';
 import { main } from '../cli/main.js';
 import { memoryIo } from '../cli/io.js';
 import { estimateDecodeStep } from '../search/surrogate/latency.js';
+import { estimateCriticalPath, kvCapacityTokensEstimate } from '../search/surrogate/dataflow.js';
+import { analytic } from '../search/surrogate/features.js';
+import { runLabelJob } from '../search/label/job.js';
+import { planMapping } from '../sim/chip/run.js';
+import { workloadTraces } from '../search/workload.js';
 import { accuracyFiles, measureAccuracy, outOfSampleDesigns } from '../search/accuracy.js';
 import { mappingFeasible, samplerBox } from '../search/sampler.js';
 import { LLM_DECODE_V2 } from '../search/workload.js';
@@ -50,6 +55,63 @@ describe('decode-step latency estimate (surrogate feature)', () => {
     const big = e({ mesh: { rows: 8, cols: 8 } });
     expect(big.workCycles).toBeLessThan(e({}).workCycles);
     expect(big.serialCycles).toBeGreaterThan(e({}).serialCycles);
+  });
+});
+
+describe('critical path on the distributed dataflow and KV concurrency (surrogate features)', () => {
+  const card = tinyCard();
+  const ctx = { card, tech: DEFAULT_TECH, workload: LLM_DECODE_V2 };
+  const base = variant(presetDesign('tiny-2x2')!, { serving: { batching: 'single', maxBatch: 1, prefillChunkTokens: 64, microBatches: 1 } });
+
+  test('one tile per region: no collective messages, only the moves between regions at their zero-load latency', () => {
+    const d = variant(base, { mapping: { ...base.mapping, pipelineStages: 4 } });
+    const p = estimateCriticalPath(card, d, 1, 512);
+    const units = card.text.numLayers + 1 + (card.text.tieWordEmbeddings ? 0 : 1);
+    const S = Math.min(4, units);
+    const act = d.precision.activations === 'fp16' ? 2 : 1;
+    const n = d.noc;
+    const router = n.routeComputeCycles + n.vcAllocCycles + n.switchAllocCycles + n.switchTraversalCycles;
+    // a region of one tile spans one row: a move to the next region is one hop of a slice of the whole row
+    const flits = Math.max(1, Math.ceil((8 * card.text.hiddenSize * act + n.headerBits) / n.flitBits));
+    const move = 1 + 2 * router + n.linkTraversalCycles + 1 + (flits - 1);
+    expect(p.netCycles).toBe((S - 1) * move);
+    expect(p.cycles).toBe(p.netCycles + p.workCycles);
+  });
+
+  test('moves the way the hardware would', () => {
+    const e = (change: object) => estimateCriticalPath(card, variant(base, change), 1, 512);
+    const big = { mesh: { rows: 8, cols: 8 } };
+    expect(e({ ...big, tile: { ...base.tile, vlenBits: 1024 } }).workCycles).toBeLessThan(e({ ...big, tile: { ...base.tile, vlenBits: 128 } }).workCycles);
+    expect(e({ ...big, noc: { ...base.noc, flitBits: 1024 } }).netCycles).toBeLessThan(e({ ...big, noc: { ...base.noc, flitBits: 64 } }).netCycles);
+    // more tiles: less work per tile, longer collectives
+    expect(e(big).workCycles).toBeLessThan(e({}).workCycles);
+    expect(e(big).netCycles).toBeGreaterThan(e({}).netCycles);
+  });
+
+  test('KV capacity: close to the mapping pass for uniform tiles, grows with DMEM; sequences admitted never exceed the batch', () => {
+    for (const dmemKiB of [64, 256, 1024]) {
+      const d = variant(base, { mesh: { rows: 4, cols: 4 }, tile: { ...base.tile, dmemKiB }, serving: { batching: 'continuous', maxBatch: 16, prefillChunkTokens: 64, microBatches: 2 } });
+      const exact = planMapping(card, d, workloadTraces(LLM_DECODE_V2, d).decode).mapping.kvCapacityTokens;
+      const est = kvCapacityTokensEstimate(card, d, 514);
+      expect(Math.abs(Math.log((est + 1) / (exact + 1)))).toBeLessThan(0.2);
+      const a = analytic(d, ctx);
+      expect(a.sequences).toBeLessThanOrEqual(a.batch);
+    }
+    const small = variant(base, { tile: { ...base.tile, dmemKiB: 32 } });
+    expect(kvCapacityTokensEstimate(card, small, 514)).toBeLessThan(kvCapacityTokensEstimate(card, variant(base, { tile: { ...base.tile, dmemKiB: 512 } }), 514));
+  });
+
+  test('the tokens/s baseline tracks the simulator\'s mapping bound on sampled designs (median within 25%, all within 3x)', () => {
+    const s = tinySettings();
+    const errs: number[] = [];
+    for (let index = 0; index < 8; index++) {
+      const l = runLabelJob({ runId: 't', index, settings: s });
+      if (l.status === 'ok') errs.push(Math.abs(Math.log(analytic(l.design, ctx).estTokensPerSecond / l.bounds!.mappingTokensPerSecond)));
+    }
+    errs.sort((a, b) => a - b);
+    expect(errs.length).toBeGreaterThanOrEqual(5);
+    expect(errs[Math.floor(errs.length / 2)]).toBeLessThan(Math.log(1.25));
+    expect(errs[errs.length - 1]).toBeLessThan(Math.log(3));
   });
 });
 
