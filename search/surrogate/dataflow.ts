@@ -34,6 +34,8 @@ export interface PathEstimate {
   readonly netCycles: number;
   /** Of which: tile work at resource limits. */
   readonly workCycles: number;
+  /** Not in `cycles`: the per-step waits at busy ports (unicast copies at a root, children at a parent), which the simulator has and the bound does not. */
+  readonly serialCycles: number;
   /** The busiest tile's work in one step (its region's layers; the regions are balanced by weight bytes). */
   readonly busiestTileCycles: number;
   /** Rows of one micro-batch step and the micro-batch steps in flight. */
@@ -49,6 +51,8 @@ interface Rect {
 }
 
 class PathModel {
+  /** Cycles messages wait for a port the critical path ignores (the simulator does not): copies and children serialised at one tile. */
+  serial = 0;
   constructor(
     readonly noc: NocParams,
     readonly radix: number,
@@ -62,7 +66,7 @@ class PathModel {
   gather(r: Rect, own: number, relay = 0): number {
     let cycles = 0;
     let { w, h, m } = r;
-    const levels: { dist: number; bytes: number }[] = [];
+    const levels: { dist: number; bytes: number; parts: number }[] = [];
     while (m > 1) {
       const parts = Math.min(this.radix, m - 1);
       const wide = w >= h;
@@ -72,18 +76,25 @@ class PathModel {
       const child = (m - 1) / parts;
       const cw = wide ? Math.max(1, w / parts) : w;
       const ch = wide ? h : Math.max(1, h / parts);
-      levels.push({ dist, bytes: child * own });
+      levels.push({ dist, bytes: child * own, parts });
       w = cw;
       h = ch;
       m = child;
     }
-    for (const l of levels) cycles += this.msg(l.dist, l.bytes) + relay;
+    for (const l of levels) {
+      cycles += this.msg(l.dist, l.bytes) + relay;
+      // the other children's packets queue at the parent's ejection port
+      this.serial += (l.parts - 1) * packetFlits(this.noc, l.bytes);
+    }
     return cycles;
   }
 
   /** The root (at the centre) multicasts `bytes` to every tile of `r`. */
   multicast(r: Rect, bytes: number): number {
-    return r.m > 1 ? this.msg((r.w - 1) / 2 + (r.h - 1) / 2, bytes) : 0;
+    if (r.m <= 1) return 0;
+    // unicast fan-out: the copies leave the root's injection port one after another
+    if (this.noc.multicast !== 'tree') this.serial += (r.m - 2) * packetFlits(this.noc, bytes);
+    return this.msg((r.w - 1) / 2 + (r.h - 1) / 2, bytes);
   }
 
   /** Dimension-ordered ring all-gather: row rings, the leaders' column ring, the leaders' multicast along their row. */
@@ -153,6 +164,8 @@ export function estimateCriticalPath(card: ModelCard, design: Design, batch: num
   work += linear((2 * I) / T, h) + vector(I / T);
   net += pm.allGather(ring, region, (b * I * A) / T);
   work += linear(sliceW, I) + 2 * vector(sliceW);
+  const layerSerial = pm.serial;
+  pm.serial = 0;
   // --- the step: every layer, the moves between regions, the LM head and its argmax tree ---
   const L = t.numLayers;
   const moves = (S - 1) * pm.msg(region.h, b * sliceW * A);
@@ -163,7 +176,7 @@ export function estimateCriticalPath(card: ModelCard, design: Design, batch: num
   // the mapper balances the regions by weight bytes, which follow the work: a tile of the
   // busiest region does about 1/S of the step's work, and the LM head's region at least the head
   const busiestTileCycles = Math.max(workCycles / S, headWork);
-  return { cycles: netCycles + workCycles, netCycles, workCycles, busiestTileCycles, rows: b, slots };
+  return { cycles: netCycles + workCycles, netCycles, workCycles, serialCycles: L * layerSerial + pm.serial, busiestTileCycles, rows: b, slots };
 }
 
 /** Units grouped into `stages` regions of about equal weight bytes (sim/chip/mapping.ts `groupUnits`): each group's layers and bytes. */

@@ -149,11 +149,12 @@ export function analytic(design: Design, ctx: FeatureContext): Analytic {
   const step = estimateDecodeStep(ctx.card, design, B, ctxTokens);
   // the sequences the KV cache admits together (sim/chip/run.ts concurrencyOf), then the
   // mapping bound's two step limits (run.ts): `slots` micro-batch steps in flight along the
-  // critical path, and the busiest tile's work per step
+  // critical path, and the busiest tile's work per step; the path also pays the waits at
+  // busy ports (unicast copies, children at a parent) that the simulator has and the bound does not
   const need = window > 0 ? Math.min(w.contextTokens + w.outputTokens, window) : w.contextTokens + w.outputTokens;
   const sequences = Math.max(1, Math.min(B, Math.floor(kvCapacityTokensEstimate(ctx.card, design, need) / need)));
   const path = estimateCriticalPath(ctx.card, design, sequences, ctxTokens);
-  const est = Math.min(bound, (Math.min(path.slots * path.rows, sequences) * f) / path.cycles, (path.rows * f) / path.busiestTileCycles);
+  const est = Math.min(bound, (Math.min(path.slots * path.rows, sequences) * f) / (path.cycles + path.serialCycles), (path.rows * f) / path.busiestTileCycles);
   // prefill: the prompt in chunks of prefillChunkTokens rows, one step each
   const prompt = ctx.workload.prefill.promptTokens;
   const chunk = Math.max(1, Math.min(prompt, design.serving.prefillChunkTokens));
@@ -259,6 +260,7 @@ export const FEATURE_NAMES: readonly string[] = (() => {
     'log busiest tile cycles',
     'log sequences admitted',
     'KV-limited',
+    'log path port waits',
   );
   return names;
 })();
@@ -315,6 +317,7 @@ export function writeFeatures(design: Design, ctx: FeatureContext, out: Float32A
   out[j++] = ln(1 + a.path.busiestTileCycles);
   out[j++] = ln(a.sequences);
   out[j++] = a.sequences < a.batch ? 1 : 0;
+  out[j++] = ln(1 + a.path.serialCycles);
   return a;
 }
 
