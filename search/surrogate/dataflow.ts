@@ -66,25 +66,19 @@ class PathModel {
   gather(r: Rect, own: number, relay = 0): number {
     let cycles = 0;
     let { w, h, m } = r;
-    const levels: { dist: number; bytes: number; parts: number }[] = [];
     while (m > 1) {
       const parts = Math.min(this.radix, m - 1);
       const wide = w >= h;
       const side = wide ? w : h;
-      // the farthest part's centre from the set's centre
-      const dist = (side - side / parts) / 2;
+      // the farthest part's centre from the set's centre; a part's subtree sends its bytes up
       const child = (m - 1) / parts;
-      const cw = wide ? Math.max(1, w / parts) : w;
-      const ch = wide ? h : Math.max(1, h / parts);
-      levels.push({ dist, bytes: child * own, parts });
-      w = cw;
-      h = ch;
-      m = child;
-    }
-    for (const l of levels) {
-      cycles += this.msg(l.dist, l.bytes) + relay;
+      const bytes = child * own;
+      cycles += this.msg((side - side / parts) / 2, bytes) + relay;
       // the other children's packets queue at the parent's ejection port
-      this.serial += (l.parts - 1) * packetFlits(this.noc, l.bytes);
+      this.serial += (parts - 1) * packetFlits(this.noc, bytes);
+      if (wide) w = Math.max(1, w / parts);
+      else h = Math.max(1, h / parts);
+      m = child;
     }
     return cycles;
   }
