@@ -9,7 +9,9 @@ import { fitGbdt, predictGbdt } from '../search/surrogate/gbdt.js';
 import { auc, balancedAccuracy, coverage, kendallTau, mape, r2, topRecall } from '../search/surrogate/metrics.js';
 import { Surrogate, loadSurrogate, saveSurrogate, trainSurrogate, normalCdf } from '../search/surrogate/model.js';
 import { evaluateSurrogate } from '../search/surrogate/evaluate.js';
-import { FEATURE_COUNT, uniformAreaMm2 } from '../search/surrogate/features.js';
+import { FEATURE_COUNT, FEATURE_NAMES, featureMatrix, uniformAreaMm2 } from '../search/surrogate/features.js';
+import { sampleDesign } from '../search/sampler.js';
+import { builtinModel } from '../sim/model/catalog.js';
 import { LLM_DECODE_V2 } from '../search/workload.js';
 import { areaOf } from '../sim/power/area.js';
 import { DEFAULT_TECH } from '../sim/tech/defaultTable.js';
@@ -98,6 +100,16 @@ describe('surrogate pieces', () => {
     expect(auc([false, false, true, true], [0.1, 0.2, 0.3, 0.4])).toBe(1);
     expect(normalCdf(0)).toBeCloseTo(0.5, 6);
     expect(normalCdf(1.6448536)).toBeCloseTo(0.95, 4);
+  });
+
+  test('every feature is finite on sampled designs (a NaN or infinite feature silently breaks the networks)', () => {
+    for (const name of ['tiny', 'smollm2-135m']) {
+      const card = builtinModel(name)!;
+      const designs = Array.from({ length: 300 }, (_, i) => sampleDesign({ card, modelName: name, nodes: [7, 28], seed: 4, workload: LLM_DECODE_V2 }, i).design);
+      const { x } = featureMatrix(designs, { card, tech: DEFAULT_TECH, workload: LLM_DECODE_V2 });
+      const bad = FEATURE_NAMES.filter((_, j) => designs.some((_, i) => !Number.isFinite(x[i * FEATURE_COUNT + j])));
+      expect(bad).toEqual([]);
+    }
   });
 
   test('area is computed, not learned: the O(1) formula equals the area model for uniform tiles', () => {

@@ -67,7 +67,8 @@ class PathModel {
     let cycles = 0;
     let { w, h, m } = r;
     while (m > 1) {
-      const parts = Math.min(this.radix, m - 1);
+      // a fractional set (a KV head's share of tiles) still has at least one child part
+      const parts = Math.max(1, Math.min(this.radix, m - 1));
       const wide = w >= h;
       const side = wide ? w : h;
       // the farthest part's centre from the set's centre; a part's subtree sends its bytes up
@@ -87,7 +88,7 @@ class PathModel {
   multicast(r: Rect, bytes: number): number {
     if (r.m <= 1) return 0;
     // unicast fan-out: the copies leave the root's injection port one after another
-    if (this.noc.multicast !== 'tree') this.serial += (r.m - 2) * packetFlits(this.noc, bytes);
+    if (this.noc.multicast !== 'tree') this.serial += Math.max(0, Math.ceil(r.m) - 2) * packetFlits(this.noc, bytes);
     return this.msg((r.w - 1) / 2 + (r.h - 1) / 2, bytes);
   }
 
