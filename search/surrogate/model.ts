@@ -51,6 +51,7 @@ export const TARGETS: readonly TargetDef[] = [
 ];
 export const TARGET_COUNT = TARGETS.length;
 const tIndex = (name: string) => TARGETS.findIndex((t) => t.name === name);
+const T_TPS = tIndex('tokensPerSecond');
 const T_POWER = tIndex('powerW');
 const T_ENERGY = tIndex('energyPerTokenJ');
 const AREA = tIndex('areaMm2');
@@ -117,7 +118,8 @@ export interface SurrogateBundle {
   readonly yMean: Float32Array;
   readonly yStd: Float32Array;
   /** Per target: residual scale s0 (log units) and the interval multiplier k. */
-  readonly calibration: { readonly s0: Float32Array; readonly k: Float32Array };
+  /** Per target: residual scale s0 and multiplier k; the PPA score's own log-space sigma (absent in older models: interval from the ends of T, P, A). */
+  readonly calibration: { readonly s0: Float32Array; readonly k: Float32Array; readonly ppaSigma?: number };
   readonly ensemble?: EnsembleState;
   readonly gbdt?: GbdtState[];
   readonly trainedOn: { readonly files: readonly string[]; readonly labels: number; readonly perNode: Readonly<Record<string, number>>; readonly seconds: number };
@@ -330,8 +332,21 @@ export function trainSurrogate(labels: readonly LabelRecord[], ctx: FeatureConte
   const KT = TARGET_COUNT;
   const s0 = new Float32Array(KT);
   const kk = new Float32Array(KT).fill(1);
+  let ppaSigma: number | undefined;
   if (calib.length > 0) {
     const p = targetsLog(partial, rows(data.x, FEATURE_COUNT, calib), calib.map((i) => data.analytic[i]));
+    // the PPA score's interval, calibrated on its own residuals: the one from the ends of the
+    // T, P and A intervals covered 99% of held-out designs (all three ends at once is rarer than 90%)
+    const ref = referenceFor(ctx.card);
+    const rp: number[] = [];
+    calib.forEach((i, c) => {
+      const a = data.analytic[i];
+      const area = a.areaExact ? a.areaMm2 : Math.exp(p.mu[c * KT + AREA]);
+      const pred = ppaScore({ tokensPerSecond: Math.exp(p.mu[c * KT + T_TPS]), powerW: Math.exp(p.mu[c * KT + T_POWER]), areaMm2: area }, ref).score;
+      const truth = data.labels[i].metrics!.ppaScore;
+      if (pred > 0 && truth > 0) rp.push(Math.abs(Math.log(truth / pred)));
+    });
+    if (rp.length >= MIN_CALIBRATION) ppaSigma = Math.max(SIGMA_FLOOR, quantile(rp, 0.9) / Z90);
     for (let k = 0; k < KT; k++) {
       const r = calib.map((i, c) => Math.log(TARGETS[k].get(data.labels[i].metrics!)) - p.mu[c * KT + k]);
       const rms = Math.sqrt(r.reduce((s, v) => s + v * v, 0) / r.length);
@@ -352,7 +367,7 @@ export function trainSurrogate(labels: readonly LabelRecord[], ctx: FeatureConte
     featureNames: FEATURE_NAMES,
     targets: TARGETS.map((t) => t.name),
     ...partial,
-    calibration: { s0, k: kk },
+    calibration: { s0, k: kk, ppaSigma },
     trainedOn: { files: meta.files, labels: usable.length, perNode, seconds: (now() - t0) / 1000 },
   };
 }
@@ -423,8 +438,10 @@ export class Surrogate {
       const T = targets.tokensPerSecond;
       const P = targets.powerW;
       const A = targets.areaMm2;
-      // the score rises with T and falls with P and A: its interval from the ends of theirs
-      const ppa = { value: score(T.value, P.value, A.value), lo: score(T.lo, P.hi, A.hi), hi: score(T.hi, P.lo, A.lo), sigma: NaN };
+      // the score's own calibrated interval; older models: from the ends of T's, P's and A's (it rises with T, falls with P and A)
+      const value = score(T.value, P.value, A.value);
+      const ps = this.bundle.calibration.ppaSigma;
+      const ppa = ps !== undefined && value > 0 ? { value, lo: value * Math.exp(-Z90 * ps), hi: value * Math.exp(Z90 * ps), sigma: ps } : { value, lo: score(T.lo, P.hi, A.hi), hi: score(T.hi, P.lo, A.lo), sigma: NaN };
       return { targets, ppaScore: ppa, areaExact: analytic[i].areaExact };
     });
   }
