@@ -119,7 +119,9 @@ run('label --queue with tessera worker processes (db 1)', () => {
   }, 90_000);
 
   test('the coordinator killed and restarted with --resume: same labels, each simulated once; SIGTERM lets a worker finish its job', async () => {
-    c = worker(url());
+    // c's lock is long: under heavy load a late renewal of a 1.5 s lock lets BullMQ's stall
+    // check hand c's job out again (at-least-once delivery), and this test counts simulations
+    c = worker(url(), 4 * LOCK_MS);
     await c.waitFor(/waiting for runs/);
     const out = path.join(dir, 'killed-coordinator.msgpack');
     const [fromB, fromC] = [b.stdout.length, c.stdout.length];
