@@ -263,7 +263,8 @@ export class FastTile {
     this.st = acquireState(T.dmemPorts, this.fqCap);
     this.imemLines = Math.max(1, Math.floor(T.imemBytes / IMEM_LINE_BYTES));
     this.imemLimited = staticInstructions(program.body) * INSTR_BYTES > T.imemBytes;
-    this.imemTags = Int32Array.from({ length: this.imemLines }, (_, i) => i);
+    this.imemTags = new Int32Array(this.imemLines);
+    for (let i = 0; i < this.imemLines; i++) this.imemTags[i] = i;
     let off = 0;
     const walk = (nodes: readonly Node[]) => {
       for (const n of nodes) {
@@ -530,7 +531,20 @@ export class FastTile {
   private staticInfo(instrs: readonly Instr[]) {
     let s = this.staticCache.get(instrs);
     if (!s) {
-      s = { vec: Uint8Array.from(instrs, (i) => (usesVectorPort(i) ? 1 : 0)), lat: Int32Array.from(instrs, (i) => this.lat(i)), occ: Int32Array.from(instrs, (i) => occupancyOf(this.T, i)), noc: instrs.some((i) => i.op === Op.SEND || i.op === Op.RECV) };
+      // index loops: TypedArray.from with a mapping function runs V8's generic iterator path
+      const n = instrs.length;
+      const vec = new Uint8Array(n);
+      const lat = new Int32Array(n);
+      const occ = new Int32Array(n);
+      let noc = false;
+      for (let k = 0; k < n; k++) {
+        const i = instrs[k];
+        vec[k] = usesVectorPort(i) ? 1 : 0;
+        lat[k] = this.lat(i);
+        occ[k] = occupancyOf(this.T, i);
+        if (i.op === Op.SEND || i.op === Op.RECV) noc = true;
+      }
+      s = { vec, lat, occ, noc };
       this.staticCache.set(instrs, s);
     }
     return s;
