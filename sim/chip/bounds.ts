@@ -101,6 +101,16 @@ export function minWorkCycles(tile: TileParams, design: Design, w: TileWork, byt
 }
 
 /**
+ * A message's cycles from tile `src` to tile `dst` carrying `bytes`. An object rather than a
+ * closure: a run's analysis passes the same class every time, so V8 keeps the call inlined
+ * across runs (a fresh closure per run is a new call target, and the optimised pass was
+ * thrown away at the start of every run).
+ */
+export interface MessageCycles {
+  cycles(src: number, dst: number, bytes: number): number;
+}
+
+/**
  * Longest path through a step's task graph: each task at `taskCycles`, each message at
  * `messageCycles`. Tasks must be in an order where every task follows its predecessors
  * through `after` and `sends` (the builders' creation order is not guaranteed to be
@@ -116,25 +126,23 @@ export function criticalPathCycles(tasks: readonly Task[], taskCycles: (t: Task)
  * zero where `withMessages[k]` is false).
  */
 export function criticalPaths(tasks: readonly Task[], taskCycles: readonly ((t: Task) => number)[], messageCycles: (src: number, dst: number, bytes: number) => number, withMessages: readonly boolean[] = taskCycles.map(() => true)): number[] {
-  return criticalPathsOf(tasks, taskCycles.map((f) => Float64Array.from(tasks, f)), messageCycles, withMessages);
+  return criticalPathsOf(tasks, taskCycles.map((f) => Float64Array.from(tasks, f)), { cycles: messageCycles }, withMessages);
 }
 
 /**
  * `criticalPaths` with each task's times given per task position (`times[k][i]` for
  * `tasks[i]`): computed once per task by the caller, so the pass itself calls nothing but
- * `messageCycles`.
+ * `messages.cycles`.
  */
-export function criticalPathsOf(tasks: readonly Task[], times: readonly Float64Array[], messageCycles: (src: number, dst: number, bytes: number) => number, withMessages: readonly boolean[] = times.map(() => true)): number[] {
+export function criticalPathsOf(tasks: readonly Task[], times: readonly Float64Array[], messages: MessageCycles, withMessages: readonly boolean[] = times.map(() => true)): number[] {
   const n = tasks.length;
   const K = times.length;
   const msg = Float64Array.from(withMessages, (w) => (w ? 1 : 0));
   for (let i = 0; i < n; i++) tasks[i].index = i;
+  const g = successorArrays(tasks, messages);
+  const { first, succ, lat } = g;
   const indeg = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const after = tasks[i].after;
-    for (let a = 0; a < after.length; a++) indeg[after[a].index]++;
-    for (let s = tasks[i].sends; s !== null; s = s.next) for (let a = 0; a < s.targets.length; a++) indeg[s.targets[a].index]++;
-  }
+  for (let e = 0; e < g.edges; e++) indeg[succ[e]]++;
   // task-major copy of the times (the pass reads all K of one task together)
   const time = new Float64Array(n * K);
   for (let k = 0; k < K; k++) for (let i = 0; i < n; i++) time[i * K + k] = times[k][i];
@@ -145,34 +153,70 @@ export function criticalPathsOf(tasks: readonly Task[], times: readonly Float64A
   let top = 0;
   for (let i = 0; i < n; i++) if (indeg[i] === 0) ready[top++] = i;
   while (top > 0) {
-    const t = tasks[ready[--top]];
-    const base = t.index * K;
+    const i = ready[--top];
+    const base = i * K;
     for (let k = 0; k < K; k++) {
       end[k] = start[base + k] + time[base + k];
       if (end[k] > longest[k]) longest[k] = end[k];
     }
-    const after = t.after;
-    for (let a = 0; a < after.length; a++) {
-      const x = after[a];
-      const xb = x.index * K;
-      for (let k = 0; k < K; k++) if (end[k] > start[xb + k]) start[xb + k] = end[k];
-      if (--indeg[x.index] === 0) ready[top++] = x.index;
-    }
-    for (let s = t.sends; s !== null; s = s.next) {
-      const targets = s.targets;
-      for (let i = 0; i < targets.length; i++) {
-        const x = targets[i];
-        const lat = x.tile === t.tile ? 0 : messageCycles(t.tile, x.tile, s.bytes);
-        const xb = x.index * K;
-        for (let k = 0; k < K; k++) {
-          const at = end[k] + lat * msg[k];
-          if (at > start[xb + k]) start[xb + k] = at;
-        }
-        if (--indeg[x.index] === 0) ready[top++] = x.index;
+    for (let e = first[i]; e < first[i + 1]; e++) {
+      const x = succ[e];
+      const l = lat[e];
+      const xb = x * K;
+      for (let k = 0; k < K; k++) {
+        const at = end[k] + l * msg[k];
+        if (at > start[xb + k]) start[xb + k] = at;
       }
+      if (--indeg[x] === 0) ready[top++] = x;
     }
   }
   return Array.from(longest);
+}
+
+/**
+ * A step's task graph as arrays, read from the task objects once, in their order (the
+ * pass over them in topological order then touches no object): task i's successors are
+ * `succ[first[i]]` up to `succ[first[i + 1]]`, its local successors (`after`) first, then
+ * its sends' targets in order, each with the message's cycles in `lat` (0 for a local
+ * successor or a target on the same tile).
+ */
+function successorArrays(tasks: readonly Task[], messages: MessageCycles): { first: Int32Array; succ: Int32Array; lat: Float64Array; edges: number } {
+  const n = tasks.length;
+  const first = new Int32Array(n + 1);
+  let succ = new Int32Array(2 * n + 16);
+  let lat = new Float64Array(succ.length);
+  let m = 0;
+  const room = (more: number) => {
+    if (m + more <= succ.length) return;
+    const size = Math.max(2 * succ.length, m + more);
+    const s2 = new Int32Array(size);
+    s2.set(succ);
+    succ = s2;
+    const l2 = new Float64Array(size);
+    l2.set(lat);
+    lat = l2;
+  };
+  for (let i = 0; i < n; i++) {
+    first[i] = m;
+    const t = tasks[i];
+    const after = t.after;
+    room(after.length);
+    for (let a = 0; a < after.length; a++) {
+      succ[m] = after[a].index;
+      lat[m++] = 0;
+    }
+    for (let s = t.sends; s !== null; s = s.next) {
+      const targets = s.targets;
+      room(targets.length);
+      for (let a = 0; a < targets.length; a++) {
+        const x = targets[a];
+        succ[m] = x.index;
+        lat[m++] = x.tile === t.tile ? 0 : messages.cycles(t.tile, x.tile, s.bytes);
+      }
+    }
+  }
+  first[n] = m;
+  return { first, succ, lat, edges: m };
 }
 
 /** The busiest tile's total cycles for a step's tasks, each at `taskCycles`. */

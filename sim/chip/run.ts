@@ -22,7 +22,7 @@ import { kvAdmits, requestKvTokens, serveTrace, type ServeResult } from './serve
 import { TileKernelCosts } from './tileCosts.js';
 import { chipActivity, linkLoads } from './activity.js';
 import { buildTextStep } from './step.js';
-import { busiestLinkTokensPerSecond, busiestTileCyclesOf, layerSequentialTokensPerSecond, ttftBoundCycles, computeTokensPerSecond, criticalPathsOf, memoryTokensPerSecond, minWorkCycles, nocTokensPerSecond } from './bounds.js';
+import { busiestLinkTokensPerSecond, busiestTileCyclesOf, layerSequentialTokensPerSecond, ttftBoundCycles, computeTokensPerSecond, criticalPathsOf, memoryTokensPerSecond, type MessageCycles, minWorkCycles, nocTokensPerSecond } from './bounds.js';
 import type { ChipEngine, Task } from './engine.js';
 import { dieLinksOf, dieToDieFlits, withDieLinks } from './dieLinks.js';
 
@@ -438,6 +438,19 @@ export function simulateChip(input: SimInput): SimOutput {
   };
 }
 
+/** Zero-load latency of a message on the mesh: XY hops between the tiles, flits of its bytes (sim/noc/packet.ts). */
+class ZeroLoadMessages implements MessageCycles {
+  constructor(
+    private readonly noc: Design['noc'],
+    private readonly cols: number,
+  ) {}
+
+  cycles(src: number, dst: number, bytes: number): number {
+    const cols = this.cols;
+    return zeroLoadLatencyCycles(this.noc, Math.abs(Math.floor(src / cols) - Math.floor(dst / cols)) + Math.abs((src % cols) - (dst % cols)), packetFlits(this.noc, bytes));
+  }
+}
+
 /**
  * Critical path of one decode step of `batch` sequences at `contextTokens` on the mapped
  * chip, every message at its zero-load latency: `atLimits` with every task at its tile's
@@ -465,8 +478,7 @@ export function mappedCriticalPaths(
   const tiles = resolveTiles(design);
   const bytesPerWeight = bytesPerElement(design.precision.weights);
   const kvEntry = (kvBytesPerTokenPerLayer(card, design.precision.kvCache) + kvScaleBytesPerTokenPerLayer(card, design.precision.kvCache)) / (2 * card.text.numKvHeads * card.text.headDim);
-  const cols = design.mesh.cols;
-  const message = (src: number, dst: number, bytes: number) => zeroLoadLatencyCycles(design.noc, Math.abs(Math.floor(src / cols) - Math.floor(dst / cols)) + Math.abs((src % cols) - (dst % cols)), packetFlits(design.noc, bytes));
+  const message = new ZeroLoadMessages(design.noc, design.mesh.cols);
   // each task's limit and kernel time, once per task: a task the run executed took
   // exactly its kernel time (tiles run one task at a time); tasks share their work
   // objects (and tiles their parameters), so one limit per pair
