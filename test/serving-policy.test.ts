@@ -1,3 +1,4 @@
+import { NO_SHARING } from '../sim/serving/pipeline.js';
 import { scheduleTrace, type ExactRows, type StepObserver, type StepTimer } from '../sim/serving/scheduler.js';
 import type { StepTiming } from '../sim/serving/memo.js';
 import { serveTrace, type StartedStep } from '../sim/chip/serve.js';
@@ -83,7 +84,7 @@ function replay(card: ModelCard, d0: Design, trace: Trace, kvCapacityTokens?: nu
     card,
     trace,
     timer,
-    { count: durations.length + 1, pairGain: 1 },
+    { count: durations.length + 1, order: NO_SHARING },
     {
       batching: d.serving.batching,
       maxBatch: d.serving.maxBatch,

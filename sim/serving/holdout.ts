@@ -164,7 +164,7 @@ export class HoldoutSampler implements StepObserver {
     let maxAbs = 0;
     let samples = 0;
     const all: Partial<Record<CheckKind, number[]>> = {};
-    const share = (kind: CheckKind) => Math.max(kind === 'in-flight' ? 4 : 2, Math.round((this.budget * (this.seen.get(kind) ?? 0)) / Math.max(1, this.iterations)));
+    const share = (kind: CheckKind) => Math.max(kind === 'in-flight' ? 8 : 2, Math.round((this.budget * (this.seen.get(kind) ?? 0)) / Math.max(1, this.iterations)));
     if (this.overlaps.length) {
       this.picks.set('in-flight', this.overlaps);
       this.seen.set('in-flight', this.overlapsSeen);

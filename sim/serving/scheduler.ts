@@ -3,7 +3,7 @@ import type { Trace } from '../trace/trace.js';
 import { Simulator } from '../kernel/simulator.js';
 import { Priority } from '../kernel/priority.js';
 import { imageTiles, imageTokens } from '../model/derive.js';
-import { RegionSharing } from './pipeline.js';
+import { RegionSharing, type RegionOrder } from './pipeline.js';
 import { StepTiming } from './memo.js';
 import { effectiveContext, type StepShape } from './shape.js';
 import { BinnedCounts, BinnedSeries } from './timeSeries.js';
@@ -81,8 +81,6 @@ export interface StepObserver {
   observeInFlight(recent: readonly StartedStep[]): ((latencyCycles: number, aloneCycles: number) => void) | undefined;
 }
 
-/** Steps kept for the held-out check of overlapping steps, per micro-batch slot. */
-const RECENT_PER_SLOT = 3;
 
 export interface ScheduleResult {
   readonly arrivalCycles: Float64Array;
@@ -131,9 +129,9 @@ interface Member {
   readonly emits: boolean;
 }
 
-export function scheduleTrace(card: ModelCard, trace: Trace, timer: StepTimer, regions: { readonly count: number; readonly pairGain: number }, opt: SchedulerOptions, observer?: StepObserver): ScheduleResult {
+export function scheduleTrace(card: ModelCard, trace: Trace, timer: StepTimer, regions: { readonly count: number; readonly order: RegionOrder }, opt: SchedulerOptions, observer?: StepObserver): ScheduleResult {
   const sim = new Simulator({ nearWindowCycles: 1 << 14 });
-  const sharing = new RegionSharing(sim, regions.count, regions.pairGain);
+  const sharing = new RegionSharing(sim, regions.count, regions.order);
   const reqs = trace.requests;
   const N = reqs.length;
   const cyclesPerMs = opt.clockMHz * 1000;
@@ -269,10 +267,15 @@ export function scheduleTrace(card: ModelCard, trace: Trace, timer: StepTimer, r
     record();
   };
 
-  /** Steps in flight, and the last few started (for the held-out check of overlapping steps). */
+  /**
+   * Steps in flight, and the last few started (for the held-out check of overlapping steps):
+   * a step and the `slots` started just before it, which include every step still in flight
+   * when it starts (a slot runs one step at a time). Three per slot (until 2026-12-03) made
+   * each check simulate up to 12 steps together, most of a run's chip events.
+   */
   let inFlight = 0;
   const recent: StartedStep[] = [];
-  const keep = RECENT_PER_SLOT * (slots + 1);
+  const keep = slots + 1;
 
   /** Time a step that starts now, run it through the shared regions, call `done` when it completes. */
   const runStep = (shape: StepShape, exact: () => ExactRows, done: () => void): void => {
