@@ -77,7 +77,14 @@ export interface ProbeResult {
 }
 
 export class StepProbe {
-  private readonly place: Placement;
+  /**
+   * The step builder's look-up tables, made afresh for every probe: they memoise per-tile
+   * work and collective plans per row count (sim/chip/layers.ts), about 15 MB per distinct
+   * row count on paper-llama-3nm, and a served trace probes steps of most counts from 1 to
+   * the chunk size (measured on the first 100 Azure requests: the live heap grew from 37 to
+   * 149 MB over 20 probes with one table, and stayed at 23-31 MB over 29 with a fresh one).
+   */
+  private place: Placement;
   private readonly costs: TileKernelCosts;
   private readonly regionOfTile: Int32Array;
   private connector: ImageRows['holders'] | undefined;
@@ -149,6 +156,7 @@ export class StepProbe {
     const registry = new CounterRegistry();
     const network = withDieLinks(createNetwork(sim, this.design, { model: this.fidelity === 'fast' ? 'message' : 'flit', counters: registry, reservation: 'path' }), sim, this.dies.layout, this.design.mesh.cols, this.dies.latencyCycles);
     const tiles = this.design.mesh.rows * this.design.mesh.cols;
+    this.place = new Placement(this.mapping, this.design.mesh.cols, this.design.mapping.treeRadix);
     const engine = new ChipEngine(sim, network, this.costs, tiles);
     const sc = { card: this.card, design: this.design, place: this.place };
     const built: BuiltStep[] = steps.map((s, k) =>
