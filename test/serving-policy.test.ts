@@ -1,4 +1,3 @@
-import { NO_SHARING } from '../sim/serving/pipeline.js';
 import { scheduleTrace, type ExactRows, type StepObserver, type StepTimer } from '../sim/serving/scheduler.js';
 import type { StepTiming } from '../sim/serving/memo.js';
 import { serveTrace, type StartedStep } from '../sim/chip/serve.js';
@@ -84,7 +83,7 @@ function replay(card: ModelCard, d0: Design, trace: Trace, kvCapacityTokens?: nu
     card,
     trace,
     timer,
-    { count: durations.length + 1, order: NO_SHARING },
+    { count: durations.length + 1, pairGain: 1 },
     {
       batching: d.serving.batching,
       maxBatch: d.serving.maxBatch,

@@ -8,7 +8,7 @@ import type { StepShape } from '../sim/serving/shape.js';
 import type { Trace } from '../sim/trace/trace.js';
 import { InputError } from '../sim/validate/inputError.js';
 import { Simulator } from '../sim/kernel/simulator.js';
-import { NO_SHARING, RegionSharing } from '../sim/serving/pipeline.js';
+import { RegionSharing } from '../sim/serving/pipeline.js';
 import { Rng } from '../sim/random/rng.js';
 
 /**
@@ -37,7 +37,7 @@ function timer(base: number, perRow: number, regions = 1, taskCycles = () => 10)
   };
 }
 
-const one = { count: 1, order: NO_SHARING };
+const one = { count: 1, pairGain: 1 };
 
 const opts = (over: Partial<SchedulerOptions> = {}): SchedulerOptions => ({ batching: 'continuous', maxBatch: 4, prefillChunkTokens: 32, microBatches: 1, kvWindowTokens: 0, kvCapacityTokens: 100_000, clockMHz: CLOCK_MHZ, admission: 'reserve', ...over });
 const trace = (requests: { arrivalMs: number; promptTokens: number; outputTokens: number }[]): Trace => ({ kind: 'trace', schemaVersion: 1, name: 't', requests: requests.map((r) => ({ ...r, contextCached: false, images: [] })) });
@@ -110,22 +110,21 @@ describe('serving scheduler', () => {
       { arrivalMs: 0, promptTokens: 1, outputTokens: 101 },
       { arrivalMs: 0, promptTokens: 1, outputTokens: 101 },
     ];
-    // like steps together each at half speed: no gain from the overlap
-    const regions = { count: 2, order: { lead: 0.5, follow: 0.5 } };
+    const regions = { count: 2, pairGain: 1 };
     const oneSlot = scheduleTrace(card, trace(reqs), timer(1000, 0, 2), regions, opts({ maxBatch: 2, microBatches: 1 }));
     const twoSlots = scheduleTrace(card, trace(reqs), timer(1000, 0, 2), regions, opts({ maxBatch: 2, microBatches: 2 }));
     // one slot: the second prompt waits one step (one prefilling sequence per step), then
     // both decode in every 1000-cycle step; two slots of one sequence each start together
     // and share each region at half speed (no gain from the overlap): 2000 cycles a step,
-    // and they stay in step
+    // and they stay in step, as bunched micro-batches do step by step
     expect(oneSlot.endCycles).toBe(102 * 1000);
     expect(twoSlots.endCycles).toBe(101 * 2000);
     expect(twoSlots.generatedTokens).toBe(202);
   });
 
-  test('region sharing: a step alone runs at full speed; of two like steps the older leads; a small-task step nearly stops behind a large-task one', () => {
+  test('region sharing: a step alone runs at full speed; like steps share a region evenly; a small-task step nearly stops behind a large-task one', () => {
     const sim = new Simulator();
-    const sharing = new RegionSharing(sim, 1, { lead: 0.75, follow: 0.5 });
+    const sharing = new RegionSharing(sim, 1, 1.2);
     const t = new StepTiming();
     const done: number[] = [];
     const start = (at: number, work: number, task: number) =>
@@ -139,25 +138,17 @@ describe('serving scheduler', () => {
     sim.run();
     expect(done).toEqual([1000]);
     done.length = 0;
-    // two like steps together: the older at lead = 0.75 (done at 1200 / 0.75 = 1600), the
-    // younger at follow = 0.5 until then (800 done), then alone (400 more): 2000
+    // two like steps together: each at pairGain / 2 = 0.6 of full speed
     start(2000, 1200, 10);
     start(2000, 1200, 10);
     sim.run();
-    expect(done.map((d) => d - 2000)).toEqual([1600, 2000]);
+    expect(done.map((d) => d - 2000)).toEqual([2000, 2000]);
     done.length = 0;
-    // a decode-like step (tasks of 10) behind a prefill-like one (tasks of 990): it runs at
-    // follow x 2 x 10 / 1000 = 1% of full speed, so 100 cycles of work take 10,000
-    start(10000, 50000, 990);
+    // a decode-like step (tasks of 10) beside a prefill-like one (tasks of 990): 1% of the region
     start(10000, 100, 10);
+    start(10000, 50000, 990);
     sim.run();
-    expect(done[0] - 10000).toBe(10000);
-    done.length = 0;
-    // ahead of it, the decode-like step slows only to 1 - 0.25 x 2 x 990 / 1000 = 0.505
-    start(100000, 101, 10);
-    start(100000, 50000, 990);
-    sim.run();
-    expect(done[0] - 100000).toBe(200);
+    expect(done[0] - 10000).toBeGreaterThan(5000);
   });
 });
 

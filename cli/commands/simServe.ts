@@ -136,7 +136,7 @@ export function renderServeSummary(r: ServingResult, wallSeconds: number): strin
   out += block('simulated steps', [
     ['steps', `${fmtInt(s.simulated)} simulated at ${s.fidelity} fidelity${s.loaded ? `, ${fmtInt(s.loaded)} reused from the step memo (saved, or simulated by an earlier run of this command)` : ''}; ${fmtInt(s.used)} used by ${fmtInt(r.run.iterations)} iterations${r.run.visionPasses ? ` and ${fmtInt(r.run.visionPasses)} vision passes` : ''}`],
     ['events', `${fmtInt(s.chipEvents)} chip + ${fmtInt(s.kernelEvents)} in ${fmtInt(s.kernelsRun)} kernel runs`],
-    ['memo', `context grid ${fmtInt(s.contextGridTokens)} tokens; rows refined to ${pct(s.tolerance)} (${s.refinementChecks} checks, ${s.refinementSplits} splits)${s.pairGain !== 1 ? `; two like steps started together gain x${s.pairGain.toFixed(3)} (region model: older at ${s.regionOrder.lead.toFixed(2)}, younger at ${s.regionOrder.follow.toFixed(2)} of full speed while they share a region)` : ''}`],
+    ['memo', `context grid ${fmtInt(s.contextGridTokens)} tokens; rows refined to ${pct(s.tolerance)} (${s.refinementChecks} checks, ${s.refinementSplits} splits)${s.pairGain !== 1 ? `; two steps sharing a region gain x${s.pairGain.toFixed(3)}` : ''}`],
     ...(s.holdout && est
       ? ([
           ['held-out check', `${s.holdout.samples} iterations simulated exactly: step-time error mean ${pct(s.holdout.meanAbsError)}, max ${pct(s.holdout.maxAbsError)} (${s.holdout.byKind.map((k) => `${k.kind} ${pct(k.maxAbsError)}`).join(', ')})`],

@@ -4,38 +4,20 @@ import type { StepTiming } from './memo.js';
 
 /**
  * Pipeline regions shared by the micro-batch steps in flight (docs/serving.md). A step
- * visits regions in the order its simulated steps did, doing in each visit the cycles it
- * took there alone. A region with one step runs it at full speed, so steps staggered
- * through the regions overlap freely. Steps that meet in a region share it as the engine's
- * tiles do (sim/chip/engine.ts): a tile runs the ready task of the oldest step first, one
- * task at a time. So the older of two steps runs nearly at full speed, slowed only when a
- * younger step's task holds a tile its next task needs, and the younger fills the older's
- * gaps. Step i progresses at
- *
- *   rate_i = prod over older j of min(1, follow x 2 w_i / (w_i + w_j))
- *          x prod over younger j of max(0.02, 1 - (1 - lead) x 2 w_j / (w_i + w_j))
- *
- * full-speed cycles per cycle, w its mean task cycles there. `lead` and `follow` are the
- * speeds of the older and the younger of two like steps sharing a region, fitted at the
- * start of the run to two identical steps simulated started together (run.ts); the task-size
- * terms make a small-task step behind a large-task one nearly stop (a decode step behind a
- * prefill chunk waits for it, as step by step) and barely slow a large-task step ahead of it.
- * Steps started in lockstep thus drift into a stagger, as the engine's do.
+ * visits regions in the order its simulated steps did, doing in each
+ * visit the cycles it took there alone. A region with one step runs it at full speed, so
+ * steps staggered through the regions overlap freely. Steps in the same region share it
+ * in proportion to their task sizes, as tiles running ready tasks in turn would (the
+ * engine before issue 11; it now runs the oldest step's ready task first, which this model
+ * only approximates, see docs/serving.md "Measured"): step i progresses at c x w_i / sum_j w_j cycles per
+ * cycle, where w_i is its mean task cycles there (a tile alternating tasks gives each step
+ * time in proportion to its task size, so a decode step behind a prefill chunk's large tasks
+ * nearly stops) and c >= 1 is what the steps gain by filling each other's idle gaps:
+ * c = 1 + (c2 - 1) (1 - max share) / (1 - 1/k) for k steps, c2 the gain of two like steps,
+ * measured by simulating two identical steps started together (run.ts).
  */
-export interface RegionOrder {
-  /** Speed of the older of two like steps sharing a region, in (0, 1]. */
-  readonly lead: number;
-  /** Speed of the younger of two like steps sharing a region, in (0, 1]. */
-  readonly follow: number;
-}
-
-/** Steps alone: no sharing parameters needed. */
-export const NO_SHARING: RegionOrder = { lead: 1, follow: 1 };
-
 class Job {
   visit = -1;
-  /** Start order (the engine's step age). */
-  age = 0;
   /** Cycles of the current visit still to do (at full speed). */
   rem = 0;
   /** Its speed in its current region (cycles of its own time per cycle). */
@@ -52,14 +34,14 @@ export class RegionSharing {
   private readonly jobs: Job[][];
   private readonly since: Float64Array;
   private readonly events: (SimEvent | null)[];
-  private started = 0;
   /** Cycles each region had at least one step. */
   readonly busyCycles: Float64Array;
 
   constructor(
     private readonly sim: Simulator,
     readonly regions: number,
-    readonly order: RegionOrder,
+    /** c2: the speed-up two like steps in one region get over running one after the other. */
+    readonly pairGain: number,
   ) {
     this.jobs = Array.from({ length: regions }, () => []);
     this.since = new Float64Array(regions);
@@ -70,7 +52,6 @@ export class RegionSharing {
   /** Start a step now with these visits; `onDone` runs when its last visit ends. */
   start(t: StepTiming, onDone: () => void): void {
     const job = new Job(t.regions.slice(0, t.count), t.work.slice(0, t.count), t.taskCycles.slice(0, t.count), onDone);
-    job.age = this.started++;
     this.next(job, true);
   }
 
@@ -93,7 +74,7 @@ export class RegionSharing {
     this.reschedule(r);
   }
 
-  /** Set the speed of each job in region r from the jobs there now (oldest first, see above). */
+  /** Set the speed of each job in region r from the jobs there now. */
   private rates(r: number): void {
     const js = this.jobs[r];
     const k = js.length;
@@ -101,17 +82,15 @@ export class RegionSharing {
       js[0].rate = 1;
       return;
     }
-    const { lead, follow } = this.order;
+    let sum = 0;
+    let top = 0;
     for (let i = 0; i < k; i++) {
-      const wi = js[i].taskCycles[js[i].visit];
-      let rate = 1;
-      for (let j = 0; j < k; j++) {
-        if (j === i) continue;
-        const wj = js[j].taskCycles[js[j].visit];
-        rate *= js[j].age < js[i].age ? Math.min(1, (2 * follow * wi) / (wi + wj)) : Math.max(0.02, 1 - (2 * (1 - lead) * wj) / (wi + wj));
-      }
-      js[i].rate = Math.max(1e-6, rate);
+      const w = js[i].taskCycles[js[i].visit];
+      sum += w;
+      if (w > top) top = w;
     }
+    const c = 1 + ((this.pairGain - 1) * (1 - top / sum)) / (1 - 1 / k);
+    for (let i = 0; i < k; i++) js[i].rate = (c * js[i].taskCycles[js[i].visit]) / sum;
   }
 
   /** Bring region r's jobs up to now. */

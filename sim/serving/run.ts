@@ -14,9 +14,9 @@ import { chipActivity, linkLoads } from '../chip/activity.js';
 import { dieLinksOf, dieToDieFlits } from '../chip/dieLinks.js';
 import { computeTokensPerSecond, memoryTokensPerSecond } from '../chip/bounds.js';
 import type { ChipFidelity } from '../chip/run.js';
-import { StepMemo, StepTiming, visitTiming, type MemoNode, type VisitTiming } from './memo.js';
+import { StepMemo, StepTiming, visitTiming, type MemoNode } from './memo.js';
 import { nodeStep, type StepShape } from './shape.js';
-import { NO_SHARING, RegionSharing, type RegionOrder } from './pipeline.js';
+import { RegionSharing } from './pipeline.js';
 import { Simulator } from '../kernel/simulator.js';
 import { scheduleTrace, type ScheduleResult, type StepTimer } from './scheduler.js';
 import { Rng } from '../random/rng.js';
@@ -104,8 +104,6 @@ export interface ServingResult {
     readonly tolerance: number;
     /** What two like steps gain by sharing a region (measured; 1 when steps never share). */
     readonly pairGain: number;
-    /** The region model's speeds of the older and the younger of two like steps sharing a region (pipeline.ts). */
-    readonly regionOrder: RegionOrder;
     readonly holdout: HoldoutReport | null;
   };
   readonly errorEstimate: ErrorEstimate | null;
@@ -166,15 +164,14 @@ export function simulateServing(input: ServingInput): ServingResult {
   if (!mapping.feasible) {
     const reasons = mapping.shortfalls.map((s) => `${s.what} do not fit on tile ${s.tile} (row ${Math.floor(s.tile / design.mesh.cols)}, col ${s.tile % design.mesh.cols}): need ${s.needBytes} bytes, have ${s.haveBytes}${s.what === 'kv' ? ` (the smallest request needs ${mapOptions.requiredKvTokens} cached tokens)` : ''}`);
     const report = powerReport({ design, tech, counters: {}, simulatedCycles: 1, tokens: 0, reference: referenceFor(card), weights: input.weights, constraints: input.constraints, mappingFeasible: false, title: `INFEASIBLE: ${simulatedText}` });
-    return { simulated: `not simulated: the mapping is infeasible. ${simulatedText}`, design, feasible: false, reasons, metrics: null, power: null, areaMm2: report.area.totalMm2, ppaScore: null, bounds: null, steps: { fidelity: opt.stepFidelity, simulated: 0, loaded: 0, used: 0, chipEvents: 0, kernelsRun: 0, kernelEvents: 0, refinementChecks: 0, refinementSplits: 0, contextGridTokens: opt.contextGridTokens, tolerance: opt.tolerance, pairGain: 1, regionOrder: NO_SHARING, holdout: null }, errorEstimate: null, run: null, timeSeries: null, mapping: mappingOut, counters: {}, requests: [], report, newSteps: [] };
+    return { simulated: `not simulated: the mapping is infeasible. ${simulatedText}`, design, feasible: false, reasons, metrics: null, power: null, areaMm2: report.area.totalMm2, ppaScore: null, bounds: null, steps: { fidelity: opt.stepFidelity, simulated: 0, loaded: 0, used: 0, chipEvents: 0, kernelsRun: 0, kernelEvents: 0, refinementChecks: 0, refinementSplits: 0, contextGridTokens: opt.contextGridTokens, tolerance: opt.tolerance, pairGain: 1, holdout: null }, errorEstimate: null, run: null, timeSeries: null, mapping: mappingOut, counters: {}, requests: [], report, newSteps: [] };
   }
 
   const probe = new StepProbe(card, design, mapping, opt.stepFidelity, window, tech);
   const perSlot = Math.max(1, Math.ceil((serving.batching === 'single' ? 1 : serving.maxBatch) / slots));
   const memo = new StepMemo(probe, { contextGridTokens: opt.contextGridTokens, tolerance: opt.tolerance, maxDecodeRows: perSlot, chunkTokens: serving.prefillChunkTokens, kvWindowTokens: window, seed: input.seed, vocabSize: card.text.vocabSize }, input.savedSteps?.(design));
   const loaded = memo.nodes.length;
-  const pair = slots > 1 || card.vision ? measurePair(probe, perSlot, opt.contextGridTokens, input.seed, card.text.vocabSize) : { pairGain: 1, order: NO_SHARING };
-  const pairGain = pair.pairGain;
+  const pairGain = slots > 1 || card.vision ? measurePairGain(probe, perSlot, opt.contextGridTokens, input.seed, card.text.vocabSize) : 1;
   const holdout = new HoldoutSampler(opt.holdout, input.seed, card.text.vocabSize);
   const onProgress = input.onProgress;
   const schedOptions = {
@@ -187,11 +184,11 @@ export function simulateServing(input: ServingInput): ServingResult {
     clockMHz: design.clockMHz,
     admission: opt.admission,
   };
-  const regions = { count: mapping.regions.length, order: pair.order };
+  const regions = { count: mapping.regions.length, pairGain };
   const sched: ScheduleResult = scheduleTrace(card, trace, memo, regions, { ...schedOptions, onProgress: onProgress && ((done, total, cycles) => onProgress(done, total, cycles, memo.simulatedNodes)) }, holdout);
   const stepsUsed = memo.nodes.reduce((n, _, i) => n + (memo.usage[i] > 0 ? 1 : 0), 0);
   const probeEventsBeforeHoldout = probe.events;
-  const held = opt.holdout > 0 ? holdout.check(probe, (group) => groupLatencies(memo, mapping.regions.length, pair.order, group)) : null;
+  const held = opt.holdout > 0 ? holdout.check(probe, (group) => groupLatencies(memo, mapping.regions.length, pairGain, group)) : null;
   const metrics = servingMetrics(sched, design.clockMHz, opt.slo);
   // the replays of the error estimate, on a window of at most `errorReplayRequests` requests
   // (the whole trace when it is that short), against the same window served as the run did
@@ -257,7 +254,6 @@ export function simulateServing(input: ServingInput): ServingResult {
       contextGridTokens: opt.contextGridTokens,
       tolerance: opt.tolerance,
       pairGain,
-      regionOrder: pair.order,
       holdout: held,
     },
     errorEstimate: estimate,
@@ -291,9 +287,9 @@ export function simulateServing(input: ServingInput): ServingResult {
 }
 
 /** The serving tier's latency of each step of a group started at the given cycles: memo times through fresh shared regions. */
-function groupLatencies(memo: StepMemo, regions: number, order: RegionOrder, group: readonly { readonly shape: StepShape; readonly startCycles: number }[]): number[] {
+function groupLatencies(memo: StepMemo, regions: number, pairGain: number, group: readonly { readonly shape: StepShape; readonly startCycles: number }[]): number[] {
   const sim = new Simulator({ nearWindowCycles: 1 << 14 });
-  const sharing = new RegionSharing(sim, regions, order);
+  const sharing = new RegionSharing(sim, regions, pairGain);
   const out = group.map(() => 0);
   group.forEach((g, k) =>
     sim.scheduleAt(g.startCycles, () => {
@@ -307,74 +303,16 @@ function groupLatencies(memo: StepMemo, regions: number, order: RegionOrder, gro
 }
 
 /**
- * Lags of the younger step in the fitted pairs, in shares of a region's part of the step.
- * Started together and half a share apart kept SmolLM2-135M's suite comparison within its
- * bounds; lags of 1/4, 1/2 and 1 alone (the younger reaching a region the older is in, as
- * in steady serving) fitted Llama's decode-behind-prefill locking better but put SmolLM2's
- * ITL p99 13% low (docs/serving.md).
+ * What two like steps gain by sharing a region (pipeline.ts): two identical decode steps
+ * of `rows` rows simulated started together against one alone, 2 T(one) / T(two), in [1, 2].
  */
-const PAIR_LAGS = [0, 0.5];
-
-/**
- * How two like steps share a region (pipeline.ts): two identical decode steps of `rows`
- * rows simulated together, against one alone. `pairGain` is 2 T(one) / T(both done) when
- * they start together, in [1, 2]. `order` is the region model's lead and follow speeds
- * fitted (least squares on the relative errors, grid then a finer grid) so that the model,
- * given the step's visits alone, finishes the older and the younger step on the cycles the
- * chip did, for the pair started together and for the younger started half a region's
- * share of the step later (a micro-batch reaching a region its predecessor is still in).
- */
-function measurePair(probe: StepProbe, rows: number, context: number, seed: number, vocab: number): { pairGain: number; order: RegionOrder } {
+function measurePairGain(probe: StepProbe, rows: number, context: number, seed: number, vocab: number): number {
   const fam = { vision: false, emits: true, imageShare: 'text' as const };
-  const step = (key: string, startCycles = 0) => ({ ...nodeStep(fam, rows, 0, context, key, seed, vocab), startCycles });
-  const one = probe.run([step('pair/a')]);
-  const alone = visitTiming(one.steps[0].visits, 0, one.steps[0].doneCycles);
-  const share = alone.cycles / probe.regions;
-  const pairs = PAIR_LAGS.map((f) => Math.round(f * share)).map((delta) => ({ delta, done: probe.run([step('pair/a'), step('pair/b', delta)]).steps.map((x) => x.doneCycles) as [number, number] }));
-  const pairGain = Math.min(2, Math.max(1, (2 * alone.cycles) / Math.max(...pairs[0].done)));
-  return { pairGain, order: fitRegionOrder(alone, pairs, probe.regions) };
-}
-
-/** The model's finish cycles of two copies of `alone`, the second started `delta` cycles after the first. */
-function pairInModel(alone: VisitTiming, regions: number, order: RegionOrder, delta: number): [number, number] {
-  const sim = new Simulator({ nearWindowCycles: 1 << 14 });
-  const sharing = new RegionSharing(sim, regions, order);
-  const timing = new StepTiming();
-  timing.shape(alone);
-  timing.work.set(alone.work);
-  timing.taskCycles.set(alone.taskCycles);
-  const out: [number, number] = [0, 0];
-  sharing.start(timing, () => (out[0] = sim.now));
-  sim.scheduleAt(delta, () => sharing.start(timing, () => (out[1] = sim.now)));
-  sim.run();
-  return out;
-}
-
-/** Lead and follow speeds whose model finishes best match the simulated pairs (sum of squared relative errors). */
-export function fitRegionOrder(alone: VisitTiming, pairs: readonly { readonly delta: number; readonly done: readonly [number, number] }[], regions: number): RegionOrder {
-  const cost = (order: RegionOrder) => {
-    let c = 0;
-    for (const p of pairs) {
-      const m = pairInModel(alone, regions, order, p.delta);
-      for (let k = 0; k < 2; k++) c += ((m[k] - p.done[k]) / (p.done[k] - (k ? p.delta : 0))) ** 2;
-    }
-    return c;
-  };
-  let best: RegionOrder = { lead: 1, follow: 1 };
-  let bestCost = cost(best);
-  const search = (leads: number[], follows: number[]) => {
-    for (const lead of leads)
-      for (const follow of follows) {
-        if (lead <= 0 || lead > 1 || follow <= 0 || follow > 1) continue;
-        const c = cost({ lead, follow });
-        if (c < bestCost) [best, bestCost] = [{ lead, follow }, c];
-      }
-  };
-  const grid = Array.from({ length: 20 }, (_, i) => (i + 1) / 20);
-  search(grid, grid);
-  const around = (x: number) => Array.from({ length: 11 }, (_, i) => x + (i - 5) * 0.01);
-  search(around(best.lead), around(best.follow));
-  return best;
+  const one = probe.run([nodeStep(fam, rows, 0, context, 'pair/a', seed, vocab)]);
+  const two = probe.run([nodeStep(fam, rows, 0, context, 'pair/a', seed, vocab), nodeStep(fam, rows, 0, context, 'pair/b', seed, vocab)]);
+  const alone = visitTiming(one.steps[0].visits, 0, one.steps[0].doneCycles).cycles;
+  const together = Math.max(...two.steps.map((x) => x.doneCycles));
+  return Math.min(2, Math.max(1, (2 * alone) / together));
 }
 
 function timeSeriesOf(s: ScheduleResult, msPerCycle: number, kvCapacity: number): NonNullable<ServingResult['timeSeries']> {

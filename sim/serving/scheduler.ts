@@ -3,7 +3,7 @@ import type { Trace } from '../trace/trace.js';
 import { Simulator } from '../kernel/simulator.js';
 import { Priority } from '../kernel/priority.js';
 import { imageTiles, imageTokens } from '../model/derive.js';
-import { RegionSharing, type RegionOrder } from './pipeline.js';
+import { RegionSharing } from './pipeline.js';
 import { StepTiming } from './memo.js';
 import { effectiveContext, type StepShape } from './shape.js';
 import { BinnedCounts, BinnedSeries } from './timeSeries.js';
@@ -129,9 +129,9 @@ interface Member {
   readonly emits: boolean;
 }
 
-export function scheduleTrace(card: ModelCard, trace: Trace, timer: StepTimer, regions: { readonly count: number; readonly order: RegionOrder }, opt: SchedulerOptions, observer?: StepObserver): ScheduleResult {
+export function scheduleTrace(card: ModelCard, trace: Trace, timer: StepTimer, regions: { readonly count: number; readonly pairGain: number }, opt: SchedulerOptions, observer?: StepObserver): ScheduleResult {
   const sim = new Simulator({ nearWindowCycles: 1 << 14 });
-  const sharing = new RegionSharing(sim, regions.count, regions.order);
+  const sharing = new RegionSharing(sim, regions.count, regions.pairGain);
   const reqs = trace.requests;
   const N = reqs.length;
   const cyclesPerMs = opt.clockMHz * 1000;
