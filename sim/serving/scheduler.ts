@@ -129,143 +129,141 @@ interface Member {
   readonly emits: boolean;
 }
 
-export function scheduleTrace(card: ModelCard, trace: Trace, timer: StepTimer, regions: { readonly count: number; readonly pairGain: number }, opt: SchedulerOptions, observer?: StepObserver): ScheduleResult {
-  const sim = new Simulator({ nearWindowCycles: 1 << 14 });
-  const sharing = new RegionSharing(sim, regions.count, regions.pairGain);
-  const reqs = trace.requests;
-  const N = reqs.length;
-  const cyclesPerMs = opt.clockMHz * 1000;
-  const maxBatch = opt.batching === 'single' ? 1 : opt.maxBatch;
-  const slots = opt.batching === 'single' ? 1 : Math.max(1, Math.min(opt.microBatches, maxBatch));
-  const perSlot = Math.max(1, Math.ceil(maxBatch / slots));
-  const window = opt.kvWindowTokens;
-  const capacity = opt.kvCapacityTokens;
-  const recompute = opt.admission === 'recompute';
+type Regions = { readonly count: number; readonly pairGain: number };
 
-  const arrival = new Float64Array(N);
-  const first = new Float64Array(N).fill(-1);
-  const done = new Float64Array(N).fill(-1);
-  const lastToken = new Float64Array(N).fill(-1);
-  const tokens = new Int32Array(N);
-  const rejected = new Int8Array(N).fill(-1);
-  const preemptions = new Int32Array(N);
-  const imageTok = new Int32Array(N);
-  /** Tokens a preempted request must prefill again (its generated tokens), beyond its prompt. */
-  const redo = new Int32Array(N);
-  let itl = new Float64Array(1 << 16);
-  let itlCount = 0;
+export function scheduleTrace(card: ModelCard, trace: Trace, timer: StepTimer, regions: Regions, opt: SchedulerOptions, observer?: StepObserver): ScheduleResult {
+  return new IterationScheduler(card, trace, timer, regions, opt, observer).run();
+}
 
-  const capped = (t: number) => (window > 0 ? Math.min(t, window) : t);
-  for (let i = 0; i < N; i++) {
-    const r = reqs[i];
-    arrival[i] = Math.round(r.arrivalMs * cyclesPerMs);
-    imageTok[i] = r.images.reduce((s, im) => s + imageTokens(card, im.widthPx, im.heightPx), 0);
-    const all = r.promptTokens + imageTok[i] + r.outputTokens;
-    if (r.images.length > 0 && !card.vision) rejected[i] = 2;
-    else if (all > card.text.maxPositionEmbeddings) rejected[i] = 1;
-    else if (capped(all) > capacity) rejected[i] = 0;
+/** Why a request can never be served (an index into REJECT_REASONS), or -1. */
+function rejectReason(card: ModelCard, r: Trace['requests'][number], imageTok: number, capacity: number, capped: (t: number) => number): number {
+  const all = r.promptTokens + imageTok + r.outputTokens;
+  if (r.images.length > 0 && !card.vision) return 2;
+  if (all > card.text.maxPositionEmbeddings) return 1;
+  if (capped(all) > capacity) return 0;
+  return -1;
+}
+
+/** Requests waiting for admission: arrival order, preempted requests go back to its front. */
+class WaitingQueue {
+  private arrived: number[] = [];
+  private head = 0;
+  private readonly front: number[] = [];
+
+  get count(): number {
+    return this.arrived.length - this.head + this.front.length;
   }
-  const start = N ? arrival[0] : 0;
-  const span = N ? Math.max(1, arrival[N - 1] - start) : 1;
-  const queueSeries = new BinnedSeries(start, span / 256);
-  const runningSeries = new BinnedSeries(start, span / 256);
-  const kvSeries = new BinnedSeries(start, span / 256);
-  const tokenBins = new BinnedCounts(start, span / 256);
+  push(i: number): void {
+    this.arrived.push(i);
+  }
+  pushFront(i: number): void {
+    this.front.push(i);
+  }
+  peek(): number {
+    return this.front.length ? this.front[this.front.length - 1] : this.arrived[this.head];
+  }
+  shift(): number {
+    return this.front.length ? this.front.pop()! : this.arrived[this.head++];
+  }
+  /** Drop the admitted prefix once it is most of the array. */
+  compact(): void {
+    if (this.head > 4096 && this.head * 2 > this.arrived.length) {
+      this.arrived = this.arrived.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
 
-  // the waiting queue: arrival order, preempted requests go back to its front
-  let waiting: number[] = [];
-  let waitHead = 0;
-  const front: number[] = [];
-  const waitingCount = () => waiting.length - waitHead + front.length;
-  const peekWaiting = () => (front.length ? front[front.length - 1] : waiting[waitHead]);
-  const shiftWaiting = () => (front.length ? front.pop()! : waiting[waitHead++]);
-  let nextArrival = 0;
-  let kvInUse = 0;
-  let runningCount = 0;
-  let admittedOrder = 0;
-  const active: Seq[][] = Array.from({ length: slots }, () => []);
-  const slotBusy = new Uint8Array(slots);
-  let iterations = 0;
-  let visionPasses = 0;
-  let generated = 0;
-  let recomputed = 0;
-  let finished = 0;
-  let maxQueue = 0;
-  const timing = new StepTiming();
+/** Per-request token times: first token, inter-token gaps, completion; and the tokens per time bin. */
+class TokenLog {
+  readonly first: Float64Array;
+  readonly done: Float64Array;
+  readonly tokens: Int32Array;
+  private readonly lastToken: Float64Array;
+  private itl = new Float64Array(1 << 16);
+  private itlCount = 0;
 
-  const record = () => {
-    const now = sim.now;
-    const q = waitingCount();
-    if (q > maxQueue) maxQueue = q;
-    queueSeries.set(now, q);
-    runningSeries.set(now, runningCount);
-    kvSeries.set(now, kvInUse);
-  };
-  const progress = () => opt.onProgress?.(finished, N, sim.now);
+  constructor(n: number, readonly bins: BinnedCounts) {
+    this.first = new Float64Array(n).fill(-1);
+    this.done = new Float64Array(n).fill(-1);
+    this.lastToken = new Float64Array(n).fill(-1);
+    this.tokens = new Int32Array(n);
+  }
 
-  const arrive = () => {
-    while (nextArrival < N && arrival[nextArrival] <= sim.now) {
-      const i = nextArrival++;
-      if (rejected[i] >= 0) {
-        finished++;
-        continue;
+  /** Request i emitted a token at `now`. */
+  token(i: number, now: number): void {
+    this.tokens[i]++;
+    this.bins.add(now);
+    if (this.first[i] < 0) this.first[i] = now;
+    else {
+      if (this.itlCount === this.itl.length) {
+        const grown = new Float64Array(this.itl.length * 2);
+        grown.set(this.itl);
+        this.itl = grown;
       }
-      waiting.push(i);
+      this.itl[this.itlCount++] = now - this.lastToken[i];
     }
-    if (waitHead > 4096 && waitHead * 2 > waiting.length) {
-      waiting = waiting.slice(waitHead);
-      waitHead = 0;
-    }
-    // one pending arrival event at a time (arrive() also runs after every step)
-    if (nextArrival < N && !arrivalPending) {
-      arrivalPending = true;
-      sim.scheduleAt(arrival[nextArrival], onArrival, undefined, Priority.High);
-    }
-    record();
-  };
-  let arrivalPending = false;
-  const onArrival = () => {
-    arrivalPending = false;
-    arrive();
-    for (let s = 0; s < slots; s++) if (!slotBusy[s]) formStep(s);
-  };
+    this.lastToken[i] = now;
+  }
 
-  /** KV tokens a request needs at admission: its whole context (reserve) or its prompt so far (recompute). */
-  const kvAtAdmission = (i: number) => {
-    const r = reqs[i];
-    return recompute ? capped(r.promptTokens + imageTok[i] + redo[i]) : capped(r.promptTokens + imageTok[i] + r.outputTokens);
-  };
+  itlCycles(): Float64Array {
+    return this.itl.subarray(0, this.itlCount);
+  }
+}
 
-  const admit = (slot: number) => {
-    let inFlight = 0;
-    for (const a of active) inFlight += a.length;
-    while (waitingCount() > 0 && active[slot].length < perSlot && inFlight < maxBatch) {
-      const i = peekWaiting();
-      const need = kvAtAdmission(i);
-      if (kvInUse + need > capacity) break;
-      shiftWaiting();
-      kvInUse += need;
-      const r = reqs[i];
-      const cached = r.contextCached && redo[i] === 0;
-      const seq: Seq = {
-        id: i,
-        kv: need,
-        cached: cached ? r.promptTokens : 0,
-        textLeft: cached ? 0 : r.promptTokens + redo[i],
-        imageLeft: cached ? 0 : imageTok[i],
-        // a preempted sequence resumes with the tokens it generated; its prefill re-creates their cache
-        generated: tokens[i],
-        state: cached ? 'decode' : imageTok[i] > 0 ? 'vision' : 'prefill',
-        slot,
-        admittedOrder: admittedOrder++,
-      };
-      active[slot].push(seq);
-      inFlight++;
-      runningCount++;
-      if (seq.state === 'vision') startVision(seq);
-    }
-    record();
-  };
+/** One iteration's batch: every decoding row, then at most one prefill chunk. */
+interface Batch {
+  readonly members: Member[];
+  readonly decodeRows: number;
+  readonly decodeContextSum: number;
+  readonly chunk?: Member;
+}
+
+/**
+ * The scheduler's state and policy. Its fields and methods mirror serveTrace's closures
+ * (sim/chip/serve.ts: waiting, nextArrival, kvInUse, active, slotBusy, finished (here
+ * count.finished); arrive, onArrival, admit, startVision, formStep, complete) so the two can
+ * be read side by side; runStep stands where serveTrace builds and starts a step's task graph.
+ */
+class IterationScheduler {
+  private readonly sim = new Simulator({ nearWindowCycles: 1 << 14 });
+  private readonly sharing: RegionSharing;
+  private readonly reqs: Trace['requests'];
+  private readonly N: number;
+  private readonly maxBatch: number;
+  private readonly slots: number;
+  private readonly perSlot: number;
+  private readonly window: number;
+  private readonly capacity: number;
+  private readonly recompute: boolean;
+  private readonly timing = new StepTiming();
+
+  // per request
+  private readonly arrival: Float64Array;
+  private readonly rejected: Int8Array;
+  private readonly preemptions: Int32Array;
+  private readonly imageTok: Int32Array;
+  /** Tokens a preempted request must prefill again (its generated tokens), beyond its prompt. */
+  private readonly redo: Int32Array;
+  private readonly log: TokenLog;
+
+  // time series
+  private readonly queueSeries: BinnedSeries;
+  private readonly runningSeries: BinnedSeries;
+  private readonly kvSeries: BinnedSeries;
+  private maxQueue = 0;
+
+  // the serving state (serveTrace's, plus preemption)
+  private readonly waiting = new WaitingQueue();
+  private nextArrival = 0;
+  private arrivalPending = false;
+  private kvInUse = 0;
+  private runningCount = 0;
+  private admittedOrder = 0;
+  private readonly active: Seq[][];
+  private readonly slotBusy: Uint8Array;
+  /** Iterations and vision passes run, tokens generated and recomputed (after preemption), requests finished or rejected. */
+  private readonly count = { iterations: 0, visionPasses: 0, generated: 0, recomputed: 0, finished: 0 };
 
   /**
    * Steps in flight, and the last few started (for the held-out check of overlapping steps):
@@ -273,188 +271,368 @@ export function scheduleTrace(card: ModelCard, trace: Trace, timer: StepTimer, r
    * when it starts (a slot runs one step at a time). Three per slot (until 2026-12-03) made
    * each check simulate up to 12 steps together, most of a run's chip events.
    */
-  let inFlight = 0;
-  const recent: StartedStep[] = [];
-  const keep = slots + 1;
+  private stepsInFlight = 0;
+  private readonly recent: StartedStep[] = [];
+  private readonly keep: number;
 
-  /** Time a step that starts now, run it through the shared regions, call `done` when it completes. */
-  const runStep = (shape: StepShape, exact: () => ExactRows, done: () => void): void => {
-    const cycles = timer.time(shape, timing, inFlight > 0);
-    if (observer) {
-      // rows as they are now: the contexts change when the step completes
-      const step: StartedStep = { startCycles: sim.now, shape, rows: exact() };
-      if (recent.length === keep) recent.shift();
-      recent.push(step);
-      observer.observe(shape, cycles, step.rows, inFlight > 0 ? () => [...recent] : undefined);
+  constructor(
+    private readonly card: ModelCard,
+    trace: Trace,
+    private readonly timer: StepTimer,
+    regions: Regions,
+    private readonly opt: SchedulerOptions,
+    private readonly observer?: StepObserver,
+  ) {
+    this.sharing = new RegionSharing(this.sim, regions.count, regions.pairGain);
+    const reqs = (this.reqs = trace.requests);
+    const N = (this.N = reqs.length);
+    const cyclesPerMs = opt.clockMHz * 1000;
+    this.maxBatch = opt.batching === 'single' ? 1 : opt.maxBatch;
+    this.slots = opt.batching === 'single' ? 1 : Math.max(1, Math.min(opt.microBatches, this.maxBatch));
+    this.perSlot = Math.max(1, Math.ceil(this.maxBatch / this.slots));
+    this.window = opt.kvWindowTokens;
+    this.capacity = opt.kvCapacityTokens;
+    this.recompute = opt.admission === 'recompute';
+    this.keep = this.slots + 1;
+    this.active = Array.from({ length: this.slots }, () => []);
+    this.slotBusy = new Uint8Array(this.slots);
+
+    this.arrival = new Float64Array(N);
+    this.rejected = new Int8Array(N).fill(-1);
+    this.preemptions = new Int32Array(N);
+    this.imageTok = new Int32Array(N);
+    this.redo = new Int32Array(N);
+    for (let i = 0; i < N; i++) {
+      const r = reqs[i];
+      this.arrival[i] = Math.round(r.arrivalMs * cyclesPerMs);
+      this.imageTok[i] = r.images.reduce((s, im) => s + imageTokens(card, im.widthPx, im.heightPx), 0);
+      this.rejected[i] = rejectReason(card, r, this.imageTok[i], this.capacity, this.capped);
     }
-    const report = observer && inFlight > 0 ? observer.observeInFlight([...recent]) : undefined;
-    const start = sim.now;
-    inFlight++;
-    sharing.start(timing, () => {
-      inFlight--;
-      report?.(sim.now - start, cycles);
-      done();
-    });
+    const start = N ? this.arrival[0] : 0;
+    const span = N ? Math.max(1, this.arrival[N - 1] - start) : 1;
+    this.queueSeries = new BinnedSeries(start, span / 256);
+    this.runningSeries = new BinnedSeries(start, span / 256);
+    this.kvSeries = new BinnedSeries(start, span / 256);
+    this.log = new TokenLog(N, new BinnedCounts(start, span / 256));
+  }
+
+  private readonly capped = (t: number) => (this.window > 0 ? Math.min(t, this.window) : t);
+
+  run(): ScheduleResult {
+    const { sim, N } = this;
+    if (N > 0) {
+      this.arrivalPending = true;
+      sim.scheduleAt(this.arrival[0], this.onArrival, undefined, Priority.High);
+    }
+    sim.run();
+    this.checkAllServed();
+    this.progress();
+    return this.result();
+  }
+
+  // ---- arrivals and the recorded series
+
+  private record(): void {
+    const now = this.sim.now;
+    const q = this.waiting.count;
+    if (q > this.maxQueue) this.maxQueue = q;
+    this.queueSeries.set(now, q);
+    this.runningSeries.set(now, this.runningCount);
+    this.kvSeries.set(now, this.kvInUse);
+  }
+
+  private progress(): void {
+    this.opt.onProgress?.(this.count.finished, this.N, this.sim.now);
+  }
+
+  /** Queue the requests that have arrived by now (rejected ones count as finished). */
+  private arrive(): void {
+    const { sim, N, arrival } = this;
+    while (this.nextArrival < N && arrival[this.nextArrival] <= sim.now) {
+      const i = this.nextArrival++;
+      if (this.rejected[i] >= 0) {
+        this.count.finished++;
+        continue;
+      }
+      this.waiting.push(i);
+    }
+    this.waiting.compact();
+    // one pending arrival event at a time (arrive() also runs after every step)
+    if (this.nextArrival < N && !this.arrivalPending) {
+      this.arrivalPending = true;
+      sim.scheduleAt(arrival[this.nextArrival], this.onArrival, undefined, Priority.High);
+    }
+    this.record();
+  }
+
+  private readonly onArrival = (): void => {
+    this.arrivalPending = false;
+    this.arrive();
+    this.formFreeSlots();
   };
 
-  const startVision = (seq: Seq) => {
-    let left = reqs[seq.id].images.reduce((s, im) => s + imageTiles(card, im.widthPx, im.heightPx).tiles, 0);
-    const next = () => {
-      const shape: StepShape = { vision: true, decodeRows: 0, decodeContextSum: 0, prefillRows: 0, imageRows: 0, prefillContext: 0, emits: false };
-      visionPasses++;
-      runStep(shape, () => ({ decodeContexts: [] }), () => {
-        if (--left > 0) return next();
-        seq.state = 'prefill';
-        if (!slotBusy[seq.slot]) formStep(seq.slot);
-      });
+  private formFreeSlots(): void {
+    for (let s = 0; s < this.slots; s++) if (!this.slotBusy[s]) this.formStep(s);
+  }
+
+  // ---- admission and KV reservation
+
+  /** KV tokens a request needs at admission: its whole context (reserve) or its prompt so far (recompute). */
+  private kvAtAdmission(i: number): number {
+    const r = this.reqs[i];
+    const { imageTok, redo } = this;
+    return this.recompute ? this.capped(r.promptTokens + imageTok[i] + redo[i]) : this.capped(r.promptTokens + imageTok[i] + r.outputTokens);
+  }
+
+  /** Admit waiting requests into the slot, in order, while the slot, the batch and the KV cache have room. */
+  private admit(slot: number): void {
+    const { active, waiting } = this;
+    let inFlight = 0;
+    for (const a of active) inFlight += a.length;
+    while (waiting.count > 0 && active[slot].length < this.perSlot && inFlight < this.maxBatch) {
+      const i = waiting.peek();
+      const need = this.kvAtAdmission(i);
+      if (this.kvInUse + need > this.capacity) break;
+      waiting.shift();
+      this.kvInUse += need;
+      const seq = this.newSeq(i, slot, need);
+      active[slot].push(seq);
+      inFlight++;
+      this.runningCount++;
+      if (seq.state === 'vision') this.startVision(seq);
+    }
+    this.record();
+  }
+
+  /** A sequence for request i as admitted: a cached context decodes at once, images pass the encoder first. */
+  private newSeq(i: number, slot: number, kv: number): Seq {
+    const r = this.reqs[i];
+    const redo = this.redo[i];
+    const cached = r.contextCached && redo === 0;
+    return {
+      id: i,
+      kv,
+      cached: cached ? r.promptTokens : 0,
+      textLeft: cached ? 0 : r.promptTokens + redo,
+      imageLeft: cached ? 0 : this.imageTok[i],
+      // a preempted sequence resumes with the tokens it generated; its prefill re-creates their cache
+      generated: this.log.tokens[i],
+      state: cached ? 'decode' : this.imageTok[i] > 0 ? 'vision' : 'prefill',
+      slot,
+      admittedOrder: this.admittedOrder++,
     };
-    next();
-  };
+  }
+
+  /** Recompute policy: every decoding row appends one position; preempt until they fit (prefill chunks were admitted with room). */
+  private makeRoomForDecode(slot: number): void {
+    const seqs = this.active[slot];
+    for (;;) {
+      let grow = 0;
+      for (const s of seqs) if (s.state === 'decode' && (this.window === 0 || s.kv < this.window)) grow++;
+      if (this.kvInUse + grow <= this.capacity || !this.preempt(slot)) break;
+    }
+  }
 
   /** Drop the most recently admitted sequence of the slot (recompute policy). */
-  const preempt = (slot: number): boolean => {
-    const seqs = active[slot];
+  private preempt(slot: number): boolean {
+    const seqs = this.active[slot];
     if (seqs.length === 0) return false;
     let victim = 0;
     for (let k = 1; k < seqs.length; k++) if (seqs[k].admittedOrder > seqs[victim].admittedOrder) victim = k;
     const s = seqs[victim];
     seqs.splice(victim, 1);
-    kvInUse -= s.kv;
-    runningCount--;
-    preemptions[s.id]++;
-    redo[s.id] = tokens[s.id];
-    front.push(s.id);
+    this.kvInUse -= s.kv;
+    this.runningCount--;
+    this.preemptions[s.id]++;
+    this.redo[s.id] = this.log.tokens[s.id];
+    this.waiting.pushFront(s.id);
     return true;
-  };
+  }
 
-  const formStep = (slot: number) => {
-    if (slotBusy[slot]) return;
-    admit(slot);
-    const seqs = active[slot];
-    if (recompute) {
-      // every decoding row appends one position; prefill chunks were admitted with room
-      for (;;) {
-        let grow = 0;
-        for (const s of seqs) if (s.state === 'decode' && (window === 0 || s.kv < window)) grow++;
-        if (kvInUse + grow <= capacity || !preempt(slot)) break;
-      }
-    }
-    const members: Member[] = [];
-    let b = 0;
-    let contextSum = 0;
-    for (const s of seqs) {
-      if (s.state !== 'decode') continue;
-      members.push({ seq: s, n: 1, text: 1, image: 0, emits: true });
-      b++;
-      contextSum += effectiveContext(s.cached, window);
-    }
-    let budget = opt.prefillChunkTokens - b;
-    let chunk: Member | undefined;
-    for (const s of seqs) {
-      if (budget <= 0) break;
-      if (s.state !== 'prefill') continue;
-      const image = Math.min(s.imageLeft, budget);
-      const text = Math.min(s.textLeft, budget - image);
-      const n = image + text;
-      if (n === 0) continue;
-      chunk = { seq: s, n, text, image, emits: s.imageLeft - image === 0 && s.textLeft - text === 0 };
-      members.push(chunk);
-      budget -= n;
-      break; // one prefilling sequence per step
-    }
-    if (members.length === 0) return;
-    slotBusy[slot] = 1;
-    const shape: StepShape = { vision: false, decodeRows: b, decodeContextSum: contextSum, prefillRows: chunk?.n ?? 0, imageRows: chunk?.image ?? 0, prefillContext: chunk ? effectiveContext(chunk.seq.cached, window) : 0, emits: chunk?.emits ?? false };
-    runStep(
-      shape,
+  // ---- forming an iteration's batch
+
+  /** The slot is free: admit, form its batch and launch it (nothing to do until an arrival or a vision pass completes). */
+  private formStep(slot: number): void {
+    if (this.slotBusy[slot]) return;
+    this.admit(slot);
+    if (this.recompute) this.makeRoomForDecode(slot);
+    const batch = this.formBatch(this.active[slot]);
+    if (batch.members.length === 0) return;
+    this.slotBusy[slot] = 1;
+    const { members, chunk } = batch;
+    this.runStep(
+      this.stepShape(batch),
       () => ({
         decodeContexts: members.filter((m) => m !== chunk).map((m) => m.seq.cached),
         chunk: chunk && { n: chunk.n, image: chunk.image, context: chunk.seq.cached, emits: chunk.emits },
       }),
-      () => complete(slot, members),
+      () => this.complete(slot, members),
     );
-  };
+  }
 
-  const complete = (slot: number, members: Member[]) => {
-    iterations++;
-    const now = sim.now;
-    for (const m of members) {
-      const s = m.seq;
-      s.cached += m.n;
-      if (recompute && m.n > 0 && s.state === 'decode' && (window === 0 || s.kv < window)) {
-        s.kv++;
-        kvInUse++;
-      }
-      if (s.state === 'prefill') {
-        s.textLeft -= m.text;
-        s.imageLeft -= m.image;
-        if (!m.emits) continue;
-        s.state = 'decode';
-        // a re-prefill rebuilt the cache of the tokens generated before preemption, then emits the next
-        recomputed += redo[s.id];
-        redo[s.id] = 0;
-      }
-      s.generated++;
-      generated++;
-      tokens[s.id]++;
-      tokenBins.add(now);
-      const i = s.id;
-      if (first[i] < 0) first[i] = now;
-      else {
-        if (itlCount === itl.length) {
-          const grown = new Float64Array(itl.length * 2);
-          grown.set(itl);
-          itl = grown;
-        }
-        itl[itlCount++] = now - lastToken[i];
-      }
-      lastToken[i] = now;
-      if (s.generated >= reqs[i].outputTokens) finish(s, now);
+  /** Decode first: one row per decoding sequence; the rest of the token budget goes to one prefill chunk. */
+  private formBatch(seqs: readonly Seq[]): Batch {
+    const members: Member[] = [];
+    let decodeRows = 0;
+    let decodeContextSum = 0;
+    for (const s of seqs) {
+      if (s.state !== 'decode') continue;
+      members.push({ seq: s, n: 1, text: 1, image: 0, emits: true });
+      decodeRows++;
+      decodeContextSum += effectiveContext(s.cached, this.window);
     }
-    active[slot] = active[slot].filter((s) => s.state !== 'done');
-    slotBusy[slot] = 0;
-    arrive();
-    for (let k = 0; k < slots; k++) if (!slotBusy[k]) formStep(k);
-    if ((iterations & 4095) === 0) progress();
-  };
+    const chunk = prefillChunk(seqs, this.opt.prefillChunkTokens - decodeRows);
+    if (chunk) members.push(chunk);
+    return { members, decodeRows, decodeContextSum, chunk };
+  }
 
-  const finish = (s: Seq, now: number) => {
+  private stepShape({ decodeRows, decodeContextSum, chunk }: Batch): StepShape {
+    return {
+      vision: false,
+      decodeRows,
+      decodeContextSum,
+      prefillRows: chunk?.n ?? 0,
+      imageRows: chunk?.image ?? 0,
+      prefillContext: chunk ? effectiveContext(chunk.seq.cached, this.window) : 0,
+      emits: chunk?.emits ?? false,
+    };
+  }
+
+  /** Images pass the vision encoder one crop (encoder tile) at a time; the last pass hands the sequence to prefill. */
+  private startVision(seq: Seq): void {
+    let left = this.reqs[seq.id].images.reduce((s, im) => s + imageTiles(this.card, im.widthPx, im.heightPx).tiles, 0);
+    const next = () => {
+      const shape: StepShape = { vision: true, decodeRows: 0, decodeContextSum: 0, prefillRows: 0, imageRows: 0, prefillContext: 0, emits: false };
+      this.count.visionPasses++;
+      this.runStep(shape, () => ({ decodeContexts: [] }), () => {
+        if (--left > 0) return next();
+        seq.state = 'prefill';
+        if (!this.slotBusy[seq.slot]) this.formStep(seq.slot);
+      });
+    };
+    next();
+  }
+
+  // ---- launching into the pipeline regions
+
+  /** Time a step that starts now, run it through the shared regions, call `done` when it completes. */
+  private runStep(shape: StepShape, exact: () => ExactRows, done: () => void): void {
+    const { sim } = this;
+    const overlapping = this.stepsInFlight > 0;
+    const cycles = this.timer.time(shape, this.timing, overlapping);
+    const report = this.observer ? this.observeStart(shape, cycles, exact, overlapping) : undefined;
+    const start = sim.now;
+    this.stepsInFlight++;
+    this.sharing.start(this.timing, () => {
+      this.stepsInFlight--;
+      report?.(sim.now - start, cycles);
+      done();
+    });
+  }
+
+  /** Show the held-out observer a starting step; returns its completion report for an overlapping step. */
+  private observeStart(shape: StepShape, cycles: number, exact: () => ExactRows, overlapping: boolean): ((latencyCycles: number, aloneCycles: number) => void) | undefined {
+    const observer = this.observer!;
+    const recent = this.recent;
+    // rows as they are now: the contexts change when the step completes
+    const step: StartedStep = { startCycles: this.sim.now, shape, rows: exact() };
+    if (recent.length === this.keep) recent.shift();
+    recent.push(step);
+    observer.observe(shape, cycles, step.rows, overlapping ? () => [...recent] : undefined);
+    return overlapping ? observer.observeInFlight([...recent]) : undefined;
+  }
+
+  // ---- completing an iteration
+
+  private complete(slot: number, members: readonly Member[]): void {
+    this.count.iterations++;
+    const now = this.sim.now;
+    for (const m of members) this.advance(m, now);
+    this.active[slot] = this.active[slot].filter((s) => s.state !== 'done');
+    this.slotBusy[slot] = 0;
+    this.arrive();
+    this.formFreeSlots();
+    if ((this.count.iterations & 4095) === 0) this.progress();
+  }
+
+  /** A member's rows are cached; a finished prefill turns to decode; an emitting row adds a token. */
+  private advance(m: Member, now: number): void {
+    const s = m.seq;
+    s.cached += m.n;
+    if (this.recompute && m.n > 0 && s.state === 'decode' && (this.window === 0 || s.kv < this.window)) {
+      s.kv++;
+      this.kvInUse++;
+    }
+    if (s.state === 'prefill') {
+      s.textLeft -= m.text;
+      s.imageLeft -= m.image;
+      if (!m.emits) return;
+      s.state = 'decode';
+      // a re-prefill rebuilt the cache of the tokens generated before preemption, then emits the next
+      this.count.recomputed += this.redo[s.id];
+      this.redo[s.id] = 0;
+    }
+    s.generated++;
+    this.count.generated++;
+    this.log.token(s.id, now);
+    if (s.generated >= this.reqs[s.id].outputTokens) this.finish(s, now);
+  }
+
+  private finish(s: Seq, now: number): void {
     s.state = 'done';
-    done[s.id] = now;
-    kvInUse -= s.kv;
-    runningCount--;
-    finished++;
-  };
+    this.log.done[s.id] = now;
+    this.kvInUse -= s.kv;
+    this.runningCount--;
+    this.count.finished++;
+  }
 
-  if (N > 0) {
-    arrivalPending = true;
-    sim.scheduleAt(arrival[0], onArrival, undefined, Priority.High);
+  // ---- the result
+
+  private checkAllServed(): void {
+    const { N, rejected } = this;
+    const done = this.log.done;
+    const served = N - rejected.reduce((a, r) => a + (r >= 0 ? 1 : 0), 0);
+    if (done.reduce((a, d, i) => a + (d >= 0 && rejected[i] < 0 ? 1 : 0), 0) !== served) {
+      throw new Error(`internal: serving stalled with ${served - done.filter((d) => d >= 0).length} requests unfinished at cycle ${this.sim.now}`);
+    }
   }
-  sim.run();
-  const served = N - rejected.reduce((a, r) => a + (r >= 0 ? 1 : 0), 0);
-  if (done.reduce((a, d, i) => a + (d >= 0 && rejected[i] < 0 ? 1 : 0), 0) !== served) {
-    throw new Error(`internal: serving stalled with ${served - done.filter((d) => d >= 0).length} requests unfinished at cycle ${sim.now}`);
+
+  private result(): ScheduleResult {
+    const end = this.sim.now;
+    const { log } = this;
+    return {
+      arrivalCycles: this.arrival,
+      firstTokenCycles: log.first,
+      doneCycles: log.done,
+      tokens: log.tokens,
+      rejected: this.rejected,
+      preemptions: this.preemptions,
+      itlCycles: log.itlCycles(),
+      iterations: this.count.iterations,
+      visionPasses: this.count.visionPasses,
+      generatedTokens: this.count.generated,
+      recomputedTokens: this.count.recomputed,
+      endCycles: end,
+      queue: this.queueSeries.finish(end),
+      running: this.runningSeries.finish(end),
+      kvTokens: this.kvSeries.finish(end),
+      tokensPerBin: log.bins.finish(end),
+      maxQueue: this.maxQueue,
+      regionBusyCycles: this.sharing.busyCycles,
+    };
   }
-  progress();
-  const end = sim.now;
-  return {
-    arrivalCycles: arrival,
-    firstTokenCycles: first,
-    doneCycles: done,
-    tokens,
-    rejected,
-    preemptions,
-    itlCycles: itl.subarray(0, itlCount),
-    iterations,
-    visionPasses,
-    generatedTokens: generated,
-    recomputedTokens: recomputed,
-    endCycles: end,
-    queue: queueSeries.finish(end),
-    running: runningSeries.finish(end),
-    kvTokens: kvSeries.finish(end),
-    tokensPerBin: tokenBins.finish(end),
-    maxQueue,
-    regionBusyCycles: sharing.busyCycles,
-  };
+}
+
+/** Chunked prefill: up to `budget` rows (image rows first) of the oldest sequence still prefilling; one per step. */
+function prefillChunk(seqs: readonly Seq[], budget: number): Member | undefined {
+  for (const s of seqs) {
+    if (budget <= 0) return undefined;
+    if (s.state !== 'prefill') continue;
+    const image = Math.min(s.imageLeft, budget);
+    const text = Math.min(s.textLeft, budget - image);
+    const n = image + text;
+    if (n === 0) continue;
+    return { seq: s, n, text, image, emits: s.imageLeft - image === 0 && s.textLeft - text === 0 };
+  }
+  return undefined;
 }
