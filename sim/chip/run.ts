@@ -259,21 +259,9 @@ export function simulateChip(input: SimInput): SimOutput {
   const serving = input.design.serving;
   const { design, mapping, requiredKvTokens } = planMapping(card, input.design, trace);
   const reasons = shortfallReasons(mapping, design, requiredKvTokens);
-  const simulatedText = `${names.model} on ${names.design} (${design.mesh.rows}x${design.mesh.cols} tiles, ${design.processNodeNm} nm, ${design.clockMHz} MHz), trace ${names.trace} (${trace.requests.length} request${trace.requests.length === 1 ? '' : 's'}), fidelity ${input.fidelity}: ${input.fidelity === 'detailed' ? 'detailed' : 'fast'} tile model, ${input.fidelity === 'fast' ? 'message-level' : 'flit-level'} NoC; ${serving.batching === 'single' ? 'one request at a time' : `continuous batching, max batch ${serving.maxBatch}, ${count(Math.min(serving.microBatches, serving.maxBatch), 'micro-batch', 'micro-batches')}`}, prefill chunk ${serving.prefillChunkTokens}; ${count(design.mapping.pipelineStages, 'pipeline region')}${input.design.mapping.heterogeneousTiles ? '; tiles sized from their share of the work (WMEM, DMEM, VLEN, FETCH per tile)' : ''}`;
+  const simulatedText = describeRun(input, design, names);
 
-  if (!mapping.feasible) {
-    const report = powerReport({ design, tech, counters: {}, simulatedCycles: 1, tokens: 0, reference: referenceFor(card), weights: input.weights, constraints: input.constraints, mappingFeasible: false, title: `INFEASIBLE: ${simulatedText}` });
-    return {
-      result: {
-        feasible: false,
-        simulated: `not simulated: the design cannot serve this trace. ${simulatedText}`,
-        metrics: { tokensPerSecond: null, ttftMs: null, itlMs: null, powerW: null, energyPerTokenJ: null, areaMm2: report.area.totalMm2, ppaScore: null, feasible: false },
-        run: { fidelity: input.fidelity, requestsSimulated: 0, requestsInTrace: trace.requests.length },
-        mapping: { feasible: false, regions: mapping.regions.length, kvCapacityTokens: mapping.kvCapacityTokens, shortfalls: mapping.shortfalls, reasons },
-        report,
-      },
-    };
-  }
+  if (!mapping.feasible) return infeasibleOutput(input, design, mapping, reasons, simulatedText);
 
   const sim = new Simulator();
   const registry = new CounterRegistry();
@@ -305,15 +293,7 @@ export function simulateChip(input: SimInput): SimOutput {
   chip['noc.dieToDieFlits'] = dieToDieFlits(dies.layout, design.mesh.rows, design.mesh.cols, lf);
   const links = linkLoads(design, lf);
 
-  const ttft: number[] = [];
-  const itl: number[] = [];
-  const msPerCycle = 1 / (design.clockMHz * 1000);
-  const requests = served.requests.map((r) => {
-    const t = (r.firstTokenCycles - r.arrivalCycles) * msPerCycle;
-    ttft.push(t);
-    for (let i = 1; i < r.tokenCycles.length; i++) itl.push((r.tokenCycles[i] - r.tokenCycles[i - 1]) * msPerCycle);
-    return { arrivalMs: r.arrivalCycles * msPerCycle, ttftMs: t, tokens: r.tokenCycles.length, doneMs: r.doneCycles * msPerCycle };
-  });
+  const { ttft, itl, requests } = requestLatencies(served, design.clockMHz);
   const first = served.requests.length ? Math.min(...served.requests.map((r) => r.arrivalCycles)) : 0;
   const last = served.requests.length ? Math.max(...served.requests.map((r) => r.doneCycles)) : cycles;
   const windowSeconds = Math.max(1, last - first) / (design.clockMHz * 1e6);
@@ -362,40 +342,7 @@ export function simulateChip(input: SimInput): SimOutput {
   };
   const [mappingLimitedBy, mappingBound] = Object.entries(mappingLimits).sort((a, b) => a[1] - b[1])[0] as [keyof typeof mappingLimits, number];
 
-  const stallNames = ['tile.stallFetchCycles', 'tile.stallDispatchCycles', 'tile.stallReservationCycles', 'tile.stallRawCycles', 'tile.stallRomPortCycles', 'tile.stallDmemPortCycles', 'tile.stallWritePortCycles', 'tile.stallNocCycles'];
-  const stallCycles: Record<string, number> = {};
-  for (const n of stallNames) stallCycles[n] = chip[n] ?? 0;
-  const busy = served.engine.busyCycles.reduce((a, b) => a + b, 0);
-  stallCycles['tile.idleWaitingForDataCycles'] = nTiles * cycles - busy;
-  // time in which at least one request was in the system (union of [arrival, done])
-  const spans = served.requests.map((r) => [r.arrivalCycles, r.doneCycles] as const).sort((a, b) => a[0] - b[0]);
-  let occupied = 0;
-  let reach = -1;
-  for (const [a, d] of spans) {
-    if (d <= reach) continue;
-    occupied += d - Math.max(a, reach);
-    reach = d;
-  }
-  const idleFraction = 1 - occupied / Math.max(1, last - first);
-  const fraction = tokensPerSecond / mappingBound;
-  // Where the step's time goes: resource limits (cp), kernel inefficiency (cpTiles - cp),
-  // and network and queueing delay (the simulated step beyond cpTiles).
-  const stepCycles = (inFlight * f) / Math.max(1e-12, tokensPerSecond);
-  const tileLoss = cpTiles - cp;
-  const netLoss = stepCycles - cpTiles;
-  const worstTileStall = Object.entries(stallCycles)
-    .filter(([k]) => k !== 'tile.idleWaitingForDataCycles')
-    .sort((a, b) => b[1] - a[1])[0][0];
-  const prefillFraction = served.prefillCycles / Math.max(1, last - first);
-  const dominantStall =
-    idleFraction > 0.1
-      ? `arrivals: no request was in the system for ${(100 * idleFraction).toFixed(0)}% of the window (the trace, not the chip, limits tokens/s)`
-      : prefillFraction > 0.25
-        ? `prefill: steps with prompt or image tokens ran during ${(100 * prefillFraction).toFixed(0)}% of the window (the bounds are for decode steps)`
-        : tileLoss >= netLoss
-        ? `tile kernels: at the tile model's kernel times the step's critical path is ${int(cpTiles)} cycles against ${int(cp)} at the resource limits (largest tile stall: ${worstTileStall})`
-        : `network and queueing: a step takes ${int(stepCycles)} cycles against a ${int(cpTiles)}-cycle critical path at the kernels' times with zero-load messages (NoC contention, multicast/gather serialisation at region roots, tasks queued on busy tiles)`;
-  const belowBound = { fractionOfMappingBound: fraction, dominantStall, stallCycles };
+  const belowBound = diagnoseBelowBound(chip, served, nTiles, cycles, first, last, tokensPerSecond / mappingBound, (inFlight * f) / Math.max(1e-12, tokensPerSecond), cp, cpTiles);
 
   const w = report.power.byCategoryW;
   return {
@@ -510,4 +457,82 @@ export function mappedCriticalPaths(
   }
   const [atLimits, atKernels, computeOnly] = criticalPathsOf(tasks, [atLimit, kernel, kernel], message, [true, true, false]);
   return { atLimits, atKernels, nocShare: atKernels > 0 ? 1 - computeOnly / atKernels : 0, busiestTile: busiestTileCyclesOf(tasks, atLimit) };
+}
+
+/**
+ * Why a run stays below its mapping bound: the tiles' stall counters, and the dominant cause
+ * among arrivals (an idle system), prefill, the tile kernels (the critical path at kernel
+ * times beyond resource limits: cpTiles - cp) and the network and queueing (the simulated
+ * step beyond cpTiles).
+ */
+function diagnoseBelowBound(chip: Record<string, number>, served: ServeResult, nTiles: number, cycles: number, first: number, last: number, fraction: number, stepCycles: number, cp: number, cpTiles: number) {
+  const stallNames = ['tile.stallFetchCycles', 'tile.stallDispatchCycles', 'tile.stallReservationCycles', 'tile.stallRawCycles', 'tile.stallRomPortCycles', 'tile.stallDmemPortCycles', 'tile.stallWritePortCycles', 'tile.stallNocCycles'];
+  const stallCycles: Record<string, number> = {};
+  for (const n of stallNames) stallCycles[n] = chip[n] ?? 0;
+  const busy = served.engine.busyCycles.reduce((a, b) => a + b, 0);
+  stallCycles['tile.idleWaitingForDataCycles'] = nTiles * cycles - busy;
+  // time in which at least one request was in the system (union of [arrival, done])
+  const spans = served.requests.map((r) => [r.arrivalCycles, r.doneCycles] as const).sort((a, b) => a[0] - b[0]);
+  let occupied = 0;
+  let reach = -1;
+  for (const [a, d] of spans) {
+    if (d <= reach) continue;
+    occupied += d - Math.max(a, reach);
+    reach = d;
+  }
+  const idleFraction = 1 - occupied / Math.max(1, last - first);
+  // Where the step's time goes: resource limits (cp), kernel inefficiency (cpTiles - cp),
+  // and network and queueing delay (the simulated step beyond cpTiles).
+  const tileLoss = cpTiles - cp;
+  const netLoss = stepCycles - cpTiles;
+  const worstTileStall = Object.entries(stallCycles)
+    .filter(([k]) => k !== 'tile.idleWaitingForDataCycles')
+    .sort((a, b) => b[1] - a[1])[0][0];
+  const prefillFraction = served.prefillCycles / Math.max(1, last - first);
+  const dominantStall =
+    idleFraction > 0.1
+      ? `arrivals: no request was in the system for ${(100 * idleFraction).toFixed(0)}% of the window (the trace, not the chip, limits tokens/s)`
+      : prefillFraction > 0.25
+        ? `prefill: steps with prompt or image tokens ran during ${(100 * prefillFraction).toFixed(0)}% of the window (the bounds are for decode steps)`
+        : tileLoss >= netLoss
+        ? `tile kernels: at the tile model's kernel times the step's critical path is ${int(cpTiles)} cycles against ${int(cp)} at the resource limits (largest tile stall: ${worstTileStall})`
+        : `network and queueing: a step takes ${int(stepCycles)} cycles against a ${int(cpTiles)}-cycle critical path at the kernels' times with zero-load messages (NoC contention, multicast/gather serialisation at region roots, tasks queued on busy tiles)`;
+  return { fractionOfMappingBound: fraction, dominantStall, stallCycles };
+}
+
+/** Each request's TTFT and gaps between tokens (ITL) in ms, and its row for the report. */
+function requestLatencies(served: ServeResult, clockMHz: number) {
+  const msPerCycle = 1 / (clockMHz * 1000);
+  const ttft: number[] = [];
+  const itl: number[] = [];
+  const requests = served.requests.map((r) => {
+    const t = (r.firstTokenCycles - r.arrivalCycles) * msPerCycle;
+    ttft.push(t);
+    for (let i = 1; i < r.tokenCycles.length; i++) itl.push((r.tokenCycles[i] - r.tokenCycles[i - 1]) * msPerCycle);
+    return { arrivalMs: r.arrivalCycles * msPerCycle, ttftMs: t, tokens: r.tokenCycles.length, doneMs: r.doneCycles * msPerCycle };
+  });
+  return { ttft, itl, requests };
+}
+
+/** The one-line description of what a run simulates (design, trace, fidelity, serving). */
+function describeRun(input: SimInput, design: Design, names: { readonly design: string; readonly model: string; readonly trace: string }): string {
+  const { trace } = input;
+  const serving = design.serving;
+  return `${names.model} on ${names.design} (${design.mesh.rows}x${design.mesh.cols} tiles, ${design.processNodeNm} nm, ${design.clockMHz} MHz), trace ${names.trace} (${trace.requests.length} request${trace.requests.length === 1 ? '' : 's'}), fidelity ${input.fidelity}: ${input.fidelity === 'detailed' ? 'detailed' : 'fast'} tile model, ${input.fidelity === 'fast' ? 'message-level' : 'flit-level'} NoC; ${serving.batching === 'single' ? 'one request at a time' : `continuous batching, max batch ${serving.maxBatch}, ${count(Math.min(serving.microBatches, serving.maxBatch), 'micro-batch', 'micro-batches')}`}, prefill chunk ${serving.prefillChunkTokens}; ${count(design.mapping.pipelineStages, 'pipeline region')}${input.design.mapping.heterogeneousTiles ? '; tiles sized from their share of the work (WMEM, DMEM, VLEN, FETCH per tile)' : ''}`;
+}
+
+/** A design whose mapping does not fit: nothing simulated, area and the shortfalls reported. */
+function infeasibleOutput(input: SimInput, design: Design, mapping: ChipMapping, reasons: string[], simulatedText: string): SimOutput {
+  const { card, trace, tech } = input;
+  const report = powerReport({ design, tech, counters: {}, simulatedCycles: 1, tokens: 0, reference: referenceFor(card), weights: input.weights, constraints: input.constraints, mappingFeasible: false, title: `INFEASIBLE: ${simulatedText}` });
+  return {
+    result: {
+      feasible: false,
+      simulated: `not simulated: the design cannot serve this trace. ${simulatedText}`,
+      metrics: { tokensPerSecond: null, ttftMs: null, itlMs: null, powerW: null, energyPerTokenJ: null, areaMm2: report.area.totalMm2, ppaScore: null, feasible: false },
+      run: { fidelity: input.fidelity, requestsSimulated: 0, requestsInTrace: trace.requests.length },
+      mapping: { feasible: false, regions: mapping.regions.length, kvCapacityTokens: mapping.kvCapacityTokens, shortfalls: mapping.shortfalls, reasons },
+      report,
+    },
+  };
 }
