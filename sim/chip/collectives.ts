@@ -50,9 +50,14 @@ export function gatherUp(b: TaskMaker, tree: Tree, ready: readonly Task[], up: (
   return out[tree.root];
 }
 
-/** Bytes of each member's subtree: its own part plus its descendants' (what a gather sends up). */
-export function subtreeBytes(tree: Tree, own: (i: number) => number): Float64Array {
-  const sub = new Float64Array(tree.tiles.length);
+/**
+ * Bytes of each member's subtree: its own part plus its descendants' (what a gather sends
+ * up). A plain array rather than a Float64Array: whole numbers read back from it as small
+ * integers, where a Float64Array's read as heap numbers and made every send's `bytes`, and
+ * its packets', a boxed field (38k sends and 72k packets a fast decode:1@512 run).
+ */
+export function subtreeBytes(tree: Tree, own: (i: number) => number): number[] {
+  const sub: number[] = new Array<number>(tree.tiles.length).fill(0);
   for (const i of tree.postOrder) {
     let s = own(i);
     for (const c of tree.children[i]) s += sub[c];
