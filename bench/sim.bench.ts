@@ -1,5 +1,6 @@
 import { serveBenchmarks } from './serve.bench.js';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { simulateChip, type ChipFidelity } from '../sim/chip/run.js';
 import { builtinModel } from '../sim/model/catalog.js';
 import { presetDesign } from '../sim/design/presets.js';
@@ -78,7 +79,9 @@ export const simSuite: BenchSuite = {
   async run(print) {
     // the serving fidelity at scale (issue 13, bench/serve.bench.ts); TESSERA_BENCH_SIM naming a chip case skips it
     const serving = !process.env.TESSERA_BENCH_SIM || 'serving'.includes(process.env.TESSERA_BENCH_SIM) ? await serveBenchmarks(print) : [];
-    print('Full-chip simulation wall time (mapping included, process start-up excluded)');
+    // the machine's state beside the figures (other jobs share its cores)
+    const load = os.loadavg().map((x) => x.toFixed(2)).join(' / ');
+    print(`Full-chip simulation wall time (mapping included, process start-up excluded); load average ${load} (1/5/15 min) on ${os.availableParallelism()} cores`);
     // warm-up (module loading and JIT: three runs) on another design point, so no
     // per-design kernel cache helps the measured runs; and one kernel benchmark (its JIT)
     for (let i = 0; i < 3; i++) simulateChip({ card: builtinModel('llama-3.1-8b')!, design: presetDesign('paper-llama-5nm')!, trace: generateTrace('decode:1@256'), tech: DEFAULT_TECH, fidelity: 'fast', seed: 2 });
