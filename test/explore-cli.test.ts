@@ -59,6 +59,16 @@ describe('tessera explore', () => {
     const file = parseLabelFile(fs.readFileSync(path.join(outA, 'labels.msgpack')), 'labels.msgpack');
     expect(file.labels.length).toBeGreaterThan(0);
     expect(file.duplicates).toBe(0);
+    // SAC's training statistics, one entry per segment (3 segments of 3 episodes x 3 steps)
+    const sacCurves = JSON.parse(fs.readFileSync(path.join(outA, 'curves.json'), 'utf8')).find((c: { runId: string }) => c.runId === 'sac-s1');
+    expect(sacCurves.sacStats.map((x: { segment: number; steps: number }) => [x.segment, x.steps])).toEqual([[0, 9], [1, 18], [2, 27]]);
+    for (const x of sacCurves.sacStats) {
+      expect(x.randomSteps + x.policySteps).toBe(9);
+      expect(x.distinctDesigns).toBeGreaterThanOrEqual(1);
+      expect(x.distinctDesigns).toBeLessThanOrEqual(9);
+      expect(x.saturated).toBeGreaterThanOrEqual(0);
+      expect(x.saturated).toBeLessThanOrEqual(1);
+    }
     expect(fs.readFileSync(path.join(outA, 'report.html'), 'utf8')).toMatch(/Table 10[\s\S]*Learning curves[\s\S]*Surrogate error over time[\s\S]*Pareto fronts[\s\S]*Tile maps/);
     // a best design is a design file `tessera sim` accepts
     const sim = await run(['sim', '--model', 'tiny', '--design', path.join(outA, 'designs/best-7nm.json'), '--trace', 'decode:2@64', '--json']);
@@ -94,6 +104,9 @@ describe('tessera explore', () => {
     const r = await run([...common(), '--workers', '1', '--out', outC, '--resume']);
     expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: '' });
     expect(results(outC)).toEqual(results(outA));
+    // the training statistics survive the kill too (they travel in the checkpoint)
+    const stats = (out: string) => JSON.parse(fs.readFileSync(path.join(out, 'curves.json'), 'utf8')).map((c: { sacStats?: unknown }) => c.sacStats ?? null);
+    expect(stats(outC)).toEqual(stats(outA));
   }, 300_000);
 
   test('a corrupt checkpoint is detected, not loaded', async () => {

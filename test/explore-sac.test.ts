@@ -3,6 +3,7 @@ import { MoeActor, headSoftmax, sampleContinuous } from '../search/sac/actor.js'
 import { PrioritizedReplay } from '../search/sac/replay.js';
 import { SacAgent, SAC_DEFAULTS, type SacArgs } from '../search/sac/sac.js';
 import { WorldModel, mpcAction, MPC } from '../search/sac/worldModel.js';
+import { designHash, SegmentStatsAccumulator } from '../search/sac/stats.js';
 
 /**
  * The SAC pieces checked from first principles: the actor's hand-written backward pass and
@@ -216,5 +217,32 @@ describe('the agent learns', () => {
     expect(agent.alphaC).toBeLessThan(SAC_DEFAULTS.alphaInit);
     expect(Math.abs(mean[0] - target[0])).toBeLessThan(0.15);
     expect(Math.abs(mean[1] - target[1])).toBeLessThan(0.15);
+  });
+});
+
+describe('training statistics', () => {
+  test('a segment\'s statistics: pre-squash mean and sigma, saturation, rewards, distinct designs', () => {
+    const acc = new SegmentStatsAccumulator();
+    const seen = new Set<number>([designHash('old')]);
+    // two policy actions over 2 dimensions, one random action
+    acc.step({ discrete: [2, 2], continuous: Float32Array.of(0.995, 0), mpc: false, source: 'policy', mu: Float32Array.of(3, -1), logStd: Float32Array.of(Math.log(0.5), Math.log(0.5)) }, 1, true, designHash('a'), seen);
+    acc.step({ discrete: [2, 2], continuous: Float32Array.of(-0.5, -0.999), mpc: true, source: 'policy', mu: Float32Array.of(0, 1), logStd: Float32Array.of(0, 0) }, -3, false, designHash('b'), seen);
+    acc.step({ discrete: [0, 4], continuous: Float32Array.of(0.999, 0.999), mpc: false, source: 'random' }, 2, true, designHash('a'), seen);
+    acc.update({ criticLoss: 1, actorLoss: 0, alphaC: 0.2, alphaD: 0.1, entropyD: 1, gateBalance: 1, qMean: 4, targetMean: 5, logPiMean: -2 });
+    acc.update({ criticLoss: 3, actorLoss: 0, alphaC: 0.1, alphaD: 0.1, entropyD: 2, gateBalance: 1, qMean: 6, targetMean: 7, logPiMean: -4 });
+    const s = acc.finish(4, 30, 2, seen.size);
+    expect([s.randomSteps, s.policySteps, s.mpcSteps]).toEqual([1, 2, 1]);
+    expect(s.meanAbsMu).toBeCloseTo((3 + 1 + 0 + 1) / 4, 6);
+    expect(s.meanSigma).toBeCloseTo((0.5 + 0.5 + 1 + 1) / 4, 6);
+    // |a| > 0.99: 0.995 and -0.999 of the policy's four values (the random action does not count)
+    expect(s.saturated).toBeCloseTo(2 / 4, 6);
+    // |tanh(mu)| > 0.99 only for mu = 3
+    expect(s.meanSaturated).toBeCloseTo(1 / 4, 6);
+    expect(s.alphaC).toBeCloseTo(0.15, 12);
+    expect([s.entropyC, s.entropyD, s.qMean, s.targetMean, s.criticLoss]).toEqual([3, 1.5, 5, 6, 2]);
+    expect(s.reward.mean).toBeCloseTo(0, 9);
+    expect(s.reward.sd).toBeCloseTo(Math.sqrt((1 + 9 + 4) / 3), 9);
+    expect([s.reward.min, s.reward.max, s.feasibleShare]).toEqual([-3, 2, 2 / 3]);
+    expect([s.distinctDesigns, s.distinctDesignsSoFar]).toEqual([2, 3]);
   });
 });

@@ -94,7 +94,7 @@ export function writeRunFolder(out: string, summary: ExploreSummary, results: re
     designs.push(f);
   }
   fs.writeFileSync(path.join(out, 'summary.json'), toJson({ ...summary, ...extras }));
-  fs.writeFileSync(path.join(out, 'curves.json'), toJson(results.map((r) => ({ runId: r.runId, algo: r.algo, seed: r.seed, curves: r.curves, surrogateError: r.spotLog }))));
+  fs.writeFileSync(path.join(out, 'curves.json'), toJson(results.map((r) => ({ runId: r.runId, algo: r.algo, seed: r.seed, curves: r.curves, surrogateError: r.spotLog, ...(r.sacStats.length ? { sacStats: r.sacStats } : {}) }))));
   const pareto = summary.nodes.map((node) => {
     const pts = results.flatMap((r) => r.simulated.filter((s) => s.node === node && s.simulated.feasible).map((s) => ({ runId: r.runId, algo: r.algo, s })));
     const front = paretoFront(pts.map((p) => [p.s.simulated.tokensPerSecond, -p.s.simulated.powerW, -p.s.simulated.areaMm2]));

@@ -12,6 +12,7 @@ import { DesignEnv } from '../env/env.js';
 import { scoreDesigns, type DesignScore, type RewardSettings, type SearchContext } from '../env/evaluate.js';
 import { SacSearch, type SacSearchState } from '../sac/loop.js';
 import type { SacArgs } from '../sac/sac.js';
+import type { SacSegmentStats } from '../sac/stats.js';
 import { RandomSearch } from '../baselines/random.js';
 import { GridSearch } from '../baselines/grid.js';
 import { GeneticSearch } from '../baselines/ga.js';
@@ -151,6 +152,8 @@ export interface RunResult {
   readonly curves: readonly CurvePoint[];
   readonly rescoringCalls: number;
   readonly mpcSteps: number;
+  /** SAC's training statistics per segment (empty for the baselines). */
+  readonly sacStats: readonly SacSegmentStats[];
 }
 
 export function searchContext(spec: Pick<RunSpec, 'card' | 'tech' | 'workload' | 'weights' | 'constraints' | 'reward'>): SearchContext {
@@ -329,6 +332,6 @@ export async function runSearch(spec: RunSpec, host: RunHost): Promise<RunResult
     const e = errorsOf(finals);
     return { node, best: bestSimulated(node) ?? null, ...counters.get(node)!, surrogateErrorOnFinal: { mapeTokens: e.mapeTokens, mapePower: e.mapePower, maeObjective: e.maeObjective } };
   });
-  return { runId: spec.runId, algo: spec.algo, seed: spec.seed, plan, nodes, simulated, spotLog, curves, rescoringCalls, mpcSteps: algorithm instanceof SacSearch ? algorithm.mpcSteps : 0 };
+  return { runId: spec.runId, algo: spec.algo, seed: spec.seed, plan, nodes, simulated, spotLog, curves, rescoringCalls, mpcSteps: algorithm instanceof SacSearch ? algorithm.mpcSteps : 0, sacStats: algorithm instanceof SacSearch ? algorithm.stats : [] };
 }
 

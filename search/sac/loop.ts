@@ -3,7 +3,9 @@ import type { ProcessNodeNm } from '../../sim/tech/nodes.js';
 import { CONTINUOUS_COUNT, DISCRETE_CHOICES, DISCRETE_HEADS } from '../env/actions.js';
 import { GATE_FIELDS, OBS_DIM } from '../env/observation.js';
 import type { SearchAlgorithm, SegmentContext } from '../explore/algorithm.js';
+import { designKey } from '../explore/archive.js';
 import { epsilonAt, SacAgent, type SacArgs, type SacState } from './sac.js';
+import { designHash, SegmentStatsAccumulator, type SacSegmentStats } from './stats.js';
 
 /**
  * The SAC search (docs/explore.md "Episodes"): one agent for every node of the run.
@@ -23,6 +25,9 @@ export interface SacSearchState {
   readonly steps: number;
   readonly credit: number;
   readonly mpcSteps: number;
+  readonly stats?: readonly SacSegmentStats[];
+  /** Hashes of the designs visited so far (the distinct-design count of the statistics). */
+  readonly seen?: readonly number[];
 }
 
 export class SacSearch implements SearchAlgorithm {
@@ -33,6 +38,9 @@ export class SacSearch implements SearchAlgorithm {
   private credit = 0;
   /** Steps whose continuous action MPC refined. */
   mpcSteps = 0;
+  /** Training statistics, one entry per segment (docs/explore.md "Diagnosing SAC"). */
+  readonly stats: SacSegmentStats[] = [];
+  private readonly seen = new Set<number>();
 
   constructor(
     readonly args: SacArgs,
@@ -47,6 +55,8 @@ export class SacSearch implements SearchAlgorithm {
       this.steps = state.steps;
       this.credit = state.credit;
       this.mpcSteps = state.mpcSteps;
+      this.stats.push(...(state.stats ?? []));
+      for (const h of state.seen ?? []) this.seen.add(h);
     }
   }
 
@@ -55,6 +65,7 @@ export class SacSearch implements SearchAlgorithm {
     const totalEpisodes = this.episodesPerNode * k;
     const totalSteps = totalEpisodes * c.episodeSteps;
     const warmup = Math.min(this.args.warmupSteps, Math.floor(0.1 * totalSteps));
+    const acc = new SegmentStatsAccumulator();
     for (let e = 0; e < c.episodesPerNode * k; e++) {
       const node = c.nodes[this.episodes % k] as ProcessNodeNm;
       const env = c.envs.get(node)!;
@@ -69,6 +80,7 @@ export class SacSearch implements SearchAlgorithm {
         if (a.mpc) this.mpcSteps++;
         const r = env.step(a);
         c.offer(node, r.score);
+        acc.step(a, r.reward, r.score.ppa.feasible, designHash(designKey(r.score.design)), this.seen);
         this.agent.replay.add(obs, a.discrete, a.continuous, r.reward, r.obs);
         ret += r.reward;
         obs = r.obs;
@@ -76,7 +88,7 @@ export class SacSearch implements SearchAlgorithm {
         if (this.steps > warmup && this.agent.replay.size >= this.args.batch) {
           this.credit += this.args.updatesPerStep;
           while (this.credit >= 1) {
-            this.agent.update(this.steps / totalSteps, new Rng(c.seed, `sac/update/${this.agent.updates}`));
+            acc.update(this.agent.update(this.steps / totalSteps, new Rng(c.seed, `sac/update/${this.agent.updates}`)));
             this.credit -= 1;
           }
         }
@@ -84,9 +96,10 @@ export class SacSearch implements SearchAlgorithm {
       this.episodes++;
       c.onEpisode(node, ret);
     }
+    this.stats.push(acc.finish(c.segment, this.steps, this.agent.updates, this.seen.size));
   }
 
   state(): SacSearchState {
-    return { agent: this.agent.state(), episodes: this.episodes, steps: this.steps, credit: this.credit, mpcSteps: this.mpcSteps };
+    return { agent: this.agent.state(), episodes: this.episodes, steps: this.steps, credit: this.credit, mpcSteps: this.mpcSteps, stats: this.stats, seen: [...this.seen] };
   }
 }

@@ -33,6 +33,8 @@ export interface SacArgs {
   readonly tau: number;
   /** Initial temperature alpha (paper: 0.2), for both parts. */
   readonly alphaInit: number;
+  /** Learning rate of the temperatures' log alpha (CleanRL: q_lr, 1e-3). */
+  readonly alphaLr: number;
   /** Target entropy of the continuous part as a multiple of -C (paper: -30 for 30 dims, i.e. 1). */
   readonly targetEntropyScale: number;
   /** Target entropy of the joint mesh move as a share of its maximum ln 25. */
@@ -73,6 +75,7 @@ export const SAC_DEFAULTS: SacArgs = {
   gamma: 0.99,
   tau: 0.005,
   alphaInit: 0.2,
+  alphaLr: 3e-4,
   targetEntropyScale: 1,
   targetEntropyDiscrete: 0.3,
   per: true,
@@ -122,6 +125,22 @@ export interface UpdateStats {
   readonly alphaD: number;
   readonly entropyD: number;
   readonly gateBalance: number;
+  /** Mean over the batch of min_k Q_k(s, a_c)[d] at the replayed action, and of the target y. */
+  readonly qMean: number;
+  readonly targetMean: number;
+  /** Mean log pi_c of the actor's fresh samples (minus the continuous entropy). */
+  readonly logPiMean: number;
+}
+
+/** How an action was chosen, with the policy's pre-squash parameters when it came from the policy. */
+export interface ActInfo {
+  readonly discrete: [number, number];
+  readonly continuous: Float32Array;
+  readonly mpc: boolean;
+  readonly source: 'random' | 'policy';
+  /** Pre-tanh mean and log sigma of the continuous part (policy actions only). */
+  readonly mu?: Float32Array;
+  readonly logStd?: Float32Array;
 }
 
 const scalar = (x: number): Param => ({ value: Float32Array.of(x), grad: new Float32Array(1) });
@@ -161,8 +180,8 @@ export class SacAgent {
     this.logAlphaC = scalar(state ? state.logAlpha.c : Math.log(args.alphaInit));
     this.logAlphaD = scalar(state ? state.logAlpha.d : Math.log(args.alphaInit));
     // the paper clips the temperature's gradient to [-1, 1]
-    this.alphaCOpt = new Adam([this.logAlphaC], { lr: args.lr, clipNorm: 1 });
-    this.alphaDOpt = new Adam([this.logAlphaD], { lr: args.lr, clipNorm: 1 });
+    this.alphaCOpt = new Adam([this.logAlphaC], { lr: args.alphaLr, clipNorm: 1 });
+    this.alphaDOpt = new Adam([this.logAlphaD], { lr: args.alphaLr, clipNorm: 1 });
     if (args.worldModel) this.world = new WorldModel({ obsDim: D, discDim: heads * choices, contDim: C, hidden: args.worldModelHidden }, seed, args.lr / 2, state?.world);
     if (state) {
       this.actorOpt.load(state.optimisers.actor);
@@ -199,10 +218,10 @@ export class SacAgent {
    * during warm-up), else drawn from the policy (its mean when `greedy`); MPC refines the
    * continuous part when the world model is ready and epsilon has fallen below its bar.
    */
-  act(obs: Float32Array, epsilon: number, rng: Rng, greedy = false): { discrete: [number, number]; continuous: Float32Array; mpc: boolean } {
+  act(obs: Float32Array, epsilon: number, rng: Rng, greedy = false): ActInfo {
     const { contDim: C, choices } = this.dims;
     if (rng.next() < epsilon) {
-      return { discrete: [rng.int(0, choices - 1), rng.int(0, choices - 1)], continuous: Float32Array.from({ length: C }, () => 2 * rng.next() - 1), mpc: false };
+      return { discrete: [rng.int(0, choices - 1), rng.int(0, choices - 1)], continuous: Float32Array.from({ length: C }, () => 2 * rng.next() - 1), mpc: false, source: 'random' };
     }
     const out = this.actor.forward(obs, 1);
     const { p } = headSoftmax(out.logits, 1, 2, choices);
@@ -220,7 +239,7 @@ export class SacAgent {
     let continuous = sampleContinuous(out, C, greedy ? null : rng).a;
     const useMpc = !!this.world && this.world.updates >= this.args.mpcMinUpdates && epsilon < this.args.mpcEpsilon;
     if (useMpc) continuous = mpcAction(obs, discrete, continuous, this.actor, this.world!, this.args.gamma, rng);
-    return { discrete, continuous, mpc: useMpc };
+    return { discrete, continuous, mpc: useMpc, source: 'policy', mu: out.mu, logStd: out.logStd };
   }
 
   /** One gradient update of critics, actor, temperatures, targets (and world model); `progress` in [0, 1] anneals beta. */
@@ -228,14 +247,14 @@ export class SacAgent {
     const a = this.args;
     const beta = a.perBeta0 + (1 - a.perBeta0) * Math.min(1, progress);
     const b = this.replay.sample(a.batch, beta, rng);
-    const criticLoss = this.updateCritics(b, rng);
+    const { loss: criticLoss, qMean, targetMean } = this.updateCritics(b, rng);
     const { actorLoss, logPiMean, entropyD, gateBalance } = this.updateActor(b, rng);
     this.updateTemperatures(logPiMean, entropyD);
     // Polyak averaging of the targets: theta_bar <- tau theta + (1 - tau) theta_bar
     this.targets.forEach((t, k) => t.copyFrom(this.critics[k], a.tau));
     if (this.world) this.world.train(this.replay, a.batch, rng, this.dims.choices);
     this.updates++;
-    return { criticLoss, actorLoss, alphaC: this.alphaC, alphaD: this.alphaD, entropyD, gateBalance };
+    return { criticLoss, actorLoss, alphaC: this.alphaC, alphaD: this.alphaD, entropyD, gateBalance, qMean, targetMean, logPiMean };
   }
 
   /**
@@ -244,7 +263,7 @@ export class SacAgent {
    *   L_Q = (1/n) sum_i w_i sum_k (Q_k(s_i, a_c,i)[d_i] - y_i)^2
    * and the new priorities from |delta| = mean_k |Q_k - y|.
    */
-  private updateCritics(b: Batch, rng: Rng): number {
+  private updateCritics(b: Batch, rng: Rng): { loss: number; qMean: number; targetMean: number } {
     const { n } = b;
     const { contDim: C, choices } = this.dims;
     const J = this.joint;
@@ -268,12 +287,14 @@ export class SacAgent {
     }
     const x = this.qInput(b.obs, b.cont, n);
     const td = new Float32Array(n);
+    const qMin = new Float64Array(n).fill(Infinity);
     let loss = 0;
     this.critics.forEach((q, k) => {
       const out = q.forward(x, n, true);
       const dy = new Float32Array(n * J);
       for (let i = 0; i < n; i++) {
         const d = b.disc[2 * i] * choices + b.disc[2 * i + 1];
+        qMin[i] = Math.min(qMin[i], out[i * J + d]);
         const e = out[i * J + d] - y[i];
         dy[i * J + d] = (2 * b.weights[i] * e) / n;
         loss += (b.weights[i] * e * e) / n;
@@ -283,7 +304,7 @@ export class SacAgent {
       this.criticOpts[k].step(1);
     });
     this.replay.updatePriorities(b.indices, td);
-    return loss;
+    return { loss, qMean: qMin.reduce((t, v) => t + v, 0) / n, targetMean: y.reduce((t, v) => t + v, 0) / n };
   }
 
   /**
