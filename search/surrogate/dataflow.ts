@@ -5,6 +5,7 @@ import { dmemBytesPerCycle, lanesOf, romBytesPerCycle } from '../../sim/chip/bou
 import { packetFlits, zeroLoadLatencyCycles } from '../../sim/noc/packet.js';
 import { kvBytesPerTokenPerLayer, kvScaleBytesPerTokenPerLayer } from '../../sim/model/derive.js';
 import { placementUnits, type PlacementUnit } from '../../sim/chip/mapping.js';
+import type { TileWork } from '../../sim/chip/work.js';
 
 /**
  * The critical path of one decode step on the simulator's distributed dataflow
@@ -107,7 +108,15 @@ class PathModel {
   }
 }
 
-export function estimateCriticalPath(card: ModelCard, design: Design, batch: number, contextTokens: number, batching: 'single' | 'continuous' = design.serving.batching): PathEstimate {
+/**
+ * Cycles of one tile's work, for the path's work terms: at the tile's tightest resource
+ * (the closed form below, the default), or from the tile model's own kernels
+ * (`kernelWork`, search/surrogate/kernels.ts) when the caller pays for them. `tileRuns`:
+ * how many times the step runs that work over all tiles (its activity counts that often).
+ */
+export type WorkCycles = (work: TileWork, tileRuns: number) => number | undefined;
+
+export function estimateCriticalPath(card: ModelCard, design: Design, batch: number, contextTokens: number, batching: 'single' | 'continuous' = design.serving.batching, kernels?: WorkCycles): PathEstimate {
   const t = card.text;
   const n = design.mesh.rows * design.mesh.cols;
   const units = t.numLayers + 1 + (t.tieWordEmbeddings ? 0 : 1);
@@ -136,11 +145,20 @@ export function estimateCriticalPath(card: ModelCard, design: Design, batch: num
   const I = t.intermediateSize;
   let net = 0;
   let work = 0;
+  // the works as the simulator's step builder makes them (sim/chip/layers.ts decoderWorks),
+  // the busiest tile's share of each (ceil); at resource limits unless `kernels` is given
+  const k = kernels;
+  // (a work the tile model refuses, a slice larger than the estimate's tile holds, stays at its limit)
+  const L = t.numLayers;
+  const exact = (w: TileWork, limit: number, runs = L * T) => (k ? (k(w, runs) ?? limit) : limit);
+  const lin = (rows: number, cols_: number, extra: Partial<Extract<TileWork, { kind: 'linear' }>>, limit: number, runs?: number) => exact({ kind: 'linear', rows: Math.max(1, Math.ceil(rows)), cols: cols_, tokens: b, ...extra }, limit, runs);
   // --- one decoder layer ---
   const sliceW = h / T;
-  work += vector(sliceW); // norm's local pass
+  work += exact({ kind: 'vector', op: 'rmsnorm', width: Math.max(1, Math.ceil(sliceW)), tokens: b, residual: true }, vector(sliceW)); // norm's local pass
   net += pm.allGather(ring, region, b * sliceW * A + 4 * b);
-  work += linear(((t.numHeads + 2 * t.numKvHeads) * hd) / T, h);
+  const qkvRows = ((t.numHeads + 2 * t.numKvHeads) * hd) / T;
+  // RoPE on the q and k rows of the slice (layers.ts qkvLoad)
+  work += lin(qkvRows, h, { scaleOutputs: true, ropeRows: Math.min(Math.ceil(qkvRows), Math.ceil(((t.numHeads + t.numKvHeads) * hd) / T)), headDim: hd }, linear(qkvRows, h));
   // a KV head's tiles: a run of T / KV tiles (split context), or one tile holding KV / T heads
   const headTiles = Math.max(1, T / t.numKvHeads);
   const headRect: Rect = { w: Math.min(headTiles, cols), h: Math.max(1, headTiles / cols), m: headTiles };
@@ -148,24 +166,25 @@ export function estimateCriticalPath(card: ModelCard, design: Design, batch: num
   net += pm.gather(headRect, (b * (perKv + 2) * hd * A) / headTiles);
   net += pm.multicast(headRect, b * perKv * hd * A);
   const share = (positions / headTiles) * headsHere;
-  work += Math.max(Math.ceil((2 * perKv * hd * share * b) / lanes), Math.ceil((share * b * 2 * hd * kvB) / dmem));
+  const keys = Math.max(1, Math.ceil(positions / headTiles));
+  const attLimit = Math.max(Math.ceil((2 * perKv * hd * share * b) / lanes), Math.ceil((share * b * 2 * hd * kvB) / dmem));
+  work += Math.ceil(headsHere) * exact({ kind: 'attention', queryHeads: perKv, kvHeads: 1, headDim: hd, positions: b * keys, queries: b, kvPositions: b * keys, kvWrites: b }, attLimit / Math.ceil(headsHere), L * T * Math.ceil(headsHere));
   net += pm.gather(headRect, b * perKv * (hd + 2) * A, headTiles > 1 ? vector(perKv * hd) : 0);
   // the heads' outputs: a tree over the KV heads' roots (spread over the region), then a multicast
   const rootsRect: Rect = { w: region.w, h: region.h, m: Math.min(T, t.numKvHeads) };
   if (ring) net += pm.ring(rootsRect, b * perKv * hd * A * headsHere);
   else net += pm.gather(rootsRect, b * perKv * hd * A * headsHere) + pm.multicast(region, b * t.numHeads * hd * A);
-  work += linear(sliceW, t.numHeads * hd) + 2 * vector(sliceW);
+  work += lin(sliceW, t.numHeads * hd, { thenNorm: true }, linear(sliceW, t.numHeads * hd) + 2 * vector(sliceW));
   net += pm.allGather(ring, region, b * sliceW * A + 4 * b);
-  work += linear((2 * I) / T, h) + vector(I / T);
+  work += lin((2 * I) / T, h, { fusedSiluMul: true, scaleOutputs: true }, linear((2 * I) / T, h) + vector(I / T));
   net += pm.allGather(ring, region, (b * I * A) / T);
-  work += linear(sliceW, I) + 2 * vector(sliceW);
+  work += lin(sliceW, I, { thenNorm: true }, linear(sliceW, I) + 2 * vector(sliceW));
   const layerSerial = pm.serial;
   pm.serial = 0;
   // --- the step: every layer, the moves between regions, the LM head and its argmax tree ---
-  const L = t.numLayers;
   const moves = (S - 1) * pm.msg(region.h, b * sliceW * A);
   const headNet = pm.allGather(ring, region, b * sliceW * A + 4 * b) + pm.gather(region, 8 * b);
-  const headWork = linear(t.vocabSize / T, h);
+  const headWork = lin(t.vocabSize / T, h, { argmax: true }, linear(t.vocabSize / T, h), T);
   const netCycles = L * net + moves + headNet;
   const workCycles = L * work + headWork;
   // the mapper balances the regions by weight bytes, which follow the work: a tile of the

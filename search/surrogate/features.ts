@@ -12,6 +12,7 @@ import { DIMENSIONS, encodeDesign } from '../space.js';
 import { decodeBatch, type LabelWorkload } from '../workload.js';
 import { estimateDecodeStep, type StepEstimate } from './latency.js';
 import { estimateCriticalPath, kvCapacityTokensEstimate, type PathEstimate } from './dataflow.js';
+import { kernelWork, type KernelWork } from './kernels.js';
 
 /**
  * Surrogate features (docs/search.md "Surrogate"): the design's encoding (categorical
@@ -27,6 +28,12 @@ export interface FeatureContext {
   readonly card: ModelCard;
   readonly tech: TechTable;
   readonly workload: LabelWorkload;
+  /**
+   * Also run the path's tile work through the tile model's kernels (kernels.ts): exact
+   * kernel efficiency, ~10-20 ms a design on a miss (memoised by tile and shape). The
+   * accuracy model's features; the explore command's fast model leaves them out.
+   */
+  readonly kernels?: boolean;
 }
 
 /** Per-(card, precision) constants, computed once. */
@@ -96,8 +103,14 @@ export interface Analytic {
   readonly path: PathEstimate;
   /** Sequences decoded together: the design's batch, or fewer when the KV cache holds fewer (estimated). */
   readonly sequences: number;
-  /** Tokens/s the mapping bound gives on the estimated path (critical path with the micro-batches in flight, busiest tile), at most the chip-wide bound. */
+  /** Tokens/s the mapping bound gives on the estimated path (critical path with the micro-batches in flight, busiest tile), at most the chip-wide bound; on the kernels' path when the context asks for them. */
   readonly estTokensPerSecond: number;
+  /** The same path with the tile model's kernels for its work (only with `FeatureContext.kernels`). */
+  readonly kernelPath?: PathEstimate;
+  /** The estimate on the path with work at resource limits (equal to `estTokensPerSecond` without kernels). */
+  readonly limitTokensPerSecond: number;
+  /** With kernels: the dynamic energy of a token from the kernels' activity counters (tile) plus the flits' estimate (J). */
+  readonly kernelEnergyJ?: number;
   /** Estimated cycles of the prefill run (its chunks, one after another). */
   readonly prefillCycles: number;
   readonly areaMm2: number;
@@ -154,7 +167,11 @@ export function analytic(design: Design, ctx: FeatureContext): Analytic {
   const need = window > 0 ? Math.min(w.contextTokens + w.outputTokens, window) : w.contextTokens + w.outputTokens;
   const sequences = Math.max(1, Math.min(B, Math.floor(kvCapacityTokensEstimate(ctx.card, design, need) / need)));
   const path = estimateCriticalPath(ctx.card, design, sequences, ctxTokens);
-  const est = Math.min(bound, (Math.min(path.slots * path.rows, sequences) * f) / (path.cycles + path.serialCycles), (path.rows * f) / path.busiestTileCycles);
+  const estOn = (p: PathEstimate) => Math.min(bound, (Math.min(p.slots * p.rows, sequences) * f) / (p.cycles + p.serialCycles), (p.rows * f) / p.busiestTileCycles);
+  const limitEst = estOn(path);
+  const kw: KernelWork | undefined = ctx.kernels ? kernelWork(design) : undefined;
+  const kernelPath = kw ? estimateCriticalPath(ctx.card, design, sequences, ctxTokens, design.serving.batching, kw.cycles) : undefined;
+  const est = kernelPath ? estOn(kernelPath) : limitEst;
   // prefill: the prompt in chunks of prefillChunkTokens rows, one step each
   const prompt = ctx.workload.prefill.promptTokens;
   const chunk = Math.max(1, Math.min(prompt, design.serving.prefillChunkTokens));
@@ -181,11 +198,12 @@ export function analytic(design: Design, ctx: FeatureContext): Analytic {
   const stepRom = k.stepWeightBytes[design.precision.weights];
   const pitchMm = Math.sqrt(tArea.totalMm2);
   const flitPj = design.noc.flitBits * (2 * nv.registerFilePjPerBit + 2 * nv.wirePjPerBitMm * pitchMm);
+  const flitTokenPj = (step.flitHops / step.rows) * flitPj;
   const energyPj =
     (stepRom / B) * romPj +
     macs * (macPj + 3 * actBits * nv.registerFilePjPerBit) +
     (kvStep / B) * memoEnergy(ctx.tech, design.processNodeNm, 'sram', tile.dmemKiB, () => sramReadPjPerByte(nv, tile.dmemKiB * 1024)) +
-    (step.flitHops / step.rows) * flitPj;
+    flitTokenPj;
   // ROM leakage while it reads (idle cycles are power-gated): the step's ROM cycles / B
   const romLeakPj = (stepRom / B / romBytesPerCycle(tile)) * ((tArea.romMm2 * nv.romLeakageMwPerMm2 * 1e3) / design.clockMHz) * leakF;
   const energyFloorJ = (energyPj * dyn + romLeakPj) * 1e-12;
@@ -203,6 +221,10 @@ export function analytic(design: Design, ctx: FeatureContext): Analytic {
     path,
     sequences,
     estTokensPerSecond: est,
+    kernelPath,
+    limitTokensPerSecond: limitEst,
+    // the kernels' counters are charged at the design's supply already (energyOf)
+    kernelEnergyJ: kw && kernelPath ? (kw.tileEnergyPj(ctx.tech) / kernelPath.rows + flitTokenPj * dyn) * 1e-12 : undefined,
     prefillCycles,
     areaMm2,
     areaExact: uniform && !design.mapping.heterogeneousTiles,
@@ -267,6 +289,18 @@ export const FEATURE_NAMES: readonly string[] = (() => {
 
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 
+/** Appended with `FeatureContext.kernels`: the path with the tile model's kernels for its work. */
+export const KERNEL_FEATURE_NAMES: readonly string[] = ['log kernel path cycles', 'log kernel work cycles', 'log kernel work over limits', 'log kernel busiest tile cycles', 'log estimated tokens/s at limits', 'log kernel energy per token', 'log kernel energy over floor'];
+
+/** The feature names of a context (with or without the kernel features). */
+export function featureNamesFor(kernels: boolean | undefined): readonly string[] {
+  return kernels ? [...FEATURE_NAMES, ...KERNEL_FEATURE_NAMES] : FEATURE_NAMES;
+}
+
+export function featureCount(ctx: Pick<FeatureContext, 'kernels'>): number {
+  return FEATURE_COUNT + (ctx.kernels ? KERNEL_FEATURE_NAMES.length : 0);
+}
+
 /** Features of one design into `out` at `offset` (returns the analytic quantities). */
 export function writeFeatures(design: Design, ctx: FeatureContext, out: Float32Array, offset: number): Analytic {
   const enc = encodeDesign(design).vector;
@@ -318,12 +352,23 @@ export function writeFeatures(design: Design, ctx: FeatureContext, out: Float32A
   out[j++] = ln(a.sequences);
   out[j++] = a.sequences < a.batch ? 1 : 0;
   out[j++] = ln(1 + a.path.serialCycles);
+  const kp = a.kernelPath;
+  if (kp) {
+    out[j++] = ln(kp.cycles);
+    out[j++] = ln(1 + kp.workCycles);
+    out[j++] = ln((1 + kp.workCycles) / (1 + a.path.workCycles));
+    out[j++] = ln(1 + kp.busiestTileCycles);
+    out[j++] = ln(a.limitTokensPerSecond);
+    out[j++] = ln(a.kernelEnergyJ!);
+    out[j++] = ln(a.kernelEnergyJ! / a.energyFloorJ);
+  }
   return a;
 }
 
-/** Features of many designs: an n x FEATURE_COUNT matrix and each design's analytic values. */
+/** Features of many designs: an n x featureCount(ctx) matrix and each design's analytic values. */
 export function featureMatrix(designs: readonly Design[], ctx: FeatureContext): { x: Float32Array; analytic: Analytic[] } {
-  const x = new Float32Array(designs.length * FEATURE_COUNT);
-  const an = designs.map((d, i) => writeFeatures(d, ctx, x, i * FEATURE_COUNT));
+  const d = featureCount(ctx);
+  const x = new Float32Array(designs.length * d);
+  const an = designs.map((design, i) => writeFeatures(design, ctx, x, i * d));
   return { x, analytic: an };
 }

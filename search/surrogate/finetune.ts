@@ -3,7 +3,7 @@ import { Adam, Mlp } from '../nn/mlp.js';
 import type { LabelRecord } from '../label/job.js';
 import type { FeatureContext } from './features.js';
 import { FEATURE_COUNT } from './features.js';
-import { buildDataset, regressionLabels, HEAD_COUNT, trainSurrogate, type SurrogateBundle } from './model.js';
+import { buildDataset, isTreeFamily, regressionLabels, HEAD_COUNT, trainSurrogate, type SurrogateBundle } from './model.js';
 
 /**
  * Fine-tuning a surrogate on newly simulated labels (the explore command's spot checks,
@@ -27,7 +27,7 @@ export const FINE_TUNE_DEFAULTS: FineTuneOptions = { steps: 300, batch: 64, lr: 
 export function fineTuneSurrogate(b: SurrogateBundle, all: readonly LabelRecord[], fresh: readonly LabelRecord[], ctx: FeatureContext, o: FineTuneOptions = FINE_TUNE_DEFAULTS): SurrogateBundle {
   const allOk = regressionLabels(all);
   const freshOk = regressionLabels(fresh);
-  if (b.family === 'gbdt' || b.family === 'bounds') {
+  if (isTreeFamily(b.family) || b.family === 'bounds') {
     return trainSurrogate(allOk, ctx, { simulatorVersion: b.simulatorVersion, model: b.model, workload: b.workload, files: b.trainedOn.files }, { family: b.family, seed: o.seed });
   }
   if (freshOk.length === 0) return b;

@@ -8,7 +8,7 @@ import { Rng } from '../../sim/random/rng.js';
 import { SPACE_VERSION } from '../space.js';
 import type { LabelMetrics, LabelRecord } from '../label/job.js';
 import { readBinaryFile } from '../label/file.js';
-import { FEATURE_COUNT, FEATURE_NAMES, featureMatrix, type Analytic, type FeatureContext } from './features.js';
+import { FEATURE_COUNT, featureNamesFor, featureMatrix, type Analytic, type FeatureContext } from './features.js';
 import { ENSEMBLE_DEFAULTS, EnsemblePredictor, fitEnsemble, type EnsembleOptions, type EnsembleState } from './ensemble.js';
 import { GBDT_DEFAULTS, fitGbdt, predictGbdt, type GbdtOptions, type GbdtState } from './gbdt.js';
 
@@ -23,15 +23,26 @@ import { GBDT_DEFAULTS, fitGbdt, predictGbdt, type GbdtOptions, type GbdtState }
  * tokens/s and power and the area.
  *
  * Families: `mlp-ensemble` (deep ensemble of small MLPs), `gbdt` (histogram gradient-boosted
- * trees, one per target) and `bounds` (the analytic estimates alone, each scaled by one
- * constant fitted on the training labels, as a reference).
+ * trees, one per target), `gbdt-kernels` (the same trees with the tile model's kernels in
+ * the path estimate, features.ts `kernels`: the accuracy model, ~10-20 ms a design on a
+ * memo miss), `mlp-small` (one small MLP) and `bounds` (the analytic estimates alone, each
+ * scaled by one constant fitted on the training labels, as a reference).
  * Intervals: the ensemble's spread (zero for trees) combined with a residual scale, both
  * calibrated on a held-out tenth of the training labels so that 90% of its residuals fall
  * inside (split-conformal style).
  */
 
-export type Family = 'mlp-ensemble' | 'gbdt' | 'mlp-small' | 'bounds';
-export const FAMILIES: readonly Family[] = ['mlp-ensemble', 'gbdt', 'mlp-small', 'bounds'];
+export type Family = 'mlp-ensemble' | 'gbdt' | 'gbdt-kernels' | 'mlp-small' | 'bounds';
+export const FAMILIES: readonly Family[] = ['mlp-ensemble', 'gbdt', 'gbdt-kernels', 'mlp-small', 'bounds'];
+
+/** Families whose model is the gradient-boosted trees. */
+export const isTreeFamily = (f: Family): boolean => f === 'gbdt' || f === 'gbdt-kernels';
+
+/** The feature context a family's model is trained and queried with (kernel features or not). */
+export function familyContext(ctx: FeatureContext, f: Family): FeatureContext {
+  const kernels = f === 'gbdt-kernels';
+  return !!ctx.kernels === kernels ? ctx : { ...ctx, kernels };
+}
 
 export interface TargetDef {
   readonly name: string;
@@ -82,7 +93,7 @@ export interface HeadDef {
 export const HEADS: readonly HeadDef[] = [
   { name: 'tokensPerSecond', get: (m) => m.tokensPerSecond, baseline: (a) => a.estTokensPerSecond },
   // dynamic energy per token: everything but the static power's share of a token's time
-  { name: 'dynamicEnergyJ', get: (m, a) => (m.powerW - staticPowerW(m, a)) / m.tokensPerSecond, baseline: (a) => a.energyFloorJ },
+  { name: 'dynamicEnergyJ', get: (m, a) => (m.powerW - staticPowerW(m, a)) / m.tokensPerSecond, baseline: (a) => a.kernelEnergyJ ?? a.energyFloorJ },
   { name: 'staticPowerW', get: (m, a) => staticPowerW(m, a), baseline: (a) => a.leakageW },
   { name: 'ttftMs', get: (m) => m.ttftMs.p50, baseline: (a) => (1000 * a.prefillCycles) / (a.clockMHz * 1e6) },
   // the label workload's inter-token gaps come out as 1 / tokens/s (measured on SmolLM2 labels: ITL x tokens/s = 1 s within 0.1%)
@@ -111,6 +122,8 @@ export interface SurrogateBundle {
   readonly model: { readonly name: string; readonly hash: string };
   readonly workload: string;
   readonly family: Family;
+  /** The features include the tile model's kernels (family gbdt-kernels). */
+  readonly kernelFeatures?: boolean;
   readonly featureNames: readonly string[];
   readonly targets: readonly string[];
   readonly xMean: Float32Array;
@@ -231,7 +244,8 @@ function rawPredict(b: Pick<SurrogateBundle, 'family' | 'xMean' | 'xStd' | 'yMea
     for (let i = 0; i < n * K; i++) mean[i] = b.yMean[i % K];
     return { mean, std };
   }
-  const xs = applyScale(x, n, FEATURE_COUNT, b.xMean, b.xStd);
+  const d = n > 0 ? x.length / n : FEATURE_COUNT;
+  const xs = applyScale(x, n, d, b.xMean, b.xStd);
   if (b.family === 'mlp-ensemble' || b.family === 'mlp-small') {
     const p = (ens ?? new EnsemblePredictor(b.ensemble!)).predict(xs, n);
     for (let i = 0; i < n * K; i++) {
@@ -242,7 +256,7 @@ function rawPredict(b: Pick<SurrogateBundle, 'family' | 'xMean' | 'xStd' | 'yMea
     }
   } else {
     b.gbdt!.forEach((s, k) => {
-      const p = predictGbdt(s, xs, n, FEATURE_COUNT);
+      const p = predictGbdt(s, xs, n, d);
       for (let i = 0; i < n; i++) mean[i * K + k] = Math.min(6, Math.max(-6, p[i])) * b.yStd[k] + b.yMean[k];
     });
   }
@@ -288,7 +302,9 @@ function quantile(xs: number[], q: number): number {
 const MIN_CALIBRATION = 5;
 
 /** Train a surrogate of `family` on labels (all from one model, workload and simulator). */
-export function trainSurrogate(labels: readonly LabelRecord[], ctx: FeatureContext, meta: Pick<SurrogateBundle, 'simulatorVersion' | 'model' | 'workload'> & { files: readonly string[] }, o: TrainOptions): SurrogateBundle {
+export function trainSurrogate(labels: readonly LabelRecord[], ctx0: FeatureContext, meta: Pick<SurrogateBundle, 'simulatorVersion' | 'model' | 'workload'> & { files: readonly string[] }, o: TrainOptions): SurrogateBundle {
+  const ctx = familyContext(ctx0, o.family);
+  const D = featureNamesFor(ctx.kernels).length;
   const now = o.now ?? (() => performance.now());
   const t0 = now();
   const usable = regressionLabels(labels);
@@ -305,21 +321,21 @@ export function trainSurrogate(labels: readonly LabelRecord[], ctx: FeatureConte
   // one the intervals of the single-model families collapse to a point (0% coverage)
   while (calib.length < MIN_CALIBRATION && train.length > calib.length) calib.push(...train.splice(Math.floor(rng.next() * train.length), 1));
   calib.sort((a, b) => a - b);
-  const xTrain = rows(data.x, FEATURE_COUNT, train);
+  const xTrain = rows(data.x, D, train);
   const yTrain = rows(data.y, K, train);
-  const xs = standardise(xTrain, train.length, FEATURE_COUNT);
+  const xs = standardise(xTrain, train.length, D);
   const ys = standardise(yTrain, train.length, K);
-  const xsTrain = applyScale(xTrain, train.length, FEATURE_COUNT, xs.mean, xs.std);
+  const xsTrain = applyScale(xTrain, train.length, D, xs.mean, xs.std);
   const ysTrain = applyScale(yTrain, train.length, K, ys.mean, ys.std);
   let ensemble: EnsembleState | undefined;
   let gbdt: GbdtState[] | undefined;
   if (o.family === 'mlp-ensemble') {
     ensemble = fitEnsemble(xsTrain, ysTrain, train.length, FEATURE_COUNT, K, { ...ENSEMBLE_DEFAULTS, ...o.ensemble, seed: o.seed ?? 1 }, (d, t) => o.onProgress?.(`mlp-ensemble: step ${d}/${t}`));
-  } else if (o.family === 'gbdt') {
+  } else if (isTreeFamily(o.family)) {
     gbdt = TARGETS.map((t, k) => {
       o.onProgress?.(`gbdt: target ${t.name} (${k + 1}/${K})`);
       const y = Float64Array.from({ length: train.length }, (_, i) => ysTrain[i * K + k]);
-      return fitGbdt(xsTrain, train.length, FEATURE_COUNT, y, { ...GBDT_DEFAULTS, ...o.gbdt, seed: (o.seed ?? 1) + k });
+      return fitGbdt(xsTrain, train.length, D, y, { ...GBDT_DEFAULTS, ...o.gbdt, seed: (o.seed ?? 1) + k });
     });
   }
   if (o.family === 'mlp-small') {
@@ -334,7 +350,7 @@ export function trainSurrogate(labels: readonly LabelRecord[], ctx: FeatureConte
   const kk = new Float32Array(KT).fill(1);
   let ppaSigma: number | undefined;
   if (calib.length > 0) {
-    const p = targetsLog(partial, rows(data.x, FEATURE_COUNT, calib), calib.map((i) => data.analytic[i]));
+    const p = targetsLog(partial, rows(data.x, D, calib), calib.map((i) => data.analytic[i]));
     // the PPA score's interval, calibrated on its own residuals: the one from the ends of the
     // T, P and A intervals covered 99% of held-out designs (all three ends at once is rarer than 90%)
     const ref = referenceFor(ctx.card);
@@ -364,7 +380,8 @@ export function trainSurrogate(labels: readonly LabelRecord[], ctx: FeatureConte
     simulatorVersion: meta.simulatorVersion,
     model: meta.model,
     workload: meta.workload,
-    featureNames: FEATURE_NAMES,
+    ...(ctx.kernels ? { kernelFeatures: true } : {}),
+    featureNames: featureNamesFor(ctx.kernels),
     targets: TARGETS.map((t) => t.name),
     ...partial,
     calibration: { s0, k: kk, ppaSigma },
@@ -389,10 +406,13 @@ export interface Prediction {
 
 export class Surrogate {
   private readonly ens?: EnsemblePredictor;
+  /** The caller's context with the bundle's feature set (kernel features or not). */
+  readonly ctx: FeatureContext;
   constructor(
     readonly bundle: SurrogateBundle,
-    readonly ctx: FeatureContext,
+    ctx: FeatureContext,
   ) {
+    this.ctx = !!ctx.kernels === !!bundle.kernelFeatures ? ctx : { ...ctx, kernels: !!bundle.kernelFeatures };
     if (bundle.family === 'mlp-ensemble' || bundle.family === 'mlp-small') this.ens = new EnsemblePredictor(bundle.ensemble!);
   }
 
@@ -491,6 +511,7 @@ export function loadSurrogate(file: string): SurrogateBundle {
   }
   if (b?.kind !== 'tessera-surrogate') throw new InputError(file, '--model', (b as any)?.kind ?? '(unknown)', 'expected a surrogate model file', 'pass a file written by `tessera surrogate train --out`');
   if (b.spaceVersion !== SPACE_VERSION) throw new InputError(file, 'spaceVersion', b.spaceVersion, `the model was trained on another design space; this Tessera's space is ${SPACE_VERSION}`, 'retrain it with `tessera surrogate train` on labels made with this version');
-  if (b.featureNames.length !== FEATURE_COUNT || b.featureNames.some((f, i) => f !== FEATURE_NAMES[i])) throw new InputError(file, 'featureNames', `${b.featureNames.length} features`, 'the model uses another feature set than this Tessera', 'retrain it with `tessera surrogate train`');
+  const names = featureNamesFor(b.kernelFeatures);
+  if (b.featureNames.length !== names.length || b.featureNames.some((f, i) => f !== names[i])) throw new InputError(file, 'featureNames', `${b.featureNames.length} features`, 'the model uses another feature set than this Tessera', 'retrain it with `tessera surrogate train`');
   return b;
 }
