@@ -5,6 +5,7 @@ import { dmemBytesPerCycle, lanesOf, romBytesPerCycle } from '../../sim/chip/bou
 import { packetFlits, zeroLoadLatencyCycles } from '../../sim/noc/packet.js';
 import { kvBytesPerTokenPerLayer, kvScaleBytesPerTokenPerLayer } from '../../sim/model/derive.js';
 import { placementUnits, type PlacementUnit } from '../../sim/chip/mapping.js';
+import { apportion } from '../../sim/chip/partition.js';
 import type { TileWork } from '../../sim/chip/work.js';
 
 /**
@@ -119,11 +120,7 @@ export type WorkCycles = (work: TileWork, tileRuns: number) => number | undefine
 export function estimateCriticalPath(card: ModelCard, design: Design, batch: number, contextTokens: number, batching: 'single' | 'continuous' = design.serving.batching, kernels?: WorkCycles): PathEstimate {
   const t = card.text;
   const n = design.mesh.rows * design.mesh.cols;
-  const units = t.numLayers + 1 + (t.tieWordEmbeddings ? 0 : 1);
-  const S = Math.max(1, Math.min(design.mapping.pipelineStages, n, units));
-  const T = Math.max(1, Math.floor(n / S));
   const cols = design.mesh.cols;
-  const region: Rect = T >= cols ? { w: cols, h: T / cols, m: T } : { w: T, h: 1, m: T };
   const s = design.serving;
   const slots = batching === 'single' ? 1 : Math.max(1, Math.min(s.microBatches, s.maxBatch));
   const b = Math.max(1, Math.ceil(batch / slots));
@@ -143,54 +140,88 @@ export function estimateCriticalPath(card: ModelCard, design: Design, batch: num
   const perKv = t.numHeads / t.numKvHeads;
   const h = t.hiddenSize;
   const I = t.intermediateSize;
-  let net = 0;
-  let work = 0;
   // the works as the simulator's step builder makes them (sim/chip/layers.ts decoderWorks),
   // the busiest tile's share of each (ceil); at resource limits unless `kernels` is given
-  const k = kernels;
-  // (a work the tile model refuses, a slice larger than the estimate's tile holds, stays at its limit)
-  const L = t.numLayers;
-  const exact = (w: TileWork, limit: number, runs = L * T) => (k ? (k(w, runs) ?? limit) : limit);
-  const lin = (rows: number, cols_: number, extra: Partial<Extract<TileWork, { kind: 'linear' }>>, limit: number, runs?: number) => exact({ kind: 'linear', rows: Math.max(1, Math.ceil(rows)), cols: cols_, tokens: b, ...extra }, limit, runs);
-  // --- one decoder layer ---
-  const sliceW = h / T;
-  work += exact({ kind: 'vector', op: 'rmsnorm', width: Math.max(1, Math.ceil(sliceW)), tokens: b, residual: true }, vector(sliceW)); // norm's local pass
-  net += pm.allGather(ring, region, b * sliceW * A + 4 * b);
-  const qkvRows = ((t.numHeads + 2 * t.numKvHeads) * hd) / T;
-  // RoPE on the q and k rows of the slice (layers.ts qkvLoad)
-  work += lin(qkvRows, h, { scaleOutputs: true, ropeRows: Math.min(Math.ceil(qkvRows), Math.ceil(((t.numHeads + t.numKvHeads) * hd) / T)), headDim: hd }, linear(qkvRows, h));
-  // a KV head's tiles: a run of T / KV tiles (split context), or one tile holding KV / T heads
-  const headTiles = Math.max(1, T / t.numKvHeads);
-  const headRect: Rect = { w: Math.min(headTiles, cols), h: Math.max(1, headTiles / cols), m: headTiles };
-  const headsHere = Math.max(1, t.numKvHeads / T);
-  net += pm.gather(headRect, (b * (perKv + 2) * hd * A) / headTiles);
-  net += pm.multicast(headRect, b * perKv * hd * A);
-  const share = (positions / headTiles) * headsHere;
-  const keys = Math.max(1, Math.ceil(positions / headTiles));
-  const attLimit = Math.max(Math.ceil((2 * perKv * hd * share * b) / lanes), Math.ceil((share * b * 2 * hd * kvB) / dmem));
-  work += Math.ceil(headsHere) * exact({ kind: 'attention', queryHeads: perKv, kvHeads: 1, headDim: hd, positions: b * keys, queries: b, kvPositions: b * keys, kvWrites: b }, attLimit / Math.ceil(headsHere), L * T * Math.ceil(headsHere));
-  net += pm.gather(headRect, b * perKv * (hd + 2) * A, headTiles > 1 ? vector(perKv * hd) : 0);
-  // the heads' outputs: a tree over the KV heads' roots (spread over the region), then a multicast
-  const rootsRect: Rect = { w: region.w, h: region.h, m: Math.min(T, t.numKvHeads) };
-  if (ring) net += pm.ring(rootsRect, b * perKv * hd * A * headsHere);
-  else net += pm.gather(rootsRect, b * perKv * hd * A * headsHere) + pm.multicast(region, b * t.numHeads * hd * A);
-  work += lin(sliceW, t.numHeads * hd, { thenNorm: true }, linear(sliceW, t.numHeads * hd) + 2 * vector(sliceW));
-  net += pm.allGather(ring, region, b * sliceW * A + 4 * b);
-  work += lin((2 * I) / T, h, { fusedSiluMul: true, scaleOutputs: true }, linear((2 * I) / T, h) + vector(I / T));
-  net += pm.allGather(ring, region, (b * I * A) / T);
-  work += lin(sliceW, I, { thenNorm: true }, linear(sliceW, I) + 2 * vector(sliceW));
-  const layerSerial = pm.serial;
-  pm.serial = 0;
-  // --- the step: every layer, the moves between regions, the LM head and its argmax tree ---
-  const moves = (S - 1) * pm.msg(region.h, b * sliceW * A);
-  const headNet = pm.allGather(ring, region, b * sliceW * A + 4 * b) + pm.gather(region, 8 * b);
-  const headWork = lin(t.vocabSize / T, h, { argmax: true }, linear(t.vocabSize / T, h), T);
-  const netCycles = L * net + moves + headNet;
-  const workCycles = L * work + headWork;
-  // the mapper balances the regions by weight bytes, which follow the work: a tile of the
-  // busiest region does about 1/S of the step's work, and the LM head's region at least the head
-  const busiestTileCycles = Math.max(workCycles / S, headWork);
-  return { cycles: netCycles + workCycles, netCycles, workCycles, serialCycles: L * layerSerial + pm.serial, busiestTileCycles, rows: b, slots };
+  // (a work the tile model refuses stays at its limit)
+  const exact = (w: TileWork, limit: number, runs: number) => (kernels ? (kernels(w, runs) ?? limit) : limit);
+  const lin = (rows: number, cols_: number, extra: Partial<Extract<TileWork, { kind: 'linear' }>>, limit: number, runs: number) => exact({ kind: 'linear', rows: Math.max(1, Math.ceil(rows)), cols: cols_, tokens: b, ...extra }, limit, runs);
+  const rectOf = (T: number): Rect => (T >= cols ? { w: cols, h: T / cols, m: T } : { w: T, h: 1, m: T });
+
+  /** One decoder layer on a region of T tiles (run `layers` times there): its message and work cycles and port waits. */
+  const layer = (T: number, layers: number) => {
+    const region = rectOf(T);
+    const runs = layers * T;
+    const serial0 = pm.serial;
+    let net = 0;
+    let work = 0;
+    const sliceW = h / T;
+    work += exact({ kind: 'vector', op: 'rmsnorm', width: Math.max(1, Math.ceil(sliceW)), tokens: b, residual: true }, vector(sliceW), runs); // norm's local pass
+    net += pm.allGather(ring, region, b * sliceW * A + 4 * b);
+    const qkvRows = ((t.numHeads + 2 * t.numKvHeads) * hd) / T;
+    // RoPE on the q and k rows of the slice (layers.ts qkvLoad)
+    work += lin(qkvRows, h, { scaleOutputs: true, ropeRows: Math.min(Math.ceil(qkvRows), Math.ceil(((t.numHeads + t.numKvHeads) * hd) / T)), headDim: hd }, linear(qkvRows, h), runs);
+    // a KV head's tiles: a run of T / KV tiles (split context), or one tile holding KV / T heads
+    const headTiles = Math.max(1, T / t.numKvHeads);
+    const headRect: Rect = { w: Math.min(headTiles, cols), h: Math.max(1, headTiles / cols), m: headTiles };
+    const headsHere = Math.max(1, t.numKvHeads / T);
+    net += pm.gather(headRect, (b * (perKv + 2) * hd * A) / headTiles);
+    net += pm.multicast(headRect, b * perKv * hd * A);
+    const share = (positions / headTiles) * headsHere;
+    const keys = Math.max(1, Math.ceil(positions / headTiles));
+    const attLimit = Math.max(Math.ceil((2 * perKv * hd * share * b) / lanes), Math.ceil((share * b * 2 * hd * kvB) / dmem));
+    const heads = Math.ceil(headsHere);
+    work += heads * exact({ kind: 'attention', queryHeads: perKv, kvHeads: 1, headDim: hd, positions: b * keys, queries: b, kvPositions: b * keys, kvWrites: b }, attLimit / heads, runs * heads);
+    net += pm.gather(headRect, b * perKv * (hd + 2) * A, headTiles > 1 ? vector(perKv * hd) : 0);
+    // the heads' outputs: a tree over the KV heads' roots (spread over the region), then a multicast
+    const rootsRect: Rect = { w: region.w, h: region.h, m: Math.min(T, t.numKvHeads) };
+    if (ring) net += pm.ring(rootsRect, b * perKv * hd * A * headsHere);
+    else net += pm.gather(rootsRect, b * perKv * hd * A * headsHere) + pm.multicast(region, b * t.numHeads * hd * A);
+    work += lin(sliceW, t.numHeads * hd, { thenNorm: true }, linear(sliceW, t.numHeads * hd) + 2 * vector(sliceW), runs);
+    net += pm.allGather(ring, region, b * sliceW * A + 4 * b);
+    work += lin((2 * I) / T, h, { fusedSiluMul: true, scaleOutputs: true }, linear((2 * I) / T, h) + vector(I / T), runs);
+    net += pm.allGather(ring, region, (b * I * A) / T);
+    work += lin(sliceW, I, { thenNorm: true }, linear(sliceW, I) + 2 * vector(sliceW), runs);
+    const serial = pm.serial - serial0;
+    pm.serial = serial0;
+    return { net, work, serial };
+  };
+
+  // --- the step: each region's layers (regions sized by weight bytes, mapping.ts mapModel),
+  // the moves between regions, the LM head and its argmax tree on the last region ---
+  const regions = regionsOf(unitsOf(card, design.precision.weights), Math.max(1, Math.min(design.mapping.pipelineStages, n)));
+  const sizes = apportion(Math.max(0, n - regions.length), regions.map((r) => r.bytes)).map((x) => x + 1);
+  const same = new Map<number, { net: number; work: number; serial: number }>();
+  let netCycles = 0;
+  let workCycles = 0;
+  let serialCycles = 0;
+  let busiestTileCycles = 0;
+  regions.forEach((r, i) => {
+    const T = sizes[i];
+    const region = rectOf(T);
+    let tileWork = 0;
+    if (r.layers > 0) {
+      // equal regions give equal layers: computed once, except that kernels count every run
+      let c = kernels ? undefined : same.get(T);
+      if (!c) same.set(T, (c = layer(T, r.layers)));
+      netCycles += r.layers * c.net;
+      workCycles += r.layers * c.work;
+      serialCycles += r.layers * c.serial;
+      tileWork += r.layers * c.work;
+    }
+    const sliceW = h / T;
+    if (i > 0) netCycles += pm.msg(region.h, b * sliceW * A);
+    if (r.head) {
+      const serial0 = pm.serial;
+      netCycles += pm.allGather(ring, region, b * sliceW * A + 4 * b) + pm.gather(region, 8 * b);
+      serialCycles += pm.serial - serial0;
+      pm.serial = serial0;
+      const headWork = lin(t.vocabSize / T, h, { argmax: true }, linear(t.vocabSize / T, h), T);
+      workCycles += headWork;
+      tileWork += headWork;
+    }
+    busiestTileCycles = Math.max(busiestTileCycles, tileWork);
+  });
+  return { cycles: netCycles + workCycles, netCycles, workCycles, serialCycles, busiestTileCycles, rows: b, slots };
 }
 
 /** Units grouped into `stages` regions of about equal weight bytes (sim/chip/mapping.ts `groupUnits`): each group's layers and bytes. */
