@@ -5,6 +5,9 @@ import { main } from '../cli/main.js';
 import { memoryIo } from '../cli/io.js';
 import { estimateDecodeStep } from '../search/surrogate/latency.js';
 import { estimateCriticalPath, kvCapacityTokensEstimate } from '../search/surrogate/dataflow.js';
+import { kernelWork } from '../search/surrogate/kernels.js';
+import { builtinModel } from '../sim/model/catalog.js';
+import { sampleDesign } from '../search/sampler.js';
 import { analytic } from '../search/surrogate/features.js';
 import { runLabelJob } from '../search/label/job.js';
 import { planMapping } from '../sim/chip/run.js';
@@ -123,6 +126,28 @@ describe('critical path on the distributed dataflow and KV concurrency (surrogat
     expect(errs.length).toBeGreaterThanOrEqual(5);
     expect(errs[Math.floor(errs.length / 2)]).toBeLessThan(Math.log(1.25));
     expect(errs[errs.length - 1]).toBeLessThan(Math.log(3));
+  });
+});
+
+describe('kernel work on the path (the gbdt-kernels features)', () => {
+  test('the tile model\'s kernels never beat the resource limits, and the step\'s kernels read every weight from ROM once (within 5%: slices rounded up)', () => {
+    const card = builtinModel('smollm2-135m')!;
+    const t = card.text;
+    // weight elements of a decode step from the card: q|k|v, o, gate|up, down per layer, then the (tied) LM head
+    const perLayer = t.hiddenSize * (t.numHeads + 2 * t.numKvHeads) * t.headDim + t.numHeads * t.headDim * t.hiddenSize + 3 * t.hiddenSize * t.intermediateSize;
+    const elements = t.numLayers * perLayer + t.vocabSize * t.hiddenSize;
+    const bytesPer = { fp16: 2, int8: 1, int4: 0.5 } as const;
+    for (let i = 0; i < 6; i++) {
+      const d = sampleDesign({ card, modelName: card.name, nodes: [7], seed: 4, workload: LLM_DECODE_V2 }, i).design;
+      const kw = kernelWork(d);
+      const exact = estimateCriticalPath(card, d, 1, 512, 'single', kw.cycles);
+      const limits = estimateCriticalPath(card, d, 1, 512, 'single');
+      expect(exact.workCycles).toBeGreaterThanOrEqual(limits.workCycles);
+      expect(exact.netCycles).toBe(limits.netCycles);
+      const rom = kw.counters['tile.romBytesRead'] / (elements * bytesPer[d.precision.weights]);
+      expect({ i, rom: Math.abs(rom - 1) < 0.05 }).toEqual({ i, rom: true });
+      expect(kw.tileEnergyPj(DEFAULT_TECH)).toBeGreaterThan(0);
+    }
   });
 });
 

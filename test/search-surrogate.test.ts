@@ -9,7 +9,7 @@ import { fitGbdt, predictGbdt } from '../search/surrogate/gbdt.js';
 import { auc, balancedAccuracy, coverage, kendallTau, mape, r2, topRecall } from '../search/surrogate/metrics.js';
 import { Surrogate, loadSurrogate, saveSurrogate, trainSurrogate, normalCdf } from '../search/surrogate/model.js';
 import { evaluateSurrogate } from '../search/surrogate/evaluate.js';
-import { FEATURE_COUNT, FEATURE_NAMES, featureMatrix, uniformAreaMm2 } from '../search/surrogate/features.js';
+import { FEATURE_COUNT, FEATURE_NAMES, KERNEL_FEATURE_NAMES, featureMatrix, uniformAreaMm2 } from '../search/surrogate/features.js';
 import { sampleDesign } from '../search/sampler.js';
 import { builtinModel } from '../sim/model/catalog.js';
 import { LLM_DECODE_V2 } from '../search/workload.js';
@@ -140,6 +140,24 @@ describe('surrogate train / eval / predict', () => {
     // area comes from the area model where it is exact: zero error there
     expect(r.overall.targets.areaMm2.mape).toBeLessThan(1e-6 + (test_.some((l) => l.design.mapping.heterogeneousTiles) ? 100 : 0));
     expect(b.featureNames).toHaveLength(FEATURE_COUNT);
+  });
+
+  test('gbdt-kernels: trained and queried with the kernel features; its file keeps them (a plain context is upgraded on load)', () => {
+    const b = trainSurrogate(train, ctx, meta, { family: 'gbdt-kernels', gbdt: { rounds: 60 } });
+    expect(b.kernelFeatures).toBe(true);
+    expect(b.featureNames).toEqual([...FEATURE_NAMES, ...KERNEL_FEATURE_NAMES]);
+    const file = path.join(dir, 'kernels.msgpack');
+    saveSurrogate(file, b);
+    const s = new Surrogate(loadSurrogate(file), ctx);
+    expect(s.ctx.kernels).toBe(true);
+    const designs = test_.map((l) => l.design);
+    const { x } = featureMatrix(designs, s.ctx);
+    expect(x.every(Number.isFinite)).toBe(true);
+    expect(s.predict(designs).map((p) => p.targets.tokensPerSecond.value)).toEqual(new Surrogate(b, ctx).predict(designs).map((p) => p.targets.tokensPerSecond.value));
+    const r = evaluateSurrogate(s, test_);
+    expect(r.overall.targets.ppaScore.kendallTau).toBeGreaterThan(0.5);
+    // the plain families keep the plain features
+    expect(trainSurrogate(train, { ...ctx, kernels: true }, meta, { family: 'gbdt', gbdt: { rounds: 10 } }).featureNames).toHaveLength(FEATURE_COUNT);
   });
 
   test('a small training set still calibrates its intervals on at least 5 labels (they never collapse to a point)', () => {

@@ -64,6 +64,8 @@ export interface KernelWork {
   readonly cycles: WorkCycles;
   /** Tile activity energy (pJ, at the design's supply) of the works asked for so far, each times its runs. */
   tileEnergyPj(tech: TechTable): number;
+  /** The activity counters of the works asked for so far, each times its runs. */
+  readonly counters: Readonly<CounterRecord>;
 }
 
 export function kernelWork(design: Design): KernelWork {
@@ -85,6 +87,7 @@ export function kernelWork(design: Design): KernelWork {
   };
   return {
     cycles,
+    counters: total,
     tileEnergyPj(tech) {
       const e = energyOf(total, design, tech, 1);
       let pj = 0;
