@@ -4,7 +4,7 @@ import { bytesPerElement, PRECISION_BITS } from '../../sim/units/precision.js';
 import { dmemBytesPerCycle, lanesOf, romBytesPerCycle } from '../../sim/chip/bounds.js';
 import { packetFlits, zeroLoadLatencyCycles } from '../../sim/noc/packet.js';
 import { kvBytesPerTokenPerLayer, kvScaleBytesPerTokenPerLayer } from '../../sim/model/derive.js';
-import { placementUnits, type PlacementUnit } from '../../sim/chip/mapping.js';
+import { placementUnits, STREAM_ROWS, type PlacementUnit } from '../../sim/chip/mapping.js';
 import { apportion } from '../../sim/chip/partition.js';
 import type { TileWork } from '../../sim/chip/work.js';
 
@@ -270,7 +270,7 @@ export function kvCapacityTokensEstimate(card: ModelCard, design: Design, needTo
   const A = PRECISION_BITS[design.precision.activations] / 8;
   const s = design.serving;
   const together = Math.max(s.batching === 'single' ? 1 : s.maxBatch, s.prefillChunkTokens);
-  const stream = Math.min(together, 8); // mapping.ts STREAM_ROWS
+  const stream = Math.min(together, STREAM_ROWS);
   const lanes = lanesOf(design.tile, design);
   const perKv = t.numHeads / t.numKvHeads;
   const dmem = design.tile.dmemKiB * 1024;
