@@ -81,6 +81,21 @@ describe('critical path on the distributed dataflow and KV concurrency (surrogat
     expect(p.cycles).toBe(p.netCycles + p.workCycles);
   });
 
+  test('a buffer shallower than the credit round trip stretches each move: the tail waits for credits (Dally & Towles 13.3)', () => {
+    const d = (depth: number) => variant(base, { mapping: { ...base.mapping, pipelineStages: 4 }, noc: { ...base.noc, bufferDepthFlits: depth, flitBits: 64 } });
+    const n = d(1).noc;
+    const S = Math.min(4, card.text.numLayers + 1 + (card.text.tieWordEmbeddings ? 0 : 1));
+    const act = d(1).precision.activations === 'fp16' ? 2 : 1;
+    const L = Math.max(1, Math.ceil((8 * card.text.hiddenSize * act + n.headerBits) / n.flitBits));
+    // a link's credit loop: switch allocation, traversal, link, the write, the credit's return
+    const R = n.switchAllocCycles + n.switchTraversalCycles + n.linkTraversalCycles + 1 + n.creditReturnCycles;
+    const deep = estimateCriticalPath(card, d(64), 1, 512).netCycles;
+    const shallow = estimateCriticalPath(card, d(1), 1, 512).netCycles;
+    // one flit per round trip instead of one per cycle, for every move between the regions
+    expect(L).toBeGreaterThan(1);
+    expect(shallow - deep).toBe((S - 1) * (R * (L - 1) - (L - 1)));
+  });
+
   test('moves the way the hardware would', () => {
     const e = (change: object) => estimateCriticalPath(card, variant(base, change), 1, 512);
     const big = { mesh: { rows: 8, cols: 8 } };

@@ -3,6 +3,7 @@ import type { Design, NocParams } from '../../sim/design/design.js';
 import { bytesPerElement, PRECISION_BITS } from '../../sim/units/precision.js';
 import { dmemBytesPerCycle, lanesOf, romBytesPerCycle } from '../../sim/chip/bounds.js';
 import { packetFlits, zeroLoadLatencyCycles } from '../../sim/noc/packet.js';
+import { cyclesPerFlit, injectionCreditRoundTripCycles, linkCreditRoundTripCycles, spanCycles } from '../../sim/noc/creditFlow.js';
 import { kvBytesPerTokenPerLayer, kvScaleBytesPerTokenPerLayer } from '../../sim/model/derive.js';
 import { placementUnits, STREAM_ROWS, type PlacementUnit } from '../../sim/chip/mapping.js';
 import { apportion } from '../../sim/chip/partition.js';
@@ -58,10 +59,35 @@ class PathModel {
   constructor(
     readonly noc: NocParams,
     readonly radix: number,
-  ) {}
+  ) {
+    this.linkRt = linkCreditRoundTripCycles(noc);
+    this.injRt = injectionCreditRoundTripCycles(noc);
+    this.perFlit = cyclesPerFlit(noc.bufferDepthFlits, Math.max(this.linkRt, this.injRt));
+  }
 
+  /** Cycles per flit where the buffers do not cover the credit round trip (sim/noc/creditFlow.ts: max(1, R / D)). */
+  readonly perFlit: number;
+  private readonly linkRt: number;
+  private readonly injRt: number;
+
+  /**
+   * An idle path's message latency as the simulator's message-level NoC has it: the head at
+   * its zero-load latency, the tail `spanCycles` behind it on the slowest credit loop
+   * (injection or links: D buffer slots against a round trip R), so a shallow buffer
+   * stretches a long packet (creditFlow.ts; equal to the zero-load latency when D >= R).
+   */
   msg(hops: number, bytes: number): number {
-    return bytes > 0 ? zeroLoadLatencyCycles(this.noc, Math.max(0, Math.round(hops)), packetFlits(this.noc, bytes)) : 0;
+    if (bytes <= 0) return 0;
+    const h = Math.max(0, Math.round(hops));
+    const flits = packetFlits(this.noc, bytes);
+    const d = this.noc.bufferDepthFlits;
+    const span = Math.max(spanCycles(flits, d, this.injRt), h > 0 ? spanCycles(flits, d, this.linkRt) : 0);
+    return zeroLoadLatencyCycles(this.noc, h, 1) + span;
+  }
+
+  /** Port time of a packet of `bytes` (its flits at the credit loop's rate). */
+  portCycles(bytes: number): number {
+    return packetFlits(this.noc, bytes) * this.perFlit;
   }
 
   /** Up a bisection tree over `r`, each member adding `own` bytes (plus `relay` cycles at each interior level). */
@@ -78,7 +104,7 @@ class PathModel {
       const bytes = child * own;
       cycles += this.msg((side - side / parts) / 2, bytes) + relay;
       // the other children's packets queue at the parent's ejection port
-      this.serial += (parts - 1) * packetFlits(this.noc, bytes);
+      this.serial += (parts - 1) * this.portCycles(bytes);
       if (wide) w = Math.max(1, w / parts);
       else h = Math.max(1, h / parts);
       m = child;
@@ -90,7 +116,7 @@ class PathModel {
   multicast(r: Rect, bytes: number): number {
     if (r.m <= 1) return 0;
     // unicast fan-out: the copies leave the root's injection port one after another
-    if (this.noc.multicast !== 'tree') this.serial += Math.max(0, Math.ceil(r.m) - 2) * packetFlits(this.noc, bytes);
+    if (this.noc.multicast !== 'tree') this.serial += Math.max(0, Math.ceil(r.m) - 2) * this.portCycles(bytes);
     return this.msg((r.w - 1) / 2 + (r.h - 1) / 2, bytes);
   }
 
