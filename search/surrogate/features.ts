@@ -290,7 +290,7 @@ export const FEATURE_NAMES: readonly string[] = (() => {
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 
 /** Appended with `FeatureContext.kernels`: the path with the tile model's kernels for its work. */
-export const KERNEL_FEATURE_NAMES: readonly string[] = ['log kernel path cycles', 'log kernel work cycles', 'log kernel work over limits', 'log kernel busiest tile cycles', 'log estimated tokens/s at limits', 'log kernel energy per token', 'log kernel energy over floor'];
+export const KERNEL_FEATURE_NAMES: readonly string[] = ['log kernel path cycles', 'log kernel work cycles', 'log kernel work over limits', 'log kernel busiest tile cycles', 'log estimated tokens/s at limits', 'log kernel energy per token', 'log kernel energy over floor', 'log kernel path rate over busiest-tile rate', 'log port waits over kernel path'];
 
 /** The feature names of a context (with or without the kernel features). */
 export function featureNamesFor(kernels: boolean | undefined): readonly string[] {
@@ -361,6 +361,9 @@ export function writeFeatures(design: Design, ctx: FeatureContext, out: Float32A
     out[j++] = ln(a.limitTokensPerSecond);
     out[j++] = ln(a.kernelEnergyJ!);
     out[j++] = ln(a.kernelEnergyJ! / a.energyFloorJ);
+    // the mapping bound's two step limits apart (micro-batches in flight along the path, the busiest tile), and the waits against the path
+    out[j++] = ln((Math.min(kp.slots * kp.rows, a.sequences) * kp.busiestTileCycles) / (kp.rows * (kp.cycles + kp.serialCycles)));
+    out[j++] = ln((1 + kp.serialCycles) / kp.cycles);
   }
   return a;
 }
