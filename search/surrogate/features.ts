@@ -276,7 +276,9 @@ export const FEATURE_NAMES: readonly string[] = (() => {
     'log prefill cycles (estimate)',
     'leakage share of energy (estimate)',
     'vdd ratio',
-    'log path cycles (estimate)',
+    // renamed when the path changed (regions sized by weight, credit loops): a model trained
+    // on the earlier path is refused (loadSurrogate) rather than fed different values
+    'log path cycles (estimate v2)',
     'log path message cycles',
     'log path work cycles',
     'log busiest tile cycles',
