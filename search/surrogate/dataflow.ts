@@ -5,7 +5,7 @@ import { dmemBytesPerCycle, lanesOf, romBytesPerCycle } from '../../sim/chip/bou
 import { packetFlits, zeroLoadLatencyCycles } from '../../sim/noc/packet.js';
 import { cyclesPerFlit, injectionCreditRoundTripCycles, linkCreditRoundTripCycles, spanCycles } from '../../sim/noc/creditFlow.js';
 import { kvBytesPerTokenPerLayer, kvScaleBytesPerTokenPerLayer } from '../../sim/model/derive.js';
-import { placementUnits, STREAM_ROWS, type PlacementUnit } from '../../sim/chip/mapping.js';
+import { groupUnits, placementUnits, regionTileCounts, STREAM_ROWS, type PlacementUnit } from '../../sim/chip/mapping.js';
 import { apportion } from '../../sim/chip/partition.js';
 import type { TileWork } from '../../sim/chip/work.js';
 
@@ -215,7 +215,7 @@ export function estimateCriticalPath(card: ModelCard, design: Design, batch: num
   // --- the step: each region's layers (regions sized by weight bytes, mapping.ts mapModel),
   // the moves between regions, the LM head and its argmax tree on the last region ---
   const regions = regionsOf(unitsOf(card, design.precision.weights), Math.max(1, Math.min(design.mapping.pipelineStages, n)));
-  const sizes = apportion(Math.max(0, n - regions.length), regions.map((r) => r.bytes)).map((x) => x + 1);
+  const sizes = regionTileCounts(n, regions.map((r) => r.bytes));
   const same = new Map<number, { net: number; work: number; serial: number }>();
   let netCycles = 0;
   let workCycles = 0;
@@ -250,25 +250,13 @@ export function estimateCriticalPath(card: ModelCard, design: Design, batch: num
   return { cycles: netCycles + workCycles, netCycles, workCycles, serialCycles, busiestTileCycles, rows: b, slots };
 }
 
-/** Units grouped into `stages` regions of about equal weight bytes (sim/chip/mapping.ts `groupUnits`): each group's layers and bytes. */
+/** The pipeline regions as mapping.ts groups them (`groupUnits`): each region's layers, weight bytes and whether it holds the LM head. */
 function regionsOf(units: readonly PlacementUnit[], stages: number): { layers: number; bytes: number; head: boolean }[] {
-  const s = Math.min(stages, units.length);
-  const total = units.reduce((a, u) => a + u.weightBytes, 0);
-  const out: { layers: number; bytes: number; head: boolean }[] = [];
-  let cur = { layers: 0, bytes: 0, head: false };
-  units.forEach((u, i) => {
-    cur.layers += u.kind === 'decoder' ? 1 : 0;
-    cur.bytes += u.weightBytes;
-    cur.head ||= u.kind === 'head';
-    const remainingUnits = units.length - i - 1;
-    const remainingGroups = s - out.length - 1;
-    if (remainingGroups > 0 && (cur.bytes >= (total * (out.length + 1)) / s || remainingUnits === remainingGroups)) {
-      out.push(cur);
-      cur = { layers: 0, bytes: 0, head: false };
-    }
-  });
-  if (cur.bytes > 0 || cur.layers > 0) out.push(cur);
-  return out;
+  return groupUnits(units, stages).map((g) => ({
+    layers: g.reduce((a, u) => a + (u.kind === 'decoder' ? 1 : 0), 0),
+    bytes: g.reduce((a, u) => a + u.weightBytes, 0),
+    head: g.some((u) => u.kind === 'head'),
+  }));
 }
 
 const unitsCache = new WeakMap<ModelCard, Map<string, PlacementUnit[]>>();

@@ -276,9 +276,10 @@ export const FEATURE_NAMES: readonly string[] = (() => {
     'log prefill cycles (estimate)',
     'leakage share of energy (estimate)',
     'vdd ratio',
-    // renamed when the path changed (regions sized by weight, credit loops): a model trained
+    // renamed whenever the path changes (v2: regions sized by weight, credit loops; v3: regions
+    // grouped by mapping.ts groupUnits itself, on cumulative bytes): a model trained
     // on the earlier path is refused (loadSurrogate) rather than fed different values
-    'log path cycles (estimate v2)',
+    'log path cycles (estimate v3)',
     'log path message cycles',
     'log path work cycles',
     'log busiest tile cycles',

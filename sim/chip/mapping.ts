@@ -184,8 +184,8 @@ export function serpentineOrder(rows: number, cols: number): number[] {
 
 export { apportion };
 
-/** Group units into `stages` contiguous groups of about equal weight bytes. */
-function groupUnits(units: readonly PlacementUnit[], stages: number): PlacementUnit[][] {
+/** Group units into `stages` contiguous groups of about equal weight bytes (the pipeline regions). */
+export function groupUnits(units: readonly PlacementUnit[], stages: number): PlacementUnit[][] {
   const s = Math.min(stages, units.length);
   const total = units.reduce((a, u) => a + u.weightBytes, 0);
   const groups: PlacementUnit[][] = [];
@@ -204,6 +204,11 @@ function groupUnits(units: readonly PlacementUnit[], stages: number): PlacementU
   });
   if (cur.length) groups.push(cur);
   return groups;
+}
+
+/** Tiles per region out of `n`: proportional to the regions' weight bytes, at least one each. */
+export function regionTileCounts(n: number, regionBytes: readonly number[]): number[] {
+  return apportion(n - regionBytes.length, regionBytes).map((x) => x + 1);
 }
 
 
@@ -342,9 +347,8 @@ export function mapModel(card: ModelCard, design: Design, options: MapOptions = 
   const units = placementUnits(card, p);
   const groups = groupUnits(units, design.mapping.pipelineStages);
   const groupBytes = groups.map((g) => g.reduce((s, u) => s + u.weightBytes, 0));
-  // tiles per region, proportional to weight, at least one each
   const n = order.length;
-  const sizes = apportion(n - groups.length, groupBytes).map((x) => x + 1);
+  const sizes = regionTileCounts(n, groupBytes);
   const t = card.text;
   const v = card.vision;
   const textShape = { width: t.hiddenSize, mlp: t.intermediateSize, queryHeads: t.numHeads, kvHeads: t.numKvHeads, headDim: t.headDim };
