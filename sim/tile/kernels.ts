@@ -60,7 +60,32 @@ function checkSize(kernel: string, field: string, value: unknown, min = 1, max =
 const ADDR = x(1); // address pointer bumps
 const SCAL = x(2); // scalar working registers x2..x7
 
-export function buildKernel(t: TileTiming, spec: KernelSpec): BuiltKernel {
+/** One tile's program builder and the emit helpers every kernel shares. */
+interface Emit {
+  readonly b: ProgramBuilder;
+  readonly t: TileTiming;
+  /** vector lanes (activations per vector) */
+  readonly L: number;
+  /** bytes per activation */
+  readonly actB: number;
+  readonly lat: TileTiming['tile']['vectorLatencyCycles'];
+  ld(dst: number, bytes: number, kv?: boolean): void;
+  st(src: number, bytes: number, kv?: boolean): void;
+  vop(op: (typeof Op)[keyof typeof Op], dst: number, srcs: number[], elems: number): void;
+  /** advance the address pointer */
+  bump(): void;
+  /** number of accumulators that hides a recurrence of `latency` at one vector op per cycle */
+  accs(latency: number, streams?: number): number;
+  /** chunks of `n` elements, `L` lanes each: [full chunks, remainder] */
+  chunks(n: number): [number, number];
+  treeSum(regs: number[], elems: number): number;
+  /** run `body(elems)` over `n` elements in chunks of `L` (a loop of full chunks and a tail) */
+  overChunks(n: number, body: (elems: number) => void): void;
+}
+
+type SpecOf<K extends KernelKind> = Extract<KernelSpec, { kind: K }>;
+
+function emitContext(t: TileTiming): Emit {
   const L = t.lanes;
   const act = t.precision.activations;
   const actB = PRECISION_BITS[act] / 8;
@@ -81,311 +106,357 @@ export function buildKernel(t: TileTiming, spec: KernelSpec): BuiltKernel {
     b.loop(full, () => body(L));
     if (rem) body(rem);
   };
+  return { b, t, L, actB, lat, ld, st, vop, bump, accs, chunks, treeSum, overChunks };
+}
 
+export function buildKernel(t: TileTiming, spec: KernelSpec): BuiltKernel {
+  const k = emitContext(t);
   switch (spec.kind) {
     case 'gemv':
     case 'gemm':
-    case 'patch-embed': {
-      const rows = checkSize(spec.kind, spec.kind === 'patch-embed' ? 'hidden' : 'rows', spec.kind === 'patch-embed' ? spec.hidden : spec.rows);
-      const cols = checkSize(spec.kind, spec.kind === 'patch-embed' ? 'patchDim' : 'cols', spec.kind === 'patch-embed' ? spec.patchDim : spec.cols);
-      const tokens = spec.kind === 'gemv' ? 1 : spec.kind === 'gemm' ? checkSize('gemm', 'tokens', spec.tokens, 1, 65536) : checkSize('patch-embed', 'patches', spec.patches, 1, 65536);
-      const dmem = (tokens * cols + tokens * rows) * actB;
-      checkFits(t, spec.kind, dmem);
-      checkRomFits(t, spec.kind, storageBytes(rows * cols, t.precision.weights));
-      emitMatmul(b, t, rows, cols, tokens);
-      return { program: b.build(spec.kind), dmemBytes: dmem };
-    }
-    case 'attention': {
-      const G = checkSize('attention', 'queryHeads', spec.queryHeads, 1, 64);
-      const D = checkSize('attention', 'headDim', spec.headDim, 1, 1024);
-      const N = checkSize('attention', 'contextTokens', spec.contextTokens, 1, 1 << 22);
-      const kvB = PRECISION_BITS[t.precision.kvCache] / 8;
-      const dmem = Math.ceil(2 * N * D * kvB) + 2 * G * D * actB + N * actB * G;
-      checkFits(t, 'attention', dmem);
-      const append = checkSize('attention', 'appendTokens', spec.appendTokens ?? 0, 0, N);
-      // append the new tokens' K and V (from the QKV projection in DMEM) at KV precision
-      b.loop(append, () => {
-        for (const what of [0, 1]) {
-          const r = v(28 + what);
-          b.emit(instr(Op.LDDMEM, r, [ADDR], { bytes: D * actB }));
-          if (t.precision.kvCache !== t.precision.activations) b.emit(instr(Op.VMUL, r, [r], { elems: Math.min(D, L) })); // quantise
-          b.emit(instr(Op.STDMEM, -1, [r, ADDR], { bytes: storageBytes(D, t.precision.kvCache), kv: true }));
-        }
-        b.emit(instr(Op.SALU, ADDR, [ADDR]));
-      });
-      emitAttention(b, t, G, D, N, spec.combineFrom ?? [], spec.sendPartialTo);
-      return { program: b.build('attention'), dmemBytes: dmem };
-    }
+    case 'patch-embed':
+      return matmulKernel(k, spec);
+    case 'attention':
+      return attentionKernel(k, spec);
     case 'rmsnorm':
-    case 'layernorm': {
-      const dim = checkSize(spec.kind, 'dim', spec.dim);
-      const T = checkSize(spec.kind, 'tokens', spec.tokens ?? 1, 1, 65536);
-      const ln = spec.kind === 'layernorm';
-      const dmem = 2 * T * dim * actB + (T > 1 ? (ln ? 2 : 1) * dim * actB : 0);
-      checkFits(t, spec.kind, dmem);
-      const A = accs(lat.mac);
-      // Several rows: stage gamma (and beta) from ROM into DMEM once, so the weights are
-      // read from ROM once per kernel, not once per row.
-      const staged = T > 1;
-      const stage = new Regs(v(24), 8);
-      if (staged) {
-        for (let pass = 0; pass < (ln ? 2 : 1); pass++) {
-          overChunks(dim, (e) => {
-            const g = stage.take();
-            b.emit(instr(Op.LDROM, g, [ADDR], { bytes: storageBytes(e, t.precision.weights) }));
-            st(g, e * actB);
-            bump();
-          });
-        }
-      }
-      const param = (r: number, e: number) => (staged ? ld(r, e * actB) : b.emit(instr(Op.LDROM, r, [ADDR], { bytes: storageBytes(e, t.precision.weights) })));
-      b.loop(T, () => {
-        // pass 1: sum of squares (and sum for LayerNorm), A accumulators per sum
-        const ss = Array.from({ length: A }, (_, i) => v(8 + i));
-        const sm = Array.from({ length: A }, (_, i) => v(16 + i));
-        for (const r of ss) vop(Op.VADD, r, [], 0);
-        if (ln) for (const r of sm) vop(Op.VADD, r, [], 0);
-        const [full, rem] = chunks(dim);
-        const unroll = Math.min(A, Math.max(1, full));
-        const loads = new Regs(v(24), 8);
-        b.loop(Math.floor(full / unroll), () => {
-          for (let u = 0; u < unroll; u++) {
-            const xr = loads.take();
-            ld(xr, L * actB);
-            b.emit(instr(Op.VMAC, ss[u], [ss[u], xr, xr], { elems: L, acc: true }));
-            if (ln) vop(Op.VADD, sm[u], [sm[u], xr], L);
-          }
-          bump();
-        });
-        for (let c = 0; c < (full % unroll) + (rem ? 1 : 0); c++) {
-          const e = c < full % unroll ? L : rem;
-          const xr = loads.take();
-          ld(xr, e * actB);
-          b.emit(instr(Op.VMAC, ss[c], [ss[c], xr, xr], { elems: e, acc: true }));
-          if (ln) vop(Op.VADD, sm[c], [sm[c], xr], e);
-        }
-        const s1 = treeSum(ss, L);
-        b.emit(instr(Op.VRED, SCAL, [s1], { elems: L }));
-        let meanReg = -1;
-        if (ln) {
-          const s2 = treeSum(sm, L);
-          b.emit(instr(Op.VRED, x(3), [s2], { elems: L }));
-          b.emit(instr(Op.SALU, x(3), [x(3)])); // mean = sum / dim
-          b.emit(instr(Op.SALU, SCAL, [SCAL, x(3)])); // var = E[x^2] - mean^2
-          meanReg = x(3);
-        }
-        b.emit(instr(Op.SALU, SCAL, [SCAL])); // / dim + eps
-        vop(Op.VRSQRT, v(7), [SCAL], 1); // r = 1/sqrt(...), broadcast
-        // pass 2: y = (x [- mean]) * r * gamma [+ beta]
-        overChunks(dim, (e) => {
-          const xr = loads.take();
-          const g = loads.take();
-          ld(xr, e * actB);
-          param(g, e);
-          let y = xr;
-          if (ln) vop(Op.VADD, y, [xr, meanReg], e);
-          b.emit(instr(Op.VMUL, y, [y, v(7)], { elems: e, bcast: 0b10 })); // r broadcast
-          vop(Op.VMUL, y, [y, g], e);
-          if (ln) {
-            const bt = loads.take();
-            param(bt, e);
-            vop(Op.VADD, y, [y, bt], e);
-          }
-          st(y, e * actB);
-          bump();
-        });
-      });
-      return { program: b.build(spec.kind), dmemBytes: dmem };
-    }
+    case 'layernorm':
+      return normKernel(k, spec);
     case 'silu-gate':
     case 'gelu':
-    case 'residual': {
-      const dim = checkSize(spec.kind, 'dim', spec.dim);
-      const T = checkSize(spec.kind, 'tokens', spec.tokens ?? 1, 1, 65536);
-      const ins = spec.kind === 'gelu' ? 1 : 2;
-      const dmem = (ins + 1) * T * dim * actB;
-      checkFits(t, spec.kind, dmem);
-      const regs = new Regs(v(0), 30);
-      b.loop(T, () =>
-        overChunks(dim, (e) => {
-          const a = regs.take();
-          ld(a, e * actB);
-          if (spec.kind === 'residual') {
-            const c = regs.take();
-            ld(c, e * actB);
-            vop(Op.VADD, a, [a, c], e);
-          } else if (spec.kind === 'silu-gate') {
-            const u = regs.take();
-            ld(u, e * actB);
-            const s = regs.take();
-            vop(Op.VEXP, s, [a], e); // exp(-g)
-            vop(Op.VADD, s, [s], e); // 1 + exp(-g)
-            vop(Op.VRSQRT, s, [s], e); // 1/sqrt(.)
-            vop(Op.VMUL, s, [s, s], e); // sigmoid(g) = (1/sqrt)^2
-            vop(Op.VMUL, s, [s, a], e); // silu(g)
-            vop(Op.VMUL, a, [s, u], e); // * up
-          } else {
-            // GELU, tanh form: 0.5 x (1 + tanh(c (x + 0.044715 x^3))), tanh(z) = 1 - 2/(1+exp(2z))
-            const z = regs.take();
-            vop(Op.VMUL, z, [a, a], e);
-            vop(Op.VMUL, z, [z, a], e);
-            vop(Op.VMAC, z, [z, a], e); // x + k x^3 (fused multiply-add)
-            vop(Op.VEXP, z, [z], e);
-            vop(Op.VADD, z, [z], e);
-            vop(Op.VRSQRT, z, [z], e);
-            vop(Op.VMUL, z, [z, z], e);
-            vop(Op.VMUL, a, [z, a], e);
-          }
-          st(a, e * actB);
-          bump();
-        }),
-      );
-      return { program: b.build(spec.kind), dmemBytes: dmem };
-    }
-    case 'rope': {
-      const H = checkSize('rope', 'heads', spec.heads, 1, 1024);
-      const D = checkSize('rope', 'headDim', spec.headDim, 2, 1024);
-      const T = checkSize('rope', 'tokens', spec.tokens ?? 1, 1, 65536);
-      const dmem = 2 * T * H * D * actB + T * D * actB; // q/k in, out, and the cos/sin table
-      checkFits(t, 'rope', dmem);
-      const regs = new Regs(v(2), 28);
-      b.loop(T, () => {
-        // cos and sin of this position, shared by every head
-        ld(v(0), Math.min(D, L) * actB);
-        ld(v(1), Math.min(D, L) * actB);
-        b.loop(H, () =>
-          overChunks(D, (e) => {
-            const a = regs.take();
-            const r = regs.take();
-            ld(a, e * actB);
-            vop(Op.VMUL, r, [a, v(1)], e); // rotate-half(x) * sin (lane permute folded in)
-            vop(Op.VMUL, a, [a, v(0)], e); // x * cos
-            vop(Op.VADD, a, [a, r], e);
-            st(a, e * actB);
-            bump();
-          }),
-        );
-      });
-      return { program: b.build('rope'), dmemBytes: dmem };
-    }
-    case 'argmax': {
-      const V = checkSize('argmax', 'vocab', spec.vocab);
-      const dmem = V * actB;
-      checkFits(t, 'argmax', dmem);
-      const A = accs(lat.max);
-      const mx = Array.from({ length: A }, (_, i) => v(8 + i));
-      const ix = Array.from({ length: A }, (_, i) => v(16 + i));
-      const loads = new Regs(v(24), 8);
-      for (let i = 0; i < A; i++) {
-        vop(Op.VADD, mx[i], [], 0);
-        vop(Op.VADD, ix[i], [], 0);
-      }
-      const [full, rem] = chunks(V);
-      const unroll = Math.min(A, Math.max(1, full));
-      const step = (u: number, e: number) => {
-        const xr = loads.take();
-        ld(xr, e * actB);
-        vop(Op.VMAX, ix[u], [ix[u], mx[u], xr], e); // index select on compare
-        vop(Op.VMAX, mx[u], [mx[u], xr], e);
-      };
-      b.loop(Math.floor(full / unroll), () => {
-        for (let u = 0; u < unroll; u++) step(u, L);
-        bump();
-      });
-      for (let c = 0; c < (full % unroll) + (rem ? 1 : 0); c++) step(c, c < full % unroll ? L : rem);
-      // combine lanes: max tree, then a max reduction to the winning (value, index)
-      let level = mx.map((m, i) => [m, ix[i]] as const);
-      while (level.length > 1) {
-        const nx: (readonly [number, number])[] = [];
-        for (let i = 0; i + 1 < level.length; i += 2) {
-          vop(Op.VMAX, level[i][1], [level[i][1], level[i][0], level[i + 1][0]], L);
-          vop(Op.VMAX, level[i][0], [level[i][0], level[i + 1][0]], L);
-          nx.push(level[i]);
-        }
-        if (level.length % 2) nx.push(level[level.length - 1]);
-        level = nx;
-      }
-      b.emit(instr(Op.VRED, x(3), [level[0][0]], { elems: L }));
-      b.emit(instr(Op.VRED, x(4), [level[0][1], level[0][0]], { elems: L }));
-      b.emit(instr(Op.STDMEM, -1, [x(4), ADDR], { bytes: 4 }));
-      return { program: b.build('argmax'), dmemBytes: dmem };
-    }
-    case 'rom-read': {
-      // embedding rows: ROM -> vector register -> DMEM, one vector at a time
-      const R = checkSize('rom-read', 'rows', spec.rows, 1, 65536);
-      const W = checkSize('rom-read', 'width', spec.width);
-      const dmem = R * W * actB;
-      checkFits(t, 'rom-read', dmem);
-      const regs = new Regs(v(0), 30);
-      const wp = t.precision.weights;
-      const scales = wp === 'int4' ? Math.ceil(W / INT4_GROUP_SIZE) : wp === 'int8' ? 1 : 0;
-      b.loop(R, () => {
-        if (scales) b.emit(instr(Op.LDROM, v(30), [ADDR], { scaleBytes: scales * SCALE_BYTES }));
-        overChunks(W, (e) => {
-          const r = regs.take();
-          b.emit(instr(Op.LDROM, r, [ADDR], { bytes: storageBytes(e, wp) }));
-          if (scales) vop(Op.VMUL, r, [r, v(30)], e); // dequantise
-          st(r, e * actB);
-          bump();
-        });
-      });
-      return { program: b.build('rom-read'), dmemBytes: dmem };
-    }
-    case 'kv-write': {
-      // new K/V vectors arrive in DMEM at activation precision; quantise and append to the cache
-      const E = checkSize('kv-write', 'entries', spec.entries, 1, 1 << 22);
-      const W = checkSize('kv-write', 'width', spec.width, 1, 65536);
-      const kvP = t.precision.kvCache;
-      const dmem = E * W * actB + Math.ceil(E * W * PRECISION_BITS[kvP] / 8);
-      checkFits(t, 'kv-write', dmem);
-      const regs = new Regs(v(0), 30);
-      b.loop(E, () => {
-        overChunks(W, (e) => {
-          const r = regs.take();
-          ld(r, e * actB);
-          if (kvP !== 'fp16') vop(Op.VMUL, r, [r], e); // scale to the KV format
-          st(r, storageBytes(e, kvP), true);
-          bump();
-        });
-        if (kvP !== 'fp16') st(x(5), SCALE_BYTES, true); // the entry's scale
-      });
-      return { program: b.build('kv-write'), dmemBytes: dmem };
-    }
-    case 'attention-combine': {
-      // m = max(m_i); o = sum exp(m_i - m) o_i; l = sum exp(m_i - m) l_i; out = o / l
-      const P = checkSize('attention-combine', 'parts', spec.parts, 1, 65536);
-      const H = checkSize('attention-combine', 'heads', spec.heads, 1, 4096);
-      const D = checkSize('attention-combine', 'headDim', spec.headDim, 1, 1024);
-      const T = checkSize('attention-combine', 'tokens', spec.tokens ?? 1, 1, 65536);
-      // partials are merged as they arrive: the running (max, sum, o) per head plus one incoming part
-      const dmem = 2 * H * (D + 2) * actB;
-      checkFits(t, 'attention-combine', dmem);
-      const regs = new Regs(v(0), 24);
-      b.loop(T * H, () => {
-        const o = v(24);
-        vop(Op.VADD, o, [], 0);
-        b.loop(P, () => {
-          const ml = regs.take();
-          ld(ml, 2 * actB); // (max, sum) of the part
-          b.emit(instr(Op.SALU, x(5), [x(5), ml])); // running max
-          vop(Op.VEXP, v(25), [x(5), ml], 2); // rescale factors
-          overChunks(D, (e) => {
-            const part = regs.take();
-            ld(part, e * actB);
-            vop(Op.VMAC, o, [o, part, v(25)], e);
-          });
-          bump();
-        });
-        vop(Op.VRSQRT, v(26), [o], 1); // 1 / l (reciprocal via the rsqrt unit, squared)
-        overChunks(D, (e) => {
-          vop(Op.VMUL, o, [o, v(26)], e);
-          st(o, e * actB);
-        });
-      });
-      return { program: b.build('attention-combine'), dmemBytes: dmem };
-    }
+    case 'residual':
+      return elementwiseKernel(k, spec);
+    case 'rope':
+      return ropeKernel(k, spec);
+    case 'argmax':
+      return argmaxKernel(k, spec);
+    case 'rom-read':
+      return romReadKernel(k, spec);
+    case 'kv-write':
+      return kvWriteKernel(k, spec);
+    case 'attention-combine':
+      return attentionCombineKernel(k, spec);
   }
   throw new InputError('kernel', 'kind', (spec as { kind: unknown }).kind, `one of ${KERNEL_KINDS.join(', ')}`, 'pick a known kernel');
+}
+
+/** Matrix-vector (decode), matrix-matrix (prefill) and the ViT patch embedding: one tiled matmul over ROM weights. */
+function matmulKernel(k: Emit, spec: SpecOf<'gemv' | 'gemm' | 'patch-embed'>): BuiltKernel {
+  const { b, t, actB } = k;
+  const rows = checkSize(spec.kind, spec.kind === 'patch-embed' ? 'hidden' : 'rows', spec.kind === 'patch-embed' ? spec.hidden : spec.rows);
+  const cols = checkSize(spec.kind, spec.kind === 'patch-embed' ? 'patchDim' : 'cols', spec.kind === 'patch-embed' ? spec.patchDim : spec.cols);
+  const tokens = spec.kind === 'gemv' ? 1 : spec.kind === 'gemm' ? checkSize('gemm', 'tokens', spec.tokens, 1, 65536) : checkSize('patch-embed', 'patches', spec.patches, 1, 65536);
+  const dmem = (tokens * cols + tokens * rows) * actB;
+  checkFits(t, spec.kind, dmem);
+  checkRomFits(t, spec.kind, storageBytes(rows * cols, t.precision.weights));
+  emitMatmul(b, t, rows, cols, tokens);
+  return { program: b.build(spec.kind), dmemBytes: dmem };
+}
+
+/** Attention over the tile's KV slice: append the new tokens' K and V, then the flash-decoding loop. */
+function attentionKernel(k: Emit, spec: SpecOf<'attention'>): BuiltKernel {
+  const { b, t, L, actB } = k;
+  const G = checkSize('attention', 'queryHeads', spec.queryHeads, 1, 64);
+  const D = checkSize('attention', 'headDim', spec.headDim, 1, 1024);
+  const N = checkSize('attention', 'contextTokens', spec.contextTokens, 1, 1 << 22);
+  const kvB = PRECISION_BITS[t.precision.kvCache] / 8;
+  const dmem = Math.ceil(2 * N * D * kvB) + 2 * G * D * actB + N * actB * G;
+  checkFits(t, 'attention', dmem);
+  const append = checkSize('attention', 'appendTokens', spec.appendTokens ?? 0, 0, N);
+  // append the new tokens' K and V (from the QKV projection in DMEM) at KV precision
+  b.loop(append, () => {
+    for (const what of [0, 1]) {
+      const r = v(28 + what);
+      b.emit(instr(Op.LDDMEM, r, [ADDR], { bytes: D * actB }));
+      if (t.precision.kvCache !== t.precision.activations) b.emit(instr(Op.VMUL, r, [r], { elems: Math.min(D, L) })); // quantise
+      b.emit(instr(Op.STDMEM, -1, [r, ADDR], { bytes: storageBytes(D, t.precision.kvCache), kv: true }));
+    }
+    b.emit(instr(Op.SALU, ADDR, [ADDR]));
+  });
+  emitAttention(b, t, G, D, N, spec.combineFrom ?? [], spec.sendPartialTo);
+  return { program: b.build('attention'), dmemBytes: dmem };
+}
+
+/** RMSNorm / LayerNorm per row: a reduction pass (sum of squares, and sum), a scalar rsqrt, a scaling pass. */
+function normKernel(k: Emit, spec: SpecOf<'rmsnorm' | 'layernorm'>): BuiltKernel {
+  const { b, t, L, actB, lat, ld, st, vop, bump, accs, chunks, treeSum, overChunks } = k;
+  const dim = checkSize(spec.kind, 'dim', spec.dim);
+  const T = checkSize(spec.kind, 'tokens', spec.tokens ?? 1, 1, 65536);
+  const ln = spec.kind === 'layernorm';
+  const dmem = 2 * T * dim * actB + (T > 1 ? (ln ? 2 : 1) * dim * actB : 0);
+  checkFits(t, spec.kind, dmem);
+  const A = accs(lat.mac);
+  // Several rows: stage gamma (and beta) from ROM into DMEM once, so the weights are
+  // read from ROM once per kernel, not once per row.
+  const staged = T > 1;
+  const stage = new Regs(v(24), 8);
+  if (staged) {
+    for (let pass = 0; pass < (ln ? 2 : 1); pass++) {
+      overChunks(dim, (e) => {
+        const g = stage.take();
+        b.emit(instr(Op.LDROM, g, [ADDR], { bytes: storageBytes(e, t.precision.weights) }));
+        st(g, e * actB);
+        bump();
+      });
+    }
+  }
+  const param = (r: number, e: number) => (staged ? ld(r, e * actB) : b.emit(instr(Op.LDROM, r, [ADDR], { bytes: storageBytes(e, t.precision.weights) })));
+  b.loop(T, () => {
+    // pass 1: sum of squares (and sum for LayerNorm), A accumulators per sum
+    const ss = Array.from({ length: A }, (_, i) => v(8 + i));
+    const sm = Array.from({ length: A }, (_, i) => v(16 + i));
+    for (const r of ss) vop(Op.VADD, r, [], 0);
+    if (ln) for (const r of sm) vop(Op.VADD, r, [], 0);
+    const [full, rem] = chunks(dim);
+    const unroll = Math.min(A, Math.max(1, full));
+    const loads = new Regs(v(24), 8);
+    b.loop(Math.floor(full / unroll), () => {
+      for (let u = 0; u < unroll; u++) {
+        const xr = loads.take();
+        ld(xr, L * actB);
+        b.emit(instr(Op.VMAC, ss[u], [ss[u], xr, xr], { elems: L, acc: true }));
+        if (ln) vop(Op.VADD, sm[u], [sm[u], xr], L);
+      }
+      bump();
+    });
+    for (let c = 0; c < (full % unroll) + (rem ? 1 : 0); c++) {
+      const e = c < full % unroll ? L : rem;
+      const xr = loads.take();
+      ld(xr, e * actB);
+      b.emit(instr(Op.VMAC, ss[c], [ss[c], xr, xr], { elems: e, acc: true }));
+      if (ln) vop(Op.VADD, sm[c], [sm[c], xr], e);
+    }
+    const s1 = treeSum(ss, L);
+    b.emit(instr(Op.VRED, SCAL, [s1], { elems: L }));
+    let meanReg = -1;
+    if (ln) {
+      const s2 = treeSum(sm, L);
+      b.emit(instr(Op.VRED, x(3), [s2], { elems: L }));
+      b.emit(instr(Op.SALU, x(3), [x(3)])); // mean = sum / dim
+      b.emit(instr(Op.SALU, SCAL, [SCAL, x(3)])); // var = E[x^2] - mean^2
+      meanReg = x(3);
+    }
+    b.emit(instr(Op.SALU, SCAL, [SCAL])); // / dim + eps
+    vop(Op.VRSQRT, v(7), [SCAL], 1); // r = 1/sqrt(...), broadcast
+    // pass 2: y = (x [- mean]) * r * gamma [+ beta]
+    overChunks(dim, (e) => {
+      const xr = loads.take();
+      const g = loads.take();
+      ld(xr, e * actB);
+      param(g, e);
+      let y = xr;
+      if (ln) vop(Op.VADD, y, [xr, meanReg], e);
+      b.emit(instr(Op.VMUL, y, [y, v(7)], { elems: e, bcast: 0b10 })); // r broadcast
+      vop(Op.VMUL, y, [y, g], e);
+      if (ln) {
+        const bt = loads.take();
+        param(bt, e);
+        vop(Op.VADD, y, [y, bt], e);
+      }
+      st(y, e * actB);
+      bump();
+    });
+  });
+  return { program: b.build(spec.kind), dmemBytes: dmem };
+}
+
+/** Element-wise kernels, one vector at a time: residual add, SiLU gate (SwiGLU), GELU. */
+function elementwiseKernel(k: Emit, spec: SpecOf<'silu-gate' | 'gelu' | 'residual'>): BuiltKernel {
+  const { b, t, actB, ld, st, vop, bump, overChunks } = k;
+  const dim = checkSize(spec.kind, 'dim', spec.dim);
+  const T = checkSize(spec.kind, 'tokens', spec.tokens ?? 1, 1, 65536);
+  const ins = spec.kind === 'gelu' ? 1 : 2;
+  const dmem = (ins + 1) * T * dim * actB;
+  checkFits(t, spec.kind, dmem);
+  const regs = new Regs(v(0), 30);
+  b.loop(T, () =>
+    overChunks(dim, (e) => {
+      const a = regs.take();
+      ld(a, e * actB);
+      if (spec.kind === 'residual') {
+        const c = regs.take();
+        ld(c, e * actB);
+        vop(Op.VADD, a, [a, c], e);
+      } else if (spec.kind === 'silu-gate') {
+        const u = regs.take();
+        ld(u, e * actB);
+        const s = regs.take();
+        vop(Op.VEXP, s, [a], e); // exp(-g)
+        vop(Op.VADD, s, [s], e); // 1 + exp(-g)
+        vop(Op.VRSQRT, s, [s], e); // 1/sqrt(.)
+        vop(Op.VMUL, s, [s, s], e); // sigmoid(g) = (1/sqrt)^2
+        vop(Op.VMUL, s, [s, a], e); // silu(g)
+        vop(Op.VMUL, a, [s, u], e); // * up
+      } else {
+        // GELU, tanh form: 0.5 x (1 + tanh(c (x + 0.044715 x^3))), tanh(z) = 1 - 2/(1+exp(2z))
+        const z = regs.take();
+        vop(Op.VMUL, z, [a, a], e);
+        vop(Op.VMUL, z, [z, a], e);
+        vop(Op.VMAC, z, [z, a], e); // x + k x^3 (fused multiply-add)
+        vop(Op.VEXP, z, [z], e);
+        vop(Op.VADD, z, [z], e);
+        vop(Op.VRSQRT, z, [z], e);
+        vop(Op.VMUL, z, [z, z], e);
+        vop(Op.VMUL, a, [z, a], e);
+      }
+      st(a, e * actB);
+      bump();
+    }),
+  );
+  return { program: b.build(spec.kind), dmemBytes: dmem };
+}
+
+/** Rotary position embedding: x cos + rotate-half(x) sin, with the position's cos/sin shared by every head. */
+function ropeKernel(k: Emit, spec: SpecOf<'rope'>): BuiltKernel {
+  const { b, t, L, actB, ld, st, vop, bump, overChunks } = k;
+  const H = checkSize('rope', 'heads', spec.heads, 1, 1024);
+  const D = checkSize('rope', 'headDim', spec.headDim, 2, 1024);
+  const T = checkSize('rope', 'tokens', spec.tokens ?? 1, 1, 65536);
+  const dmem = 2 * T * H * D * actB + T * D * actB; // q/k in, out, and the cos/sin table
+  checkFits(t, 'rope', dmem);
+  const regs = new Regs(v(2), 28);
+  b.loop(T, () => {
+    // cos and sin of this position, shared by every head
+    ld(v(0), Math.min(D, L) * actB);
+    ld(v(1), Math.min(D, L) * actB);
+    b.loop(H, () =>
+      overChunks(D, (e) => {
+        const a = regs.take();
+        const r = regs.take();
+        ld(a, e * actB);
+        vop(Op.VMUL, r, [a, v(1)], e); // rotate-half(x) * sin (lane permute folded in)
+        vop(Op.VMUL, a, [a, v(0)], e); // x * cos
+        vop(Op.VADD, a, [a, r], e);
+        st(a, e * actB);
+        bump();
+      }),
+    );
+  });
+  return { program: b.build('rope'), dmemBytes: dmem };
+}
+
+/** Greedy sampling: a running (max, index) per accumulator, then a max tree across them. */
+function argmaxKernel(k: Emit, spec: SpecOf<'argmax'>): BuiltKernel {
+  const { b, t, L, actB, lat, ld, vop, bump, accs, chunks } = k;
+  const V = checkSize('argmax', 'vocab', spec.vocab);
+  const dmem = V * actB;
+  checkFits(t, 'argmax', dmem);
+  const A = accs(lat.max);
+  const mx = Array.from({ length: A }, (_, i) => v(8 + i));
+  const ix = Array.from({ length: A }, (_, i) => v(16 + i));
+  const loads = new Regs(v(24), 8);
+  for (let i = 0; i < A; i++) {
+    vop(Op.VADD, mx[i], [], 0);
+    vop(Op.VADD, ix[i], [], 0);
+  }
+  const [full, rem] = chunks(V);
+  const unroll = Math.min(A, Math.max(1, full));
+  const step = (u: number, e: number) => {
+    const xr = loads.take();
+    ld(xr, e * actB);
+    vop(Op.VMAX, ix[u], [ix[u], mx[u], xr], e); // index select on compare
+    vop(Op.VMAX, mx[u], [mx[u], xr], e);
+  };
+  b.loop(Math.floor(full / unroll), () => {
+    for (let u = 0; u < unroll; u++) step(u, L);
+    bump();
+  });
+  for (let c = 0; c < (full % unroll) + (rem ? 1 : 0); c++) step(c, c < full % unroll ? L : rem);
+  // combine lanes: max tree, then a max reduction to the winning (value, index)
+  let level = mx.map((m, i) => [m, ix[i]] as const);
+  while (level.length > 1) {
+    const nx: (readonly [number, number])[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) {
+      vop(Op.VMAX, level[i][1], [level[i][1], level[i][0], level[i + 1][0]], L);
+      vop(Op.VMAX, level[i][0], [level[i][0], level[i + 1][0]], L);
+      nx.push(level[i]);
+    }
+    if (level.length % 2) nx.push(level[level.length - 1]);
+    level = nx;
+  }
+  b.emit(instr(Op.VRED, x(3), [level[0][0]], { elems: L }));
+  b.emit(instr(Op.VRED, x(4), [level[0][1], level[0][0]], { elems: L }));
+  b.emit(instr(Op.STDMEM, -1, [x(4), ADDR], { bytes: 4 }));
+  return { program: b.build('argmax'), dmemBytes: dmem };
+}
+
+function romReadKernel(k: Emit, spec: SpecOf<'rom-read'>): BuiltKernel {
+  const { b, t, actB, st, vop, bump, overChunks } = k;
+  // embedding rows: ROM -> vector register -> DMEM, one vector at a time
+  const R = checkSize('rom-read', 'rows', spec.rows, 1, 65536);
+  const W = checkSize('rom-read', 'width', spec.width);
+  const dmem = R * W * actB;
+  checkFits(t, 'rom-read', dmem);
+  const regs = new Regs(v(0), 30);
+  const wp = t.precision.weights;
+  const scales = wp === 'int4' ? Math.ceil(W / INT4_GROUP_SIZE) : wp === 'int8' ? 1 : 0;
+  b.loop(R, () => {
+    if (scales) b.emit(instr(Op.LDROM, v(30), [ADDR], { scaleBytes: scales * SCALE_BYTES }));
+    overChunks(W, (e) => {
+      const r = regs.take();
+      b.emit(instr(Op.LDROM, r, [ADDR], { bytes: storageBytes(e, wp) }));
+      if (scales) vop(Op.VMUL, r, [r, v(30)], e); // dequantise
+      st(r, e * actB);
+      bump();
+    });
+  });
+  return { program: b.build('rom-read'), dmemBytes: dmem };
+}
+
+function kvWriteKernel(k: Emit, spec: SpecOf<'kv-write'>): BuiltKernel {
+  const { b, t, actB, ld, st, vop, bump, overChunks } = k;
+  // new K/V vectors arrive in DMEM at activation precision; quantise and append to the cache
+  const E = checkSize('kv-write', 'entries', spec.entries, 1, 1 << 22);
+  const W = checkSize('kv-write', 'width', spec.width, 1, 65536);
+  const kvP = t.precision.kvCache;
+  const dmem = E * W * actB + Math.ceil(E * W * PRECISION_BITS[kvP] / 8);
+  checkFits(t, 'kv-write', dmem);
+  const regs = new Regs(v(0), 30);
+  b.loop(E, () => {
+    overChunks(W, (e) => {
+      const r = regs.take();
+      ld(r, e * actB);
+      if (kvP !== 'fp16') vop(Op.VMUL, r, [r], e); // scale to the KV format
+      st(r, storageBytes(e, kvP), true);
+      bump();
+    });
+    if (kvP !== 'fp16') st(x(5), SCALE_BYTES, true); // the entry's scale
+  });
+  return { program: b.build('kv-write'), dmemBytes: dmem };
+}
+
+function attentionCombineKernel(k: Emit, spec: SpecOf<'attention-combine'>): BuiltKernel {
+  const { b, t, actB, ld, st, vop, bump, overChunks } = k;
+  // m = max(m_i); o = sum exp(m_i - m) o_i; l = sum exp(m_i - m) l_i; out = o / l
+  const P = checkSize('attention-combine', 'parts', spec.parts, 1, 65536);
+  const H = checkSize('attention-combine', 'heads', spec.heads, 1, 4096);
+  const D = checkSize('attention-combine', 'headDim', spec.headDim, 1, 1024);
+  const T = checkSize('attention-combine', 'tokens', spec.tokens ?? 1, 1, 65536);
+  // partials are merged as they arrive: the running (max, sum, o) per head plus one incoming part
+  const dmem = 2 * H * (D + 2) * actB;
+  checkFits(t, 'attention-combine', dmem);
+  const regs = new Regs(v(0), 24);
+  b.loop(T * H, () => {
+    const o = v(24);
+    vop(Op.VADD, o, [], 0);
+    b.loop(P, () => {
+      const ml = regs.take();
+      ld(ml, 2 * actB); // (max, sum) of the part
+      b.emit(instr(Op.SALU, x(5), [x(5), ml])); // running max
+      vop(Op.VEXP, v(25), [x(5), ml], 2); // rescale factors
+      overChunks(D, (e) => {
+        const part = regs.take();
+        ld(part, e * actB);
+        vop(Op.VMAC, o, [o, part, v(25)], e);
+      });
+      bump();
+    });
+    vop(Op.VRSQRT, v(26), [o], 1); // 1 / l (reciprocal via the rsqrt unit, squared)
+    overChunks(D, (e) => {
+      vop(Op.VMUL, o, [o, v(26)], e);
+      st(o, e * actB);
+    });
+  });
+  return { program: b.build('attention-combine'), dmemBytes: dmem };
 }
 
 /**
