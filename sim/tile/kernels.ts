@@ -475,120 +475,184 @@ function emitAttention(b: ProgramBuilder, t: TileTiming, G: number, D: number, N
   const macLat = t.tile.vectorLatencyCycles.mac;
   const kregs = new Regs(v(28), 4);
   // up to 4 heads at a time (register budget): q in v20.., o in v24.., scores in v0..v15
-  const headGroup = (Gr: number) => {
+  const group = (Gr: number) => {
+    // score accumulators per head: enough to hide the MAC latency, within the 16 score registers
     const aS = Math.max(1, Math.min(Math.floor(16 / Gr), Math.ceil(macLat / Gr)));
-    for (let g = 0; g < Gr; g++) b.emit(instr(Op.LDDMEM, v(20 + g), [ADDR], { bytes: D * actB }));
-    const s = (g: number, a: number) => v(g * aS + a);
-    // scores, K^T stored dims x tokens: for each dimension d, its row over `tok` tokens across the lanes
-    const scoresByDim = (tok: number) => {
-      for (let g = 0; g < Gr; g++) for (let a = 0; a < aS; a++) b.emit(instr(Op.VADD, s(g, a), [], { elems: 0 }));
-      const dimStep = (d: number) => {
-        const k = kregs.take();
-        b.emit(instr(Op.LDDMEM, k, [ADDR], { bytes: storageBytes(tok, kvP), kv: true }));
-        const mac = { elems: tok, acc: true, narrow: 0b010, narrowBits: PRECISION_BITS[kvP], bcast: 0b100 };
-        for (let g = 0; g < Gr; g++) b.emit(instr(Op.VMAC, s(g, d % aS), [s(g, d % aS), k, v(20 + g)], mac));
-      };
-      const unroll = Math.max(1, Math.min(D, aS * 2));
-      b.loop(Math.floor(D / unroll), () => {
-        for (let d = 0; d < unroll; d++) dimStep(d);
-        b.emit(instr(Op.SALU, ADDR, [ADDR]));
-      });
-      for (let d = 0; d < D % unroll; d++) dimStep(d);
-      for (let g = 0; g < Gr; g++) for (let a = 1; a < aS; a++) b.emit(instr(Op.VADD, s(g, 0), [s(g, 0), s(g, a)], { elems: tok }));
-    };
-    // scores for a short block, one key at a time with the head dimension across the lanes:
-    // a dot product per head, reduced to a scalar and stored; the block's scores are then
-    // loaded back as one vector per head
-    const scoresByKey = (tok: number) => {
-      // `n` keys per loop body (up to 2, each with its own accumulators), heads interleaved
-      // so that consecutive instructions are independent
-      const keys = (n: number) => {
-        const ks: number[][] = [];
-        for (let j = 0; j < n; j++) {
-          ks.push([]);
-          for (let dv = 0; dv < Dv; dv++) {
-            const k = kregs.take();
-            b.emit(instr(Op.LDDMEM, k, [ADDR], { bytes: storageBytes(Math.min(L, D - dv * L), kvP), kv: true }));
-            ks[j].push(k);
-          }
-        }
-        const acc = (j: number, g: number) => v(j * Gr + g);
-        for (let j = 0; j < n; j++) for (let g = 0; g < Gr; g++) b.emit(instr(Op.VADD, acc(j, g), [], { elems: 0 }));
-        // accumulator in the lane, the key at KV precision, the query element-wise
-        const mac = (dv: number) => ({ elems: Math.min(L, D - dv * L), acc: true, narrow: 0b010, narrowBits: PRECISION_BITS[kvP] });
-        for (let dv = 0; dv < Dv; dv++) for (let j = 0; j < n; j++) for (let g = 0; g < Gr; g++) b.emit(instr(Op.VMAC, acc(j, g), [acc(j, g), ks[j][dv], v(20 + g)], mac(dv)));
-        for (let j = 0; j < n; j++) for (let g = 0; g < Gr; g++) b.emit(instr(Op.VRED, x(4 + ((j * Gr + g) % 4)), [acc(j, g)], { elems: Math.min(L, D) }));
-        for (let j = 0; j < n; j++) for (let g = 0; g < Gr; g++) b.emit(instr(Op.STDMEM, -1, [x(4 + ((j * Gr + g) % 4)), ADDR], { bytes: actB }));
-        b.emit(instr(Op.SALU, ADDR, [ADDR]));
-      };
-      const pair = 2;
-      b.loop(Math.floor(tok / pair), () => keys(pair));
-      if (tok % pair) keys(tok % pair);
-      for (let g = 0; g < Gr; g++) b.emit(instr(Op.LDDMEM, s(g, 0), [ADDR], { bytes: tok * actB }));
-    };
-    // instructions of the two forms' score passes: by dimension D x (1 + Gr) + tree, by key tok x (Dv + Gr x (Dv + 3) + 1)
-    const byKey = (tok: number) => tok * (Dv + Gr * (Dv + 3) + 1) + Gr < D * (1 + Gr) + Gr * aS;
-    const tokenBlock = (tok: number) => {
-      if (byKey(tok)) scoresByKey(tok);
-      else scoresByDim(tok);
-      for (let g = 0; g < Gr; g++) {
-        const m = x(8 + g);
-        b.emit(instr(Op.VRED, x(4), [s(g, 0)], { elems: tok })); // block max
-        b.emit(instr(Op.SALU, x(5), [m, x(4)])); // m_new = max(m, block max)
-        b.emit(instr(Op.VADD, s(g, 0), [s(g, 0), x(5)], { elems: tok })); // s - m_new
-        b.emit(instr(Op.VEXP, s(g, 0), [s(g, 0)], { elems: tok })); // p
-        b.emit(instr(Op.SALU, x(6), [m, x(5)])); // m - m_new
-        b.emit(instr(Op.VEXP, v(17), [x(6)], { elems: 1 })); // rescale factor
-        b.emit(instr(Op.SALU, m, [x(5)]));
-        b.emit(instr(Op.VRED, x(7), [s(g, 0)], { elems: tok })); // block sum
-        b.emit(instr(Op.SALU, x(16 + g), [x(16 + g), x(7), v(17)])); // l = l * f + sum
-        b.emit(instr(Op.VMUL, v(24 + g), [v(24 + g), v(17)], { elems: Math.min(D, L), bcast: 0b10 })); // o *= f
-        b.emit(instr(Op.STDMEM, -1, [s(g, 0), ADDR], { bytes: tok * actB })); // p for the PV pass
-      }
-      // o += p V: V rows token by token
-      const tokStep = () => {
-        for (let dv = 0; dv < Dv; dv++) {
-          const e = Math.min(L, D - dv * L);
-          const vr = kregs.take();
-          b.emit(instr(Op.LDDMEM, vr, [ADDR], { bytes: storageBytes(e, kvP), kv: true }));
-          const mac = { elems: e, acc: true, narrow: 0b010, narrowBits: PRECISION_BITS[kvP], bcast: 0b100 };
-          for (let g = 0; g < Gr; g++) b.emit(instr(Op.VMAC, v(24 + g), [v(24 + g), vr, s(g, 0)], mac));
-        }
-      };
-      const tu = Math.max(1, Math.min(tok, 4));
-      b.loop(Math.floor(tok / tu), () => {
-        for (let j = 0; j < tu; j++) tokStep();
-        b.emit(instr(Op.SALU, ADDR, [ADDR]));
-      });
-      for (let j = 0; j < tok % tu; j++) tokStep();
-    };
-    b.loop(Math.floor(N / L), () => tokenBlock(L));
-    if (N % L) tokenBlock(N % L);
-    // combine the partials of the other context splits
-    for (const src of combineFrom) {
-      for (let g = 0; g < Gr; g++) {
-        const m = x(8 + g);
-        b.emit(instr(Op.RECV, v(18), [], { peer: src, tag: g, bytes: D * actB + 4 }));
-        b.emit(instr(Op.SALU, x(5), [m, v(18)])); // m = max(m, m_i)
-        b.emit(instr(Op.VEXP, v(17), [x(5), v(18)], { elems: 2 })); // exp(m_i - m), exp(m_old - m)
-        b.emit(instr(Op.VMUL, v(24 + g), [v(24 + g), v(17)], { elems: Math.min(D, L), bcast: 0b10 }));
-        b.emit(instr(Op.VMAC, v(24 + g), [v(24 + g), v(18), v(17)], { elems: Math.min(D, L), bcast: 0b100 }));
-        b.emit(instr(Op.SALU, x(16 + g), [x(16 + g), v(17)]));
-        b.emit(instr(Op.SALU, m, [x(5)]));
-      }
-    }
-    for (let g = 0; g < Gr; g++) {
-      const o = v(24 + g);
-      if (sendTo !== undefined) {
-        b.emit(instr(Op.SEND, -1, [o, x(8 + g), x(16 + g)], { peer: sendTo, tag: g, bytes: D * actB + 4 }));
-      } else {
-        b.emit(instr(Op.VRSQRT, v(19), [x(16 + g)], { elems: 1 })); // 1/l via rsqrt^2
-        b.emit(instr(Op.VMUL, v(19), [v(19), v(19)], { elems: 1 }));
-        b.emit(instr(Op.VMUL, o, [o, v(19)], { elems: Math.min(D, L) }));
-        b.emit(instr(Op.STDMEM, -1, [o, ADDR], { bytes: D * actB }));
-      }
-    }
+    emitHeadGroup({ b, L, actB, kvP, D, Dv, kregs, Gr, aS }, N, combineFrom, sendTo);
   };
-  b.loop(Math.floor(G / 4), () => headGroup(4));
-  if (G % 4) headGroup(G % 4);
+  b.loop(Math.floor(G / 4), () => group(4));
+  if (G % 4) group(G % 4);
+}
+
+/** One group of `Gr` query heads sharing a KV head, with its sizes and register plan. */
+interface HeadGroup {
+  readonly b: ProgramBuilder;
+  readonly L: number;
+  readonly actB: number;
+  readonly kvP: Precision;
+  /** head dimension, and vectors per head vector */
+  readonly D: number;
+  readonly Dv: number;
+  /** rotating registers for K and V rows (v28..v31) */
+  readonly kregs: Regs;
+  readonly Gr: number;
+  /** score accumulators per head */
+  readonly aS: number;
+}
+
+/** score register `a` of head `g` (v0..v15) */
+const scoreReg = (h: HeadGroup, g: number, a: number) => v(g * h.aS + a);
+
+/** Load the queries, stream the context block by block, merge the other splits' partials, write or send o. */
+function emitHeadGroup(h: HeadGroup, N: number, combineFrom: readonly number[], sendTo: number | undefined): void {
+  const { b, L, actB, D, Gr } = h;
+  for (let g = 0; g < Gr; g++) b.emit(instr(Op.LDDMEM, v(20 + g), [ADDR], { bytes: D * actB }));
+  b.loop(Math.floor(N / L), () => emitTokenBlock(h, L));
+  if (N % L) emitTokenBlock(h, N % L);
+  emitCombinePartials(h, combineFrom);
+  emitAttentionOutput(h, sendTo);
+}
+
+/** One block of `tok` cached tokens: scores, online-softmax update, o += p V. */
+function emitTokenBlock(h: HeadGroup, tok: number): void {
+  const { D, Dv, Gr, aS } = h;
+  // instructions of the two forms' score passes: by dimension D x (1 + Gr) + tree, by key tok x (Dv + Gr x (Dv + 3) + 1)
+  const byKey = tok * (Dv + Gr * (Dv + 3) + 1) + Gr < D * (1 + Gr) + Gr * aS;
+  if (byKey) emitScoresByKey(h, tok);
+  else emitScoresByDim(h, tok);
+  emitOnlineSoftmax(h, tok);
+  emitPV(h, tok);
+}
+
+/** scores, K^T stored dims x tokens: for each dimension d, its row over `tok` tokens across the lanes */
+function emitScoresByDim(h: HeadGroup, tok: number): void {
+  const { b, D, Gr, aS } = h;
+  for (let g = 0; g < Gr; g++) for (let a = 0; a < aS; a++) b.emit(instr(Op.VADD, scoreReg(h, g, a), [], { elems: 0 }));
+  const unroll = Math.max(1, Math.min(D, aS * 2));
+  b.loop(Math.floor(D / unroll), () => {
+    for (let d = 0; d < unroll; d++) emitScoreDim(h, tok, d);
+    b.emit(instr(Op.SALU, ADDR, [ADDR]));
+  });
+  for (let d = 0; d < D % unroll; d++) emitScoreDim(h, tok, d);
+  for (let g = 0; g < Gr; g++) for (let a = 1; a < aS; a++) b.emit(instr(Op.VADD, scoreReg(h, g, 0), [scoreReg(h, g, 0), scoreReg(h, g, a)], { elems: tok }));
+}
+
+/** dimension `d` of K^T over `tok` tokens, times each head's q[d] (broadcast), into accumulator d mod aS */
+function emitScoreDim(h: HeadGroup, tok: number, d: number): void {
+  const { b, kvP, Gr, aS } = h;
+  const k = h.kregs.take();
+  b.emit(instr(Op.LDDMEM, k, [ADDR], { bytes: storageBytes(tok, kvP), kv: true }));
+  const mac = { elems: tok, acc: true, narrow: 0b010, narrowBits: PRECISION_BITS[kvP], bcast: 0b100 };
+  for (let g = 0; g < Gr; g++) b.emit(instr(Op.VMAC, scoreReg(h, g, d % aS), [scoreReg(h, g, d % aS), k, v(20 + g)], mac));
+}
+
+/**
+ * scores for a short block, one key at a time with the head dimension across the lanes:
+ * a dot product per head, reduced to a scalar and stored; the block's scores are then
+ * loaded back as one vector per head
+ */
+function emitScoresByKey(h: HeadGroup, tok: number): void {
+  const { b, actB, Gr } = h;
+  const pair = 2;
+  b.loop(Math.floor(tok / pair), () => emitKeyDots(h, pair));
+  if (tok % pair) emitKeyDots(h, tok % pair);
+  for (let g = 0; g < Gr; g++) b.emit(instr(Op.LDDMEM, scoreReg(h, g, 0), [ADDR], { bytes: tok * actB }));
+}
+
+/** `n` keys per loop body (up to 2, each with its own accumulators), heads interleaved so that consecutive instructions are independent */
+function emitKeyDots(h: HeadGroup, n: number): void {
+  const { b, L, actB, kvP, D, Dv, Gr } = h;
+  const ks: number[][] = [];
+  for (let j = 0; j < n; j++) {
+    ks.push([]);
+    for (let dv = 0; dv < Dv; dv++) {
+      const k = h.kregs.take();
+      b.emit(instr(Op.LDDMEM, k, [ADDR], { bytes: storageBytes(Math.min(L, D - dv * L), kvP), kv: true }));
+      ks[j].push(k);
+    }
+  }
+  const acc = (j: number, g: number) => v(j * Gr + g);
+  for (let j = 0; j < n; j++) for (let g = 0; g < Gr; g++) b.emit(instr(Op.VADD, acc(j, g), [], { elems: 0 }));
+  // accumulator in the lane, the key at KV precision, the query element-wise
+  const mac = (dv: number) => ({ elems: Math.min(L, D - dv * L), acc: true, narrow: 0b010, narrowBits: PRECISION_BITS[kvP] });
+  for (let dv = 0; dv < Dv; dv++) for (let j = 0; j < n; j++) for (let g = 0; g < Gr; g++) b.emit(instr(Op.VMAC, acc(j, g), [acc(j, g), ks[j][dv], v(20 + g)], mac(dv)));
+  for (let j = 0; j < n; j++) for (let g = 0; g < Gr; g++) b.emit(instr(Op.VRED, x(4 + ((j * Gr + g) % 4)), [acc(j, g)], { elems: Math.min(L, D) }));
+  for (let j = 0; j < n; j++) for (let g = 0; g < Gr; g++) b.emit(instr(Op.STDMEM, -1, [x(4 + ((j * Gr + g) % 4)), ADDR], { bytes: actB }));
+  b.emit(instr(Op.SALU, ADDR, [ADDR]));
+}
+
+/** online softmax per head: block max, m_new, p = exp(s - m_new), rescale l and o by exp(m - m_new) */
+function emitOnlineSoftmax(h: HeadGroup, tok: number): void {
+  const { b, L, actB, D, Gr } = h;
+  for (let g = 0; g < Gr; g++) {
+    const m = x(8 + g);
+    const s0 = scoreReg(h, g, 0);
+    b.emit(instr(Op.VRED, x(4), [s0], { elems: tok })); // block max
+    b.emit(instr(Op.SALU, x(5), [m, x(4)])); // m_new = max(m, block max)
+    b.emit(instr(Op.VADD, s0, [s0, x(5)], { elems: tok })); // s - m_new
+    b.emit(instr(Op.VEXP, s0, [s0], { elems: tok })); // p
+    b.emit(instr(Op.SALU, x(6), [m, x(5)])); // m - m_new
+    b.emit(instr(Op.VEXP, v(17), [x(6)], { elems: 1 })); // rescale factor
+    b.emit(instr(Op.SALU, m, [x(5)]));
+    b.emit(instr(Op.VRED, x(7), [s0], { elems: tok })); // block sum
+    b.emit(instr(Op.SALU, x(16 + g), [x(16 + g), x(7), v(17)])); // l = l * f + sum
+    b.emit(instr(Op.VMUL, v(24 + g), [v(24 + g), v(17)], { elems: Math.min(D, L), bcast: 0b10 })); // o *= f
+    b.emit(instr(Op.STDMEM, -1, [s0, ADDR], { bytes: tok * actB })); // p for the PV pass
+  }
+}
+
+/** o += p V: V rows token by token, unrolled 4 tokens per loop body */
+function emitPV(h: HeadGroup, tok: number): void {
+  const { b } = h;
+  const tu = Math.max(1, Math.min(tok, 4));
+  b.loop(Math.floor(tok / tu), () => {
+    for (let j = 0; j < tu; j++) emitPVToken(h);
+    b.emit(instr(Op.SALU, ADDR, [ADDR]));
+  });
+  for (let j = 0; j < tok % tu; j++) emitPVToken(h);
+}
+
+/** one V row (token-major), times each head's p (broadcast), into o */
+function emitPVToken(h: HeadGroup): void {
+  const { b, L, kvP, D, Dv, Gr } = h;
+  for (let dv = 0; dv < Dv; dv++) {
+    const e = Math.min(L, D - dv * L);
+    const vr = h.kregs.take();
+    b.emit(instr(Op.LDDMEM, vr, [ADDR], { bytes: storageBytes(e, kvP), kv: true }));
+    const mac = { elems: e, acc: true, narrow: 0b010, narrowBits: PRECISION_BITS[kvP], bcast: 0b100 };
+    for (let g = 0; g < Gr; g++) b.emit(instr(Op.VMAC, v(24 + g), [v(24 + g), vr, scoreReg(h, g, 0)], mac));
+  }
+}
+
+/** merge the partial (max, sum, o) of each other context split as it arrives over the NoC */
+function emitCombinePartials(h: HeadGroup, combineFrom: readonly number[]): void {
+  const { b, L, actB, D, Gr } = h;
+  for (const src of combineFrom) {
+    for (let g = 0; g < Gr; g++) {
+      const m = x(8 + g);
+      b.emit(instr(Op.RECV, v(18), [], { peer: src, tag: g, bytes: D * actB + 4 }));
+      b.emit(instr(Op.SALU, x(5), [m, v(18)])); // m = max(m, m_i)
+      b.emit(instr(Op.VEXP, v(17), [x(5), v(18)], { elems: 2 })); // exp(m_i - m), exp(m_old - m)
+      b.emit(instr(Op.VMUL, v(24 + g), [v(24 + g), v(17)], { elems: Math.min(D, L), bcast: 0b10 }));
+      b.emit(instr(Op.VMAC, v(24 + g), [v(24 + g), v(18), v(17)], { elems: Math.min(D, L), bcast: 0b100 }));
+      b.emit(instr(Op.SALU, x(16 + g), [x(16 + g), v(17)]));
+      b.emit(instr(Op.SALU, m, [x(5)]));
+    }
+  }
+}
+
+/** per head: send the partial (o, max, sum) to the combining split, or normalise o = o / l and store it */
+function emitAttentionOutput(h: HeadGroup, sendTo: number | undefined): void {
+  const { b, L, actB, D, Gr } = h;
+  for (let g = 0; g < Gr; g++) {
+    const o = v(24 + g);
+    if (sendTo !== undefined) {
+      b.emit(instr(Op.SEND, -1, [o, x(8 + g), x(16 + g)], { peer: sendTo, tag: g, bytes: D * actB + 4 }));
+    } else {
+      b.emit(instr(Op.VRSQRT, v(19), [x(16 + g)], { elems: 1 })); // 1/l via rsqrt^2
+      b.emit(instr(Op.VMUL, v(19), [v(19), v(19)], { elems: 1 }));
+      b.emit(instr(Op.VMUL, o, [o, v(19)], { elems: Math.min(D, L) }));
+      b.emit(instr(Op.STDMEM, -1, [o, ADDR], { bytes: D * actB }));
+    }
+  }
 }
